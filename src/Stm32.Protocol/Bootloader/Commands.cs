@@ -1,0 +1,84 @@
+namespace Stm32.Protocol.Bootloader
+{
+    /// <summary>USART bootloader command codes and reply bytes (AN3155; spec sections 1 and 4).</summary>
+    public static class Commands
+    {
+        public const byte Sync = 0x7F;
+        public const byte Ack = 0x79;
+        public const byte Nack = 0x1F;
+
+        public const byte Get = 0x00;
+        public const byte GetVersion = 0x01;
+        public const byte GetId = 0x02;
+        public const byte ReadMemory = 0x11;
+        public const byte Go = 0x21;
+        public const byte WriteMemory = 0x31;
+        public const byte Erase = 0x43;
+        public const byte ExtendedErase = 0x44;
+        public const byte Special = 0x50;
+        public const byte ExtendedSpecial = 0x51;
+        public const byte WriteProtect = 0x63;
+        public const byte WriteUnprotect = 0x73;
+        public const byte ReadoutProtect = 0x82;
+        public const byte ReadoutUnprotect = 0x92;
+        public const byte GetChecksum = 0xA1;
+
+        /// <summary>Extended Erase special codes (spec 4.8).</summary>
+        public const ushort MassEraseCode = 0xFFFF;
+        public const ushort Bank1EraseCode = 0xFFFE;
+        public const ushort Bank2EraseCode = 0xFFFD;
+
+        /// <summary>Default CRC unit parameters for Get Checksum (spec 4.13).</summary>
+        public const uint CrcPolynomial = 0x04C11DB7;
+        public const uint CrcInitial = 0xFFFFFFFF;
+
+        /// <summary>The most bytes one Read or Write Memory carries.</summary>
+        public const int MaxBlock = 256;
+
+        /// <summary>The most pages we put in one Extended Erase (spec 4.8: F103XL hangs above 154).</summary>
+        public const int MaxErasePagesPerCommand = 100;
+
+        public static string Name(byte code)
+        {
+            switch (code)
+            {
+                case Get: return "Get";
+                case GetVersion: return "Get Version";
+                case GetId: return "Get ID";
+                case ReadMemory: return "Read Memory";
+                case Go: return "Go";
+                case WriteMemory: return "Write Memory";
+                case Erase: return "Erase";
+                case ExtendedErase: return "Extended Erase";
+                case Special: return "Special";
+                case ExtendedSpecial: return "Extended Special";
+                case WriteProtect: return "Write Protect";
+                case WriteUnprotect: return "Write Unprotect";
+                case ReadoutProtect: return "Readout Protect";
+                case ReadoutUnprotect: return "Readout Unprotect";
+                case GetChecksum: return "Get Checksum";
+                default: return "0x" + code.ToString("X2", System.Globalization.CultureInfo.InvariantCulture);
+            }
+        }
+
+        /// <summary>The XOR of the bytes: the checksum of addresses and data blocks (spec 3).</summary>
+        public static byte Xor(byte[] bytes, int offset, int count)
+        {
+            byte x = 0;
+            for (int i = 0; i < count; i++) x ^= bytes[offset + i];
+            return x;
+        }
+
+        /// <summary>An address frame: 4 bytes MSB first plus their XOR.</summary>
+        public static byte[] AddressFrame(uint address)
+        {
+            var f = new byte[5];
+            f[0] = (byte)(address >> 24);
+            f[1] = (byte)(address >> 16);
+            f[2] = (byte)(address >> 8);
+            f[3] = (byte)address;
+            f[4] = (byte)(f[0] ^ f[1] ^ f[2] ^ f[3]);
+            return f;
+        }
+    }
+}
