@@ -1,0 +1,430 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Threading;
+using Stm32.Protocol.Transport;
+
+namespace Stm32.Protocol.Bootloader
+{
+    /// <summary>How the sync handshake ended (spec 2 and 2.1).</summary>
+    public enum SyncOutcome
+    {
+        /// <summary>The chip answered our 0x7F with ACK: a fresh autobaud.</summary>
+        Fresh,
+        /// <summary>The chip was already in its command loop (it NACKed a 0x7F pair).</summary>
+        AlreadySynchronized,
+    }
+
+    /// <summary>The answer to Get (spec 4.1).</summary>
+    public sealed class GetResult
+    {
+        public GetResult(byte version, IReadOnlyList<byte> commands)
+        {
+            Version = version;
+            Commands = commands;
+        }
+
+        /// <summary>BCD-like: 0x22 = 2.2, 0x31 = 3.1.</summary>
+        public byte Version { get; }
+
+        public IReadOnlyList<byte> Commands { get; }
+    }
+
+    /// <summary>
+    /// One method per USART bootloader command (AN3155; spec section 4), each reading like the
+    /// spec's byte diagram. Synchronous; every wait takes a CancellationToken so Ctrl+C works.
+    /// Failures throw <see cref="Stm32Exception"/> subclasses naming the step, what was sent and
+    /// what came back. Not thread-safe: one conversation at a time.
+    /// </summary>
+    public sealed class BootloaderClient
+    {
+        private readonly IByteLink _link;
+        private readonly byte[] _one = new byte[1];
+
+        public BootloaderClient(IByteLink link, BootloaderOptions? options = null)
+        {
+            _link = link ?? throw new ArgumentNullException(nameof(link));
+            Options = options ?? new BootloaderOptions();
+        }
+
+        public IByteLink Link => _link;
+
+        public BootloaderOptions Options { get; }
+
+        /// <summary>Bytes written to the link since this client was made (for throughput figures).</summary>
+        public long BytesSent { get; private set; }
+
+        /// <summary>Bytes read from the link since this client was made.</summary>
+        public long BytesReceived { get; private set; }
+
+        // ---------------------------------------------------------------- synchronisation
+
+        /// <summary>
+        /// Spec 15a.1: flush, send 0x7F, accept ACK (fresh) or NACK (already synchronised);
+        /// when nothing comes back soon, complete the pair with a second 0x7F and accept NACK;
+        /// tolerate a 0x00 before the ACK. Throws <see cref="Stm32NoResponseException"/>.
+        /// </summary>
+        public SyncOutcome Synchronize(CancellationToken ct = default)
+        {
+            var received = new List<byte>();
+            for (int attempt = 1; attempt <= Math.Max(1, Options.SyncAttempts); attempt++)
+            {
+                _link.DiscardInput();
+                Send(new[] { Commands.Sync }, ct);
+                var first = ReadSyncReply(ProbeTimeout(), received, ct);
+                if (first == Commands.Ack) return Fresh(ct);
+                if (first == Commands.Nack) return SyncOutcome.AlreadySynchronized;
+
+                // Nothing yet: either a slow fresh chip or a synchronised one holding our 0x7F as
+                // half a pair. A second 0x7F completes that pair (7F 7F fails the complement
+                // check) and draws a NACK (spec 2.1).
+                Send(new[] { Commands.Sync }, ct);
+                var second = ReadSyncReply(Options.ReplyTimeout, received, ct);
+                if (second == Commands.Nack) return SyncOutcome.AlreadySynchronized;
+                if (second == Commands.Ack)
+                {
+                    // A fresh chip answered one of the two; if it was the first, the second is now
+                    // half a pair. One more 0x7F tells: NACK = there was one (now cleared);
+                    // silence = there was none, and this one is, so a last 0x7F clears it.
+                    Send(new[] { Commands.Sync }, ct);
+                    var third = ReadSyncReply(Options.ReplyTimeout, received, ct);
+                    if (third != Commands.Nack)
+                    {
+                        Send(new[] { Commands.Sync }, ct);
+                        ReadSyncReply(Options.ReplyTimeout, received, ct);
+                    }
+                    return Fresh(ct);
+                }
+            }
+            throw new Stm32NoResponseException(
+                "No response from the target: the bootloader did not answer the sync byte 0x7F.",
+                new[] { Commands.Sync }, received.ToArray());
+        }
+
+        private TimeSpan ProbeTimeout()
+        {
+            // At least 20 byte times at the line rate (a slow baud still gets its answer in time).
+            var baud = Math.Max(1200, _link.BaudRate);
+            var byteTimes = TimeSpan.FromMilliseconds(20 * 11 * 1000.0 / baud);
+            return byteTimes > Options.SyncProbeTimeout ? byteTimes : Options.SyncProbeTimeout;
+        }
+
+        private SyncOutcome Fresh(CancellationToken ct)
+        {
+            // Some parts send an extra ACK after the sync ACK (L412, spec 2.3); Get skips it.
+            return SyncOutcome.Fresh;
+        }
+
+        /// <summary>Reads the reply to a 0x7F, skipping a leading 0x00 glitch. Returns -1 on timeout.</summary>
+        private int ReadSyncReply(TimeSpan timeout, List<byte> received, CancellationToken ct)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            while (true)
+            {
+                var left = deadline - DateTime.UtcNow;
+                if (left < TimeSpan.Zero) return -1;
+                var b = TryReadByte(left, ct);
+                if (b < 0) return -1;
+                received.Add((byte)b);
+                if (b == Commands.Ack || b == Commands.Nack) return b;
+                // 0x00 before the ACK (spec 2.3) or line noise: keep reading until the deadline.
+            }
+        }
+
+        // ---------------------------------------------------------------- commands
+
+        /// <summary>Get (0x00): version and the supported command codes.</summary>
+        public GetResult Get(CancellationToken ct = default)
+        {
+            SendCommand(Commands.Get, ct);
+            var sent = Pair(Commands.Get);
+            int n = ReadByte("Get", sent, ct);
+            if (n == Commands.Ack)
+            {
+                // L412-style extra ACK after sync: no Get list has 0x79 codes, so this ACK is the stray one.
+                n = ReadByte("Get", sent, ct);
+            }
+            var version = ReadByte("Get", sent, ct);
+            var codes = new byte[n];
+            ReadExactly(codes, "Get", sent, ct);
+            ExpectAck("Get (end)", sent, Options.ReplyTimeout, ct);
+            return new GetResult((byte)version, codes);
+        }
+
+        /// <summary>Get Version (0x01): version and the two option bytes (0x00 on current parts).</summary>
+        public (byte Version, byte Option1, byte Option2) GetVersion(CancellationToken ct = default)
+        {
+            SendCommand(Commands.GetVersion, ct);
+            var sent = Pair(Commands.GetVersion);
+            var reply = new byte[3];
+            ReadExactly(reply, "Get Version", sent, ct);
+            ExpectAck("Get Version (end)", sent, Options.ReplyTimeout, ct);
+            return (reply[0], reply[1], reply[2]);
+        }
+
+        /// <summary>Get ID (0x02): the product ID (e.g. 0x410). Reads the length byte generically.</summary>
+        public ushort GetId(CancellationToken ct = default)
+        {
+            SendCommand(Commands.GetId, ct);
+            var sent = Pair(Commands.GetId);
+            int n = ReadByte("Get ID", sent, ct);
+            var id = new byte[n + 1];
+            ReadExactly(id, "Get ID", sent, ct);
+            ExpectAck("Get ID (end)", sent, Options.ReplyTimeout, ct);
+            // STM32: N = 1, two bytes, PID big-endian. Longer answers (BlueNRG) carry it in the last two.
+            return id.Length >= 2 ? (ushort)(id[id.Length - 2] << 8 | id[id.Length - 1]) : id[0];
+        }
+
+        /// <summary>Read Memory (0x11): 1 to 256 bytes.</summary>
+        public byte[] ReadMemory(uint address, int length, CancellationToken ct = default)
+        {
+            if (length < 1 || length > Commands.MaxBlock) throw new ArgumentOutOfRangeException(nameof(length), "1 to 256 bytes per Read Memory.");
+            SendCommand(Commands.ReadMemory, ct, address);
+            SendAddress("Read Memory", address, ct);
+            var count = new[] { (byte)(length - 1), (byte)~(length - 1) };
+            Send(count, ct);
+            ExpectAck("Read Memory length", count, Options.ReplyTimeout, ct, address);
+            var data = new byte[length];
+            ReadExactly(data, "Read Memory data", count, ct, address);
+            return data;
+        }
+
+        /// <summary>Go (0x21): the chip loads MSP from [address] and jumps to [address+4].</summary>
+        public void Go(uint address, CancellationToken ct = default)
+        {
+            SendCommand(Commands.Go, ct, address);
+            SendAddress("Go", address, ct);
+        }
+
+        /// <summary>
+        /// Write Memory (0x31): 1 to 256 bytes; the tail is padded with 0xFF to a multiple of 4
+        /// (spec 4.6). The address should be 4-byte aligned.
+        /// </summary>
+        public void WriteMemory(uint address, byte[] data, int offset, int count, CancellationToken ct = default)
+        {
+            if (count < 1 || count > Commands.MaxBlock) throw new ArgumentOutOfRangeException(nameof(count), "1 to 256 bytes per Write Memory.");
+            var padded = (count + 3) & ~3;
+            var frame = new byte[padded + 2];
+            frame[0] = (byte)(padded - 1);
+            Buffer.BlockCopy(data, offset, frame, 1, count);
+            for (int i = count; i < padded; i++) frame[1 + i] = 0xFF;
+            frame[frame.Length - 1] = Commands.Xor(frame, 0, frame.Length - 1);
+            SendCommand(Commands.WriteMemory, ct, address);
+            SendAddress("Write Memory", address, ct);
+            Send(frame, ct);
+            ExpectAck("Write Memory data", frame, Options.WriteTimeout, ct, address);
+        }
+
+        public void WriteMemory(uint address, byte[] data, CancellationToken ct = default)
+            => WriteMemory(address, data, 0, data.Length, ct);
+
+        /// <summary>Erase (0x43, bootloaders before 3.0): global erase.</summary>
+        public void LegacyMassErase(CancellationToken ct = default)
+        {
+            SendCommand(Commands.Erase, ct);
+            var frame = new byte[] { 0xFF, 0x00 };
+            Send(frame, ct);
+            ExpectAck("Erase (global)", frame, Options.MassEraseTimeout, ct);
+        }
+
+        /// <summary>Erase (0x43): up to 255 pages (numbers 0 to 255).</summary>
+        public void LegacyErase(IReadOnlyList<int> pages, CancellationToken ct = default)
+        {
+            if (pages.Count < 1 || pages.Count > 255) throw new ArgumentOutOfRangeException(nameof(pages), "1 to 255 pages per Erase.");
+            var frame = new byte[pages.Count + 2];
+            frame[0] = (byte)(pages.Count - 1);
+            for (int i = 0; i < pages.Count; i++)
+            {
+                if (pages[i] < 0 || pages[i] > 255) throw new ArgumentOutOfRangeException(nameof(pages), "Erase (0x43) numbers pages 0 to 255.");
+                frame[1 + i] = (byte)pages[i];
+            }
+            frame[frame.Length - 1] = Commands.Xor(frame, 0, frame.Length - 1);
+            SendCommand(Commands.Erase, ct);
+            Send(frame, ct);
+            ExpectAck("Erase (pages)", frame, Scale(Options.EraseTimeoutPerPage, pages.Count), ct);
+        }
+
+        /// <summary>Extended Erase (0x44): a list of 16-bit page (or sector) numbers.</summary>
+        public void ExtendedErase(IReadOnlyList<int> pages, CancellationToken ct = default)
+        {
+            if (pages.Count < 1 || pages.Count > 0xFFF0) throw new ArgumentOutOfRangeException(nameof(pages));
+            var frame = new byte[2 + 2 * pages.Count + 1];
+            frame[0] = (byte)((pages.Count - 1) >> 8);
+            frame[1] = (byte)(pages.Count - 1);
+            for (int i = 0; i < pages.Count; i++)
+            {
+                frame[2 + 2 * i] = (byte)(pages[i] >> 8);
+                frame[3 + 2 * i] = (byte)pages[i];
+            }
+            frame[frame.Length - 1] = Commands.Xor(frame, 0, frame.Length - 1);
+            SendCommand(Commands.ExtendedErase, ct);
+            Send(frame, ct);
+            ExpectAck("Extended Erase (pages)", frame, Scale(Options.EraseTimeoutPerPage, pages.Count), ct);
+        }
+
+        /// <summary>Extended Erase special codes: 0xFFFF mass, 0xFFFE bank 1, 0xFFFD bank 2 (spec 4.8).</summary>
+        public void ExtendedEraseSpecial(ushort code, CancellationToken ct = default)
+        {
+            var frame = new byte[] { (byte)(code >> 8), (byte)code, (byte)((code >> 8) ^ (code & 0xFF)) };
+            SendCommand(Commands.ExtendedErase, ct);
+            Send(frame, ct);
+            ExpectAck("Extended Erase (" + (code == Commands.MassEraseCode ? "mass" : code == Commands.Bank1EraseCode ? "bank 1" : "bank 2") + ")",
+                frame, Options.MassEraseTimeout, ct);
+        }
+
+        /// <summary>Write Protect (0x63): protects the listed sectors and resets the chip.</summary>
+        public void WriteProtect(IReadOnlyList<int> sectors, CancellationToken ct = default)
+        {
+            if (sectors.Count < 1 || sectors.Count > 256) throw new ArgumentOutOfRangeException(nameof(sectors));
+            var frame = new byte[sectors.Count + 2];
+            frame[0] = (byte)(sectors.Count - 1);
+            for (int i = 0; i < sectors.Count; i++) frame[1 + i] = (byte)sectors[i];
+            frame[frame.Length - 1] = Commands.Xor(frame, 0, frame.Length - 1);
+            SendCommand(Commands.WriteProtect, ct);
+            Send(frame, ct);
+            ExpectAck("Write Protect (sectors)", frame, Options.ProtectionTimeout, ct);
+        }
+
+        /// <summary>Write Unprotect (0x73): two ACKs, then the chip resets.</summary>
+        public void WriteUnprotect(CancellationToken ct = default)
+        {
+            SendCommand(Commands.WriteUnprotect, ct);
+            ExpectAck("Write Unprotect (done)", Pair(Commands.WriteUnprotect), Options.ProtectionTimeout, ct);
+        }
+
+        /// <summary>Readout Protect (0x82): two ACKs, then the chip resets at RDP level 1.</summary>
+        public void ReadoutProtect(CancellationToken ct = default)
+        {
+            SendCommand(Commands.ReadoutProtect, ct);
+            ExpectAck("Readout Protect (done)", Pair(Commands.ReadoutProtect), Options.ProtectionTimeout, ct);
+        }
+
+        /// <summary>Readout Unprotect (0x92): mass erase, RAM cleared, then two ACKs and a reset.</summary>
+        public void ReadoutUnprotect(CancellationToken ct = default)
+        {
+            SendCommand(Commands.ReadoutUnprotect, ct);
+            ExpectAck("Readout Unprotect (done)", Pair(Commands.ReadoutUnprotect), Options.MassEraseTimeout, ct);
+        }
+
+        /// <summary>
+        /// Get Checksum (0xA1, V3.3; AN3155r18 flow, spec 4.13): CRC of <paramref name="length"/>
+        /// bytes (a multiple of 4) from <paramref name="address"/>.
+        /// </summary>
+        public uint GetChecksum(uint address, uint length, uint polynomial = Commands.CrcPolynomial, uint initial = Commands.CrcInitial, CancellationToken ct = default)
+        {
+            if (length == 0 || length % 4 != 0) throw new ArgumentOutOfRangeException(nameof(length), "A positive multiple of 4 bytes.");
+            SendCommand(Commands.GetChecksum, ct, address);
+            SendAddress("Get Checksum address", address, ct);
+            var words = Commands.AddressFrame(length / 4);
+            Send(words, ct);
+            ExpectAck("Get Checksum size", words, Options.ReplyTimeout, ct, address);
+            var poly = Commands.AddressFrame(polynomial);
+            Send(poly, ct);
+            ExpectAck("Get Checksum polynomial", poly, Options.ReplyTimeout, ct, address);
+            var init = Commands.AddressFrame(initial);
+            Send(init, ct);
+            // The chip computes before it answers: allow time for a large area (about 1 s per MiB is generous).
+            var computeTime = Options.ReplyTimeout + TimeSpan.FromMilliseconds(length / 1024.0);
+            ExpectAck("Get Checksum initial value", init, computeTime, ct, address);
+            var crc = new byte[5];
+            ReadExactly(crc, "Get Checksum result", init, ct, address);
+            if ((byte)(crc[0] ^ crc[1] ^ crc[2] ^ crc[3]) != crc[4])
+                throw new Stm32ProtocolException("The checksum reply fails its own XOR check.", "Get Checksum result", init, crc, address);
+            return (uint)(crc[0] << 24 | crc[1] << 16 | crc[2] << 8 | crc[3]);
+        }
+
+        // ---------------------------------------------------------------- framing helpers
+
+        private static byte[] Pair(byte code) => new[] { code, (byte)~code };
+
+        private void SendCommand(byte code, CancellationToken ct, uint? address = null)
+        {
+            var pair = Pair(code);
+            Send(pair, ct);
+            ExpectAck(Commands.Name(code), pair, Options.ReplyTimeout, ct, address);
+        }
+
+        private void SendAddress(string command, uint address, CancellationToken ct)
+        {
+            var frame = Commands.AddressFrame(address);
+            Send(frame, ct);
+            ExpectAck(command + " address", frame, Options.ReplyTimeout, ct, address);
+        }
+
+        private void Send(byte[] bytes, CancellationToken ct)
+        {
+            ct.ThrowIfCancellationRequested();
+            _link.Write(bytes, 0, bytes.Length);
+            BytesSent += bytes.Length;
+        }
+
+        private void ExpectAck(string step, byte[] sent, TimeSpan timeout, CancellationToken ct, uint? address = null)
+        {
+            var b = TryReadByte(timeout, ct);
+            if (b == Commands.Ack) return;
+            if (b < 0)
+                throw new Stm32TimeoutException(
+                    string.Format(CultureInfo.InvariantCulture, "{0}: no answer within {1:0.###} s{2}.", step, timeout.TotalSeconds, At(address)),
+                    step, sent, Array.Empty<byte>(), address);
+            if (b == Commands.Nack)
+            {
+                DrainAfterNack(ct);
+                throw new Stm32NackException(
+                    string.Format(CultureInfo.InvariantCulture, "{0}: the bootloader answered NACK{1}.", step, At(address)),
+                    step, sent, new[] { (byte)b }, address);
+            }
+            throw new Stm32ProtocolException(
+                string.Format(CultureInfo.InvariantCulture, "{0}: expected ACK (0x79) but got 0x{1:X2}{2}.", step, b, At(address)),
+                step, sent, new[] { (byte)b }, address);
+        }
+
+        /// <summary>Some parts send two NACKs (spec 3): wait a moment and drop what follows.</summary>
+        private void DrainAfterNack(CancellationToken ct)
+        {
+            var wait = TimeSpan.FromMilliseconds(Math.Max(5, 3 * 11 * 1000.0 / Math.Max(1200, _link.BaudRate)));
+            while (TryReadByte(wait, ct) >= 0) { }
+        }
+
+        private static string At(uint? address)
+            => address.HasValue ? string.Format(CultureInfo.InvariantCulture, " at 0x{0:X8}", address.Value) : "";
+
+        private int ReadByte(string step, byte[] sent, CancellationToken ct)
+        {
+            var b = TryReadByte(Options.ReplyTimeout, ct);
+            if (b < 0)
+                throw new Stm32TimeoutException(step + ": the reply stopped short.", step, sent);
+            return b;
+        }
+
+        private void ReadExactly(byte[] buffer, string step, byte[] sent, CancellationToken ct, uint? address = null)
+        {
+            int got = 0;
+            while (got < buffer.Length)
+            {
+                // Each byte gets the reply timeout; a long block still arrives at wire speed.
+                var n = _link.Read(buffer, got, buffer.Length - got, Options.ReplyTimeout, ct);
+                if (n == 0)
+                {
+                    var partial = new byte[got];
+                    Buffer.BlockCopy(buffer, 0, partial, 0, got);
+                    throw new Stm32TimeoutException(
+                        string.Format(CultureInfo.InvariantCulture, "{0}: got {1} of {2} bytes{3}.", step, got, buffer.Length, At(address)),
+                        step, sent, partial, address);
+                }
+                got += n;
+                BytesReceived += n;
+            }
+        }
+
+        private int TryReadByte(TimeSpan timeout, CancellationToken ct)
+        {
+            var n = _link.Read(_one, 0, 1, timeout, ct);
+            if (n == 0) return -1;
+            BytesReceived++;
+            return _one[0];
+        }
+
+        private static TimeSpan Scale(TimeSpan perItem, int count)
+            => TimeSpan.FromTicks(perItem.Ticks * Math.Max(1, count));
+    }
+}

@@ -1,0 +1,38 @@
+using System;
+
+namespace Stm32.Protocol.Bootloader
+{
+    /// <summary>How long to wait for each kind of answer (spec section 6; generous where the chip works).</summary>
+    public sealed class BootloaderOptions
+    {
+        /// <summary>An ACK or reply to a short command (Get, addresses, Read).</summary>
+        public TimeSpan ReplyTimeout { get; set; } = TimeSpan.FromMilliseconds(500);
+
+        /// <summary>The ACK after a Write Memory block (the chip programs before answering).</summary>
+        public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+        /// <summary>Per page or sector in a page erase (SF: 5 s per page; F4 128 KiB sectors take up to 4 s).</summary>
+        public TimeSpan EraseTimeoutPerPage { get; set; } = TimeSpan.FromSeconds(5);
+
+        /// <summary>A mass erase, or a Readout Unprotect (which mass-erases): up to 30 s on 1-2 MiB F4/F7.</summary>
+        public TimeSpan MassEraseTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+        /// <summary>The second ACK of Write Protect, Write Unprotect and Readout Protect.</summary>
+        public TimeSpan ProtectionTimeout { get; set; } = TimeSpan.FromSeconds(2);
+
+        /// <summary>How long the chip takes to come back after a reset before we send 0x7F (SL: 0.1 s).</summary>
+        public TimeSpan ResetSettleTime { get; set; } = TimeSpan.FromMilliseconds(100);
+
+        /// <summary>
+        /// The short first wait after 0x7F. A fresh chip answers within a few byte times; a chip that
+        /// is already synchronised says nothing (it holds our 0x7F as half a command), so we stop
+        /// waiting early and complete the pair with a second 0x7F instead of paying a full timeout.
+        /// </summary>
+        public TimeSpan SyncProbeTimeout { get; set; } = TimeSpan.FromMilliseconds(60);
+
+        /// <summary>How many times the whole sync handshake is tried before giving up.</summary>
+        public int SyncAttempts { get; set; } = 2;
+
+        public BootloaderOptions Clone() => (BootloaderOptions)MemberwiseClone();
+    }
+}

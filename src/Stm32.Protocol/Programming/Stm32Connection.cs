@@ -1,0 +1,376 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Threading;
+using Stm32.Protocol.Bootloader;
+using Stm32.Protocol.Devices;
+using Stm32.Protocol.Transport;
+
+namespace Stm32.Protocol.Programming
+{
+    /// <summary>
+    /// A synchronised, identified bootloader conversation over one link: the device, its
+    /// capabilities (from the Get list, spec 15a.2) and the chunked memory operations built on
+    /// the one-command-per-method <see cref="BootloaderClient"/>. Resynchronises by itself after
+    /// the commands that reset the chip (spec 4.12a). Not thread-safe: one operation at a time.
+    /// </summary>
+    public sealed class Stm32Connection : IDisposable
+    {
+        private readonly List<string> _warnings = new List<string>();
+
+        private Stm32Connection(IByteLink link, BootloaderOptions options)
+        {
+            Link = link;
+            Client = new BootloaderClient(link, options);
+        }
+
+        public IByteLink Link { get; }
+
+        public BootloaderClient Client { get; }
+
+        public SyncOutcome LastSync { get; private set; }
+
+        /// <summary>Bootloader (protocol) version, BCD-like: 0x22 = 2.2.</summary>
+        public byte BootloaderVersion { get; private set; }
+
+        public string BootloaderVersionText => FormatVersion(BootloaderVersion);
+
+        /// <summary>The command codes the chip listed in its Get answer.</summary>
+        public IReadOnlyList<byte> SupportedCommands { get; private set; } = Array.Empty<byte>();
+
+        public ushort ProductId { get; private set; }
+
+        /// <summary>The catalog row (or a generic one for an unknown PID).</summary>
+        public DeviceInfo Device { get; private set; } = DeviceCatalog.Generic(0);
+
+        /// <summary>Flash size in bytes read from the chip's flash-size register, where readable.</summary>
+        public uint? FlashSizeFromChip { get; private set; }
+
+        /// <summary>The real flash: the chip's register where readable, else the catalog's range.</summary>
+        public MemoryRange Flash => FlashSizeFromChip.HasValue && !Device.Flash.IsEmpty && FlashSizeFromChip.Value <= Device.Flash.Length
+            ? MemoryRange.FromLength(Device.Flash.Start, FlashSizeFromChip.Value)
+            : Device.Flash;
+
+        /// <summary>The 96-bit unique ID where readable.</summary>
+        public byte[]? UniqueId { get; private set; }
+
+        /// <summary>The bootloader ID byte from system memory, where readable.</summary>
+        public byte? BootloaderId { get; private set; }
+
+        /// <summary>True when a Read of flash was NACKed at connect: RDP level 1 (spec 15a.3).</summary>
+        public bool IsReadProtected { get; private set; }
+
+        /// <summary>False once Go has started the application: the bootloader no longer listens.</summary>
+        public bool InBootloader { get; private set; }
+
+        /// <summary>Things the user should know (unknown PID, unreadable registers).</summary>
+        public IReadOnlyList<string> Warnings => _warnings;
+
+        public bool Supports(byte command) => SupportedCommands.Contains(command);
+
+        public bool HasExtendedErase => Supports(Commands.ExtendedErase);
+
+        public bool HasChecksum => Supports(Commands.GetChecksum);
+
+        /// <summary>Synchronises and identifies the chip: Get, Get Version, Get ID, then RDP, flash size, UID.</summary>
+        public static Stm32Connection Open(IByteLink link, BootloaderOptions? options = null, CancellationToken ct = default)
+        {
+            var c = new Stm32Connection(link, options ?? new BootloaderOptions());
+            c.Identify(ct);
+            return c;
+        }
+
+        private void Identify(CancellationToken ct)
+        {
+            _warnings.Clear();
+            LastSync = Client.Synchronize(ct);
+            var get = Client.Get(ct);
+            SupportedCommands = get.Commands;
+            foreach (var required in new[] { Commands.Get, Commands.GetVersion, Commands.GetId })
+                if (!Supports(required))
+                    throw new Stm32ProtocolException(
+                        $"The bootloader does not list {Commands.Name(required)} (0x{required:X2}); this is not an AN3155 USART bootloader.",
+                        "Get", null, get.Commands.ToArray());
+            var gv = Client.GetVersion(ct);
+            BootloaderVersion = gv.Version;
+            ProductId = Client.GetId(ct);
+            var row = DeviceCatalog.Find(ProductId);
+            if (row == null || !row.CanProgram)
+            {
+                _warnings.Add(row == null
+                    ? string.Format(CultureInfo.InvariantCulture,
+                        "Product ID 0x{0:X3} is not in the device catalog: identification works, but erasing and writing need a catalog row (Get-Help about_Stm32, 'Adding a device').",
+                        ProductId)
+                    : string.Format(CultureInfo.InvariantCulture,
+                        "The catalog knows {0} (0x{1:X3}) only by name: its memory map is missing, so erasing and writing need a catalog row of your own.",
+                        row.Name, ProductId));
+            }
+            Device = row ?? DeviceCatalog.Generic(ProductId);
+            InBootloader = true;
+            ProbeProtectionAndRegisters(ct);
+        }
+
+        private void ProbeProtectionAndRegisters(CancellationToken ct)
+        {
+            IsReadProtected = false;
+            FlashSizeFromChip = null;
+            UniqueId = null;
+            BootloaderId = null;
+            if (Device.Flash.IsEmpty) return;
+            try
+            {
+                Client.ReadMemory(Device.Flash.Start, 4, ct);
+            }
+            catch (Stm32NackException)
+            {
+                // Spec 15a.3: a NACKed Read of flash means read protection (only 00/01/02/92 allowed).
+                IsReadProtected = true;
+                return;
+            }
+            if (Device.FlashSizeAddress is uint fs)
+            {
+                var bytes = TryRead(fs, 2, ct);
+                if (bytes != null)
+                {
+                    var kib = (uint)(bytes[0] | bytes[1] << 8);
+                    if (kib != 0 && kib != 0xFFFF) FlashSizeFromChip = kib * 1024u;
+                }
+            }
+            if (Device.UniqueIdAddress is uint uid) UniqueId = TryRead(uid, 12, ct);
+            if (Device.BootloaderIdAddress is uint bid)
+            {
+                var b = TryRead(bid, 1, ct);
+                if (b != null) BootloaderId = b[0];
+            }
+        }
+
+        private byte[]? TryRead(uint address, int length, CancellationToken ct)
+        {
+            try
+            {
+                return Client.ReadMemory(address, length, ct);
+            }
+            catch (Stm32NackException)
+            {
+                _warnings.Add(string.Format(CultureInfo.InvariantCulture, "The chip refused to read 0x{0:X8}; the catalog's values are used instead.", address));
+                return null;
+            }
+        }
+
+        /// <summary>
+        /// After a command that resets the chip (spec 4.12a): wait for it to restart, sync again
+        /// (BOOT0 must still select the bootloader) and re-identify. Refuses a changed identity.
+        /// </summary>
+        public void Resynchronize(TimeSpan? settle = null, CancellationToken ct = default)
+        {
+            var before = ProductId;
+            var wait = settle ?? Client.Options.ResetSettleTime;
+            if (wait > TimeSpan.Zero)
+            {
+                if (ct.WaitHandle.WaitOne(wait)) ct.ThrowIfCancellationRequested();
+            }
+            Identify(ct);
+            if (before != 0 && ProductId != before)
+                throw new Stm32ProtocolException(
+                    string.Format(CultureInfo.InvariantCulture, "The device changed identity after a reset: product ID 0x{0:X3} became 0x{1:X3}.", before, ProductId),
+                    "resync");
+        }
+
+        // ---------------------------------------------------------------- memory
+
+        /// <summary>Reads any length in 256-byte chunks (spec 4.4).</summary>
+        public byte[] Read(uint address, int length, IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
+        {
+            EnsureBootloader();
+            var result = new byte[length];
+            int done = 0;
+            while (done < length)
+            {
+                var n = Math.Min(Commands.MaxBlock, length - done);
+                var chunk = ReadChecked((uint)(address + done), n, ct);
+                Buffer.BlockCopy(chunk, 0, result, done, n);
+                done += n;
+                progress?.Report(new OperationProgress("Reading", done, length, Hex(address + (uint)done)));
+            }
+            return result;
+        }
+
+        private byte[] ReadChecked(uint address, int length, CancellationToken ct)
+        {
+            try
+            {
+                return Client.ReadMemory(address, length, ct);
+            }
+            catch (Stm32NackException e) when (e.Step == "Read Memory")
+            {
+                throw ProtectedError(e, "read", address);
+            }
+        }
+
+        /// <summary>Writes one block of at most 256 bytes.</summary>
+        public void WriteBlock(uint address, byte[] data, int offset, int count, CancellationToken ct = default)
+        {
+            EnsureBootloader();
+            try
+            {
+                Client.WriteMemory(address, data, offset, count, ct);
+            }
+            catch (Stm32NackException e) when (e.Step == "Write Memory")
+            {
+                throw ProtectedError(e, "write", address);
+            }
+        }
+
+        /// <summary>Erases pages or sectors by number, ≤100 a command (spec 4.8), with 0x43 or 0x44 per the Get list.</summary>
+        public void ErasePages(IReadOnlyList<int> pages, IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
+        {
+            EnsureBootloader();
+            int done = 0;
+            foreach (var chunk in Chunk(pages, HasExtendedErase ? Commands.MaxErasePagesPerCommand : 255))
+            {
+                try
+                {
+                    if (HasExtendedErase) Client.ExtendedErase(chunk, ct);
+                    else if (Supports(Commands.Erase)) Client.LegacyErase(chunk, ct);
+                    else throw new Stm32UnsupportedCommandException(Commands.ExtendedErase);
+                }
+                catch (Stm32NackException e) when (e.Step == "Erase" || e.Step == "Extended Erase")
+                {
+                    throw ProtectedError(e, "erase", Device.Layout?.Pages.ElementAtOrDefault(chunk[0])?.Start);
+                }
+                done += chunk.Count;
+                progress?.Report(new OperationProgress("Erasing", done, pages.Count, $"{done} of {pages.Count} {Device.Layout?.UnitName ?? "page"}s"));
+            }
+        }
+
+        /// <summary>
+        /// Erases the whole flash: one mass erase, per bank on dual-bank parts where the chip
+        /// refuses a plain mass erase, and page by page where the part has none (L0/L1, spec 4.8).
+        /// </summary>
+        public void MassErase(IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
+        {
+            EnsureBootloader();
+            if ((Device.Flags & DeviceFlags.NoMassErase) != 0)
+            {
+                var layout = Device.Layout ?? throw new InvalidOperationException("The catalog has no page layout for this device.");
+                var count = layout.PagesTouching(Flash.Start, Flash.Length).Select(p => p.Index).ToList();
+                ErasePages(count, progress, ct);
+                return;
+            }
+            progress?.Report(new OperationProgress("Erasing", 0, 1, "mass erase"));
+            try
+            {
+                if (HasExtendedErase)
+                {
+                    try
+                    {
+                        Client.ExtendedEraseSpecial(Commands.MassEraseCode, ct);
+                    }
+                    catch (Stm32NackException) when (Device.BankCount == 2 && !IsReadProtected)
+                    {
+                        // Some dual-bank parts want each bank erased on its own.
+                        Client.ExtendedEraseSpecial(Commands.Bank1EraseCode, ct);
+                        Client.ExtendedEraseSpecial(Commands.Bank2EraseCode, ct);
+                    }
+                }
+                else if (Supports(Commands.Erase)) Client.LegacyMassErase(ct);
+                else throw new Stm32UnsupportedCommandException(Commands.ExtendedErase);
+            }
+            catch (Stm32NackException e) when (e.Step == "Erase" || e.Step == "Extended Erase")
+            {
+                throw ProtectedError(e, "erase", null);
+            }
+            progress?.Report(new OperationProgress("Erasing", 1, 1, "mass erase"));
+        }
+
+        /// <summary>
+        /// The CRC of an area (spec 10.4 flavour): by the chip's Get Checksum where listed,
+        /// else by reading it back and computing here.
+        /// </summary>
+        public uint Checksum(uint address, uint length, IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
+        {
+            EnsureBootloader();
+            if (HasChecksum) return Client.GetChecksum(address, length, ct: ct);
+            var data = Read(address, checked((int)length), progress, ct);
+            return Crc32Stm32.Compute(data);
+        }
+
+        /// <summary>Go (spec 4.5): starts the program whose vector table is at <paramref name="address"/>.</summary>
+        public void Go(uint address, CancellationToken ct = default)
+        {
+            EnsureBootloader();
+            try
+            {
+                Client.Go(address, ct);
+            }
+            catch (Stm32NackException e) when (e.Step == "Go")
+            {
+                throw ProtectedError(e, "start the program", address);
+            }
+            InBootloader = false;
+        }
+
+        // ---------------------------------------------------------------- protection (each resets the chip)
+
+        public void ReadoutProtect(CancellationToken ct = default)
+        {
+            EnsureBootloader();
+            Client.ReadoutProtect(ct);
+            Resynchronize(null, ct);
+        }
+
+        public void ReadoutUnprotect(CancellationToken ct = default)
+        {
+            EnsureBootloader();
+            Client.ReadoutUnprotect(ct);
+            Resynchronize(null, ct);
+        }
+
+        public void WriteProtect(IReadOnlyList<int> sectors, CancellationToken ct = default)
+        {
+            EnsureBootloader();
+            Client.WriteProtect(sectors, ct);
+            Resynchronize(null, ct);
+        }
+
+        public void WriteUnprotect(CancellationToken ct = default)
+        {
+            EnsureBootloader();
+            Client.WriteUnprotect(ct);
+            Resynchronize(null, ct);
+        }
+
+        // ---------------------------------------------------------------- helpers
+
+        private void EnsureBootloader()
+        {
+            if (!InBootloader)
+                throw new InvalidOperationException("The chip is running its application (Go was sent); reset it into the bootloader and connect again.");
+        }
+
+        private Exception ProtectedError(Stm32NackException e, string what, uint? address)
+        {
+            // A NACK on the command itself (not its address) is what RDP level 1 does (spec 3).
+            IsReadProtected = true;
+            return new Stm32ReadProtectedException(
+                string.Format(CultureInfo.InvariantCulture,
+                    "The chip refused to {0}{1}: it is read-protected (RDP level 1). Unprotect-Stm32Flash -ReadOut lifts the protection, and that erases the whole flash.",
+                    what, address.HasValue ? " at " + Hex(address.Value) : ""),
+                e.Step, e.Sent, e.Received, address ?? e.Address);
+        }
+
+        private static IEnumerable<List<int>> Chunk(IReadOnlyList<int> items, int size)
+        {
+            for (int i = 0; i < items.Count; i += size)
+                yield return items.Skip(i).Take(size).ToList();
+        }
+
+        public static string Hex(uint address) => "0x" + address.ToString("X8", CultureInfo.InvariantCulture);
+
+        public static string FormatVersion(byte version)
+            => string.Format(CultureInfo.InvariantCulture, "{0}.{1}", version >> 4, version & 0x0F);
+
+        public void Dispose() => Link.Dispose();
+    }
+}
