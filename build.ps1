@@ -1,0 +1,148 @@
+#Requires -Version 7.4
+<#
+.SYNOPSIS
+    Builds, tests and demonstrates the Stm32 module.
+.DESCRIPTION
+    Build  publishes the importable module to out/Stm32 (manifest, format file, help, assemblies).
+    Test   builds, runs the xunit tests of Stm32.Protocol and the Pester tests of the module (in a
+           child pwsh, against out/Stm32), and ends with one line "N passed, N failed, N skipped".
+    Demo   builds and runs demo/Demo.ps1 against a simulated chip.
+    Clean  removes out/ and the bin/obj folders.
+.EXAMPLE
+    dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Demo', 'Clean')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+Set-StrictMode -Version Latest
+$root = $PSScriptRoot
+$out = Join-Path $root 'out'
+$moduleDir = Join-Path $out 'Stm32'
+$resultsDir = Join-Path $out 'TestResults'
+$pesterVersion = '5.7.1'
+
+function Invoke-Native([string] $What, [scriptblock] $Command) {
+    & $Command
+    if ($LASTEXITCODE -ne 0) { throw "$What failed (exit code $LASTEXITCODE)." }
+}
+
+function Invoke-Build {
+    Write-Host "== Build ($Configuration) -> $moduleDir"
+    if (Test-Path $moduleDir) { Remove-Item $moduleDir -Recurse -Force }
+    # publish, not build: the PowerShellStandard reference assembly is not copied (notes 4.8).
+    Invoke-Native 'dotnet publish' { dotnet publish (Join-Path $root 'src/Stm32.PowerShell') -c $Configuration -o $moduleDir --nologo -v quiet }
+    Copy-Item (Join-Path $root 'Stm32.psd1'), (Join-Path $root 'Stm32.format.ps1xml') $moduleDir
+    Copy-Item (Join-Path $root 'en-US') $moduleDir -Recurse
+    # pwsh brings its own System.Management.Automation; a copy beside the module would clash.
+    Get-ChildItem $moduleDir -Filter 'System.Management.Automation.dll' -Recurse | Remove-Item -Force
+    # The netstandard System.IO.Ports.dll stub is never loaded (the host's copy wins), so it is harmless;
+    # *.pdb and *.deps.json stay for diagnostics.
+}
+
+function Get-TrxCounts([string] $Path) {
+    [xml] $trx = Get-Content -LiteralPath $Path -Raw
+    $c = $trx.TestRun.ResultSummary.Counters
+    [pscustomobject]@{
+        Passed  = [int] $c.passed
+        Failed  = [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted
+        Skipped = [int] $c.notExecuted + [int] $c.inconclusive
+    }
+}
+
+function Invoke-Test {
+    $passed = 0; $failed = 0; $skipped = 0
+    try {
+        Invoke-Build
+    }
+    catch {
+        Write-Host "Build failed: $_"
+        Write-Host '0 passed, 1 failed'
+        exit 1
+    }
+    if (Test-Path $resultsDir) { Remove-Item $resultsDir -Recurse -Force }
+    New-Item -ItemType Directory $resultsDir -Force | Out-Null
+
+    Write-Host '== xunit: tests/Stm32.Protocol.Tests'
+    $trx = Join-Path $resultsDir 'protocol.trx'
+    dotnet test (Join-Path $root 'tests/Stm32.Protocol.Tests') -c $Configuration --nologo `
+        --logger 'trx;LogFileName=protocol.trx' --logger 'console;verbosity=minimal' --results-directory $resultsDir
+    $xunitExit = $LASTEXITCODE
+    if (Test-Path $trx) {
+        $x = Get-TrxCounts $trx
+        $passed += $x.Passed; $failed += $x.Failed; $skipped += $x.Skipped
+        Write-Host ("xunit: {0} passed, {1} failed, {2} skipped" -f $x.Passed, $x.Failed, $x.Skipped)
+        if ($xunitExit -ne 0 -and $x.Failed -eq 0) { $failed += 1; Write-Host "xunit exited with $xunitExit" }
+    }
+    else {
+        Write-Host "xunit produced no results (exit code $xunitExit): counted as one failure."
+        $failed += 1
+    }
+
+    Write-Host "== Pester $pesterVersion (child pwsh): tests/Stm32.Tests"
+    $pester = Join-Path ([Environment]::GetFolderPath('UserProfile')) ".nuget/packages/pester/$pesterVersion/tools/Pester.psd1"
+    if ($env:NUGET_PACKAGES) { $pester = Join-Path $env:NUGET_PACKAGES "pester/$pesterVersion/tools/Pester.psd1" }
+    if (-not (Test-Path $pester)) {
+        Invoke-Native 'dotnet restore tools/pester.csproj' { dotnet restore (Join-Path $root 'tools/pester.csproj') --nologo -v quiet }
+    }
+    $pesterXml = Join-Path $resultsDir 'pester.xml'
+    $pesterJson = Join-Path $resultsDir 'pester-counts.json'
+    $script = @"
+`$ErrorActionPreference = 'Stop'
+Import-Module '$pester' -Force
+`$c = New-PesterConfiguration
+`$c.Run.Path = '$(Join-Path $root 'tests/Stm32.Tests')'
+`$c.Run.PassThru = `$true
+`$c.Output.Verbosity = 'Normal'
+`$c.TestResult.Enabled = `$true
+`$c.TestResult.OutputFormat = 'NUnitXml'
+`$c.TestResult.OutputPath = '$pesterXml'
+`$r = Invoke-Pester -Configuration `$c
+@{ Passed = `$r.PassedCount; Failed = `$r.FailedCount + `$r.FailedBlocksCount + `$r.FailedContainersCount; Skipped = `$r.SkippedCount + `$r.NotRunCount } |
+    ConvertTo-Json | Set-Content -LiteralPath '$pesterJson'
+"@
+    $env:NO_COLOR = '1'
+    $env:STM32_MODULE_PATH = Join-Path $moduleDir 'Stm32.psd1'
+    & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command $script
+    $pesterExit = $LASTEXITCODE
+    if (Test-Path $pesterJson) {
+        $p = Get-Content -LiteralPath $pesterJson -Raw | ConvertFrom-Json
+        $passed += $p.Passed; $failed += $p.Failed; $skipped += $p.Skipped
+        Write-Host ("Pester: {0} passed, {1} failed, {2} skipped" -f $p.Passed, $p.Failed, $p.Skipped)
+    }
+    else {
+        Write-Host "Pester produced no results (exit code $pesterExit): counted as one failure."
+        $failed += 1
+    }
+
+    Write-Host ("{0} passed, {1} failed, {2} skipped" -f $passed, $failed, $skipped)
+    exit ([int]($failed -gt 0))
+}
+
+function Invoke-Demo {
+    Invoke-Build
+    Write-Host '== Demo: demo/Demo.ps1'
+    $env:STM32_MODULE_PATH = Join-Path $moduleDir 'Stm32.psd1'
+    & (Join-Path $PSHOME 'pwsh') -NoProfile -File (Join-Path $root 'demo/Demo.ps1')
+    if ($LASTEXITCODE -ne 0) { throw "The demo failed (exit code $LASTEXITCODE)." }
+}
+
+function Invoke-Clean {
+    if (Test-Path $out) { Remove-Item $out -Recurse -Force }
+    Get-ChildItem $root -Directory -Recurse -Include 'bin', 'obj' |
+        Where-Object { $_.FullName -notmatch '[\\/]\.git[\\/]' } |
+        Remove-Item -Recurse -Force
+}
+
+switch ($Task) {
+    'Build' { Invoke-Build }
+    'Test' { Invoke-Test }
+    'Demo' { Invoke-Demo }
+    'Clean' { Invoke-Clean }
+}

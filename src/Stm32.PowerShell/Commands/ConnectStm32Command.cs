@@ -1,0 +1,130 @@
+using System;
+using System.Globalization;
+using System.IO.Ports;
+using System.Management.Automation;
+using Stm32.PowerShell.Infrastructure;
+using Stm32.Protocol.Bootloader;
+using Stm32.Protocol.Programming;
+
+namespace Stm32.PowerShell.Commands
+{
+    /// <summary>
+    /// Opens a port, synchronises with the bootloader, identifies the chip and returns a session.
+    /// Opening a port changes nothing on the chip, so there is no ShouldProcess.
+    /// </summary>
+    [Cmdlet(VerbsCommunications.Connect, "Stm32")]
+    [OutputType(typeof(Stm32Session))]
+    public sealed class ConnectStm32Command : Stm32CmdletBase
+    {
+        #region Parameters
+
+        /// <summary>A serial port (/dev/ttyUSB0, COM3) or sim://&lt;PID or name&gt;.</summary>
+        [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true,
+            HelpMessage = "The serial port (/dev/ttyUSB0, COM3) or a simulated chip (sim://0x410).")]
+        [Alias("PortName")]
+        [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(PortNameCompleter))]
+        public string Port { get; set; } = "";
+
+        [Parameter]
+        [ValidateRange(1200, 4000000)]
+        public int BaudRate { get; set; } = 115200;
+
+        /// <summary>Even is what the bootloader speaks (8E1); None only for adapters that cannot do parity.</summary>
+        [Parameter]
+        [ValidateSet("Even", "None", "Odd")]
+        public Parity Parity { get; set; } = Parity.Even;
+
+        /// <summary>How long to wait for each reply of a short command, in milliseconds.</summary>
+        [Parameter]
+        [ValidateRange(10, 60000)]
+        [Alias("Timeout")]
+        public int TimeoutMs { get; set; } = 500;
+
+        /// <summary>How many more times to try the whole handshake when the chip does not answer.</summary>
+        [Parameter]
+        [ValidateRange(0, 100)]
+        public int Retry { get; set; }
+
+        #endregion
+
+        #region Overrides
+
+        protected override void ProcessRecord()
+        {
+            var state = ModuleState.Current;
+            var settings = new LinkSettings { BaudRate = BaudRate, Parity = Parity };
+            OpenedLink? link = null;
+            try
+            {
+                link = LinkFactory.Open(state, Port, settings, "a connection being opened");
+                WriteVerbose($"Opened {Port} at {BaudRate} baud, 8{ParityLetter(Parity)}1; synchronising with the bootloader.");
+                var connection = OpenWithRetries(link);
+                var opened = link;
+                var session = state.Sessions.Add(id => new Stm32Session(id, Port, BaudRate, Parity, connection, opened));
+                PortReservations.Update(link.ReservationKey, "session " + session.Id.ToString(CultureInfo.InvariantCulture));
+                link = null;
+                WriteVerbose($"Session {session.Id}: {session.DeviceName} ({connection.Device.ProductIdHex}), bootloader {session.BootloaderVersion}.");
+                foreach (var warning in connection.Warnings) WriteWarning(warning);
+                WriteObject(session);
+            }
+            catch (Stm32NoResponseException e)
+            {
+                WriteError(NoResponse(e));
+            }
+            catch (Exception e) when (IsMappable(e))
+            {
+                WriteError(ErrorFor(e, Port));
+            }
+            finally
+            {
+                link?.Dispose();
+            }
+        }
+
+        #endregion
+
+        private Stm32Connection OpenWithRetries(OpenedLink link)
+        {
+            var options = new BootloaderOptions { ReplyTimeout = TimeSpan.FromMilliseconds(TimeoutMs) };
+            for (int attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    return Stm32Connection.Open(link.Link, options, CancelToken);
+                }
+                catch (Stm32TimeoutException e) when (attempt < Retry)
+                {
+                    WriteVerbose($"Attempt {attempt + 1} of {Retry + 1} failed ({e.Message}); trying again.");
+                    link.Link.DiscardInput();
+                }
+            }
+        }
+
+        /// <summary>"No response from the target", the most asked question, with a real answer.</summary>
+        private ErrorRecord NoResponse(Stm32NoResponseException e)
+        {
+            var p = ParityLetter(Parity);
+            var message = string.Format(CultureInfo.InvariantCulture,
+                "No response from the target on {0} at {1} baud, 8{2}1: sent {3}, received {4}.{5}" +
+                "Likely causes, most likely first:{5}" +
+                "  1. The chip is not in its bootloader: set BOOT0 high (and BOOT1 low where the part has it), then reset the chip.{5}" +
+                "  2. TX and RX are not crossed: the adapter's TX goes to the chip's RX (PA10 on most parts), its RX to the chip's TX (PA9).{5}" +
+                "  3. The baud rate: try a lower one (-BaudRate 57600 or 9600); the bootloader measures it from the first 0x7F.{5}" +
+                "  4. Parity: the bootloader speaks 8E1 (even parity); the adapter and its driver must do even parity too.{5}" +
+                "  5. Another program holds the port or talked to the chip first (a serial monitor, ModemManager).{5}" +
+                "  6. Read protection or a locked part (a chip with RDP level 2 has no bootloader at all).",
+                Port, BaudRate, p, Stm32Exception.Hex(e.Sent), Stm32Exception.Hex(e.Received), Environment.NewLine);
+            var record = new ErrorRecord(e, ErrorIds.BootloaderNoResponse, ErrorCategory.ConnectionError, Port)
+            {
+                ErrorDetails = new ErrorDetails(message)
+                {
+                    RecommendedAction = "Check BOOT0 and reset, the TX/RX wiring, -BaudRate and -Parity; Get-Help about_Stm32 has a troubleshooting section.",
+                },
+            };
+            return record;
+        }
+
+        private static char ParityLetter(Parity parity) => parity == Parity.Even ? 'E' : parity == Parity.Odd ? 'O' : 'N';
+    }
+}

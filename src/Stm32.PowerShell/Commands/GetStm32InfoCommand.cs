@@ -1,0 +1,22 @@
+using System.Management.Automation;
+using Stm32.PowerShell.Infrastructure;
+
+namespace Stm32.PowerShell.Commands
+{
+    /// <summary>What the chip behind a session is: device, bootloader, commands, memory map, protection.</summary>
+    [Cmdlet(VerbsCommon.Get, "Stm32Info")]
+    [OutputType(typeof(Stm32DeviceInfo))]
+    public sealed class GetStm32InfoCommand : Stm32SessionCmdletBase
+    {
+        #region Overrides
+
+        protected override void ProcessSession(Stm32Session session)
+        {
+            // Identification happened at connect (Get, Get Version, Get ID, flash-size register,
+            // unique ID); the bootloader's answers do not change while it runs.
+            WriteObject(new Stm32DeviceInfo(session));
+        }
+
+        #endregion
+    }
+}

@@ -1,0 +1,95 @@
+using System;
+using System.Collections;
+using System.Collections.Generic;
+using System.IO;
+using System.IO.Ports;
+using System.Linq;
+using System.Management.Automation;
+using System.Management.Automation.Language;
+
+namespace Stm32.PowerShell.Infrastructure
+{
+    /// <summary>
+    /// -Port completion: serial ports present now (SerialPort.GetPortNames and /dev/serial/by-id),
+    /// the ports of open sessions and sim:// names from the catalog. A completer rather than a
+    /// ValidateSet, so an adapter plugged in later still works.
+    /// </summary>
+    public sealed class PortNameCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+            CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            var pattern = Completion.Pattern(wordToComplete);
+            var seen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            var results = new List<CompletionResult>();
+            void Add(string name, string tip)
+            {
+                if (pattern.IsMatch(name) && seen.Add(name))
+                    results.Add(new CompletionResult(Completion.Quote(name), name, CompletionResultType.ParameterValue, tip));
+            }
+
+            foreach (var p in SafePortNames()) Add(p, "Serial port " + p);
+            foreach (var p in ByIdNames()) Add(p, "Serial adapter " + Path.GetFileName(p));
+            foreach (var s in ModuleState.Current.Sessions.Snapshot().Where(s => s.IsOpen))
+                Add(s.Port, $"Open in session {s.Id} ({s.DeviceName})");
+            foreach (var (name, description) in LinkFactory.SimNames()) Add(name, "Simulated " + description);
+            return results;
+        }
+
+        private static IEnumerable<string> SafePortNames()
+        {
+            try
+            {
+                return SerialPort.GetPortNames().OrderBy(n => n, StringComparer.OrdinalIgnoreCase).ToArray();
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is PlatformNotSupportedException)
+            {
+                return Array.Empty<string>();
+            }
+        }
+
+        private static IEnumerable<string> ByIdNames()
+        {
+            const string dir = "/dev/serial/by-id";
+            try
+            {
+                return Directory.Exists(dir) ? Directory.GetFileSystemEntries(dir).OrderBy(n => n, StringComparer.Ordinal).ToArray() : Array.Empty<string>();
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                return Array.Empty<string>();
+            }
+        }
+    }
+
+    /// <summary>-SessionId completion: the open sessions of this runspace.</summary>
+    public sealed class SessionIdCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+            CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            var pattern = Completion.Pattern(wordToComplete);
+            foreach (var s in ModuleState.Current.Sessions.Snapshot())
+            {
+                var id = s.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                if (pattern.IsMatch(id))
+                    yield return new CompletionResult(id, id, CompletionResultType.ParameterValue, s.ToString());
+            }
+        }
+    }
+
+    internal static class Completion
+    {
+        /// <summary>What was typed (quotes stripped) plus '*', as PSResourceGet's completers do.</summary>
+        public static WildcardPattern Pattern(string? word)
+        {
+            var w = (word ?? "").Trim('\'', '"');
+            return new WildcardPattern(WildcardPattern.Escape(w) + "*", WildcardOptions.IgnoreCase);
+        }
+
+        public static string Quote(string text)
+            => text.IndexOfAny(new[] { ' ', '\t', '\'', '"', '$', '`', '(', ')', '&', ';', '{', '}', ',', '@', '#' }) >= 0
+                ? "'" + text.Replace("'", "''") + "'"
+                : text;
+    }
+}

@@ -1,0 +1,45 @@
+namespace Stm32.PowerShell
+{
+    /// <summary>
+    /// Every ErrorId the module emits, in one place. They are stable: scripts and tests match on
+    /// FullyQualifiedErrorId ("&lt;Id&gt;,Stm32.PowerShell.Commands.&lt;Class&gt;"). Add; never rename.
+    /// </summary>
+    public static class ErrorIds
+    {
+        // Ports and links
+        public const string PortNotFound = "PortNotFound";
+        public const string PortBusy = "PortBusy";
+        public const string PortOpenFailed = "PortOpenFailed";
+        public const string PortInUse = "PortInUse";
+        public const string InvalidPortName = "InvalidPortName";
+        public const string LinkFailed = "LinkFailed";
+
+        // The bootloader conversation
+        public const string BootloaderNoResponse = "BootloaderNoResponse";
+        public const string Nack = "Nack";
+        public const string Timeout = "Timeout";
+        public const string ProtocolError = "ProtocolError";
+        public const string ReadProtected = "ReadProtected";
+        public const string UnsupportedCommand = "UnsupportedCommand";
+        public const string NotInBootloader = "NotInBootloader";
+        public const string VerifyMismatch = "VerifyMismatch";
+        public const string Stm32Error = "Stm32Error";
+
+        // Sessions
+        public const string SessionNotFound = "SessionNotFound";
+        public const string NoSession = "NoSession";
+        public const string AmbiguousSession = "AmbiguousSession";
+        public const string SessionClosed = "SessionClosed";
+        public const string SessionBusy = "SessionBusy";
+
+        // Files, images, addresses, the catalog
+        public const string FileNotFound = "FileNotFound";
+        public const string FileInvalid = "FileInvalid";
+        public const string ImageOutOfRange = "ImageOutOfRange";
+        public const string AddressOutOfRange = "AddressOutOfRange";
+        public const string DeviceNotFound = "DeviceNotFound";
+        public const string DeviceLayoutUnknown = "DeviceLayoutUnknown";
+
+        public const string UnexpectedError = "UnexpectedError";
+    }
+}

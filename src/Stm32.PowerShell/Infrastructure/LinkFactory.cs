@@ -1,0 +1,238 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.IO.Ports;
+using System.Linq;
+using System.Management.Automation;
+using System.Runtime.InteropServices;
+using Stm32.Protocol.Devices;
+using Stm32.Protocol.Simulation;
+using Stm32.Protocol.Transport;
+
+namespace Stm32.PowerShell.Infrastructure
+{
+    /// <summary>How to open a link: the line settings Connect-Stm32 was given.</summary>
+    internal sealed class LinkSettings
+    {
+        public int BaudRate { get; set; } = 115200;
+        public Parity Parity { get; set; } = Parity.Even;
+        public int DataBits { get; set; } = 8;
+        public StopBits StopBits { get; set; } = StopBits.One;
+    }
+
+    /// <summary>
+    /// A link opened for a session, with what must happen when it closes: release the port's
+    /// reservation and, for a simulated chip, detach it (the chip itself lives on in the runspace).
+    /// </summary>
+    internal sealed class OpenedLink : IDisposable
+    {
+        private Action? _onClose;
+
+        public OpenedLink(IByteLink link, string reservationKey, Action? onClose)
+        {
+            Link = link;
+            ReservationKey = reservationKey;
+            _onClose = onClose;
+        }
+
+        public IByteLink Link { get; }
+
+        public string ReservationKey { get; }
+
+        public void Dispose()
+        {
+            var onClose = System.Threading.Interlocked.Exchange(ref _onClose, null);
+            try
+            {
+                Link.Dispose();
+                onClose?.Invoke();
+            }
+            finally
+            {
+                PortReservations.Release(ReservationKey);
+            }
+        }
+    }
+
+    /// <summary>What a sim:// port name asks for.</summary>
+    internal sealed class SimPortName
+    {
+        public SimPortName(DeviceInfo device, SimulatorTiming timing, byte? bootloaderVersion, bool inBootloader)
+        {
+            Device = device;
+            Timing = timing;
+            BootloaderVersion = bootloaderVersion;
+            InBootloader = inBootloader;
+        }
+
+        public DeviceInfo Device { get; }
+
+        public SimulatorTiming Timing { get; }
+
+        public byte? BootloaderVersion { get; }
+
+        /// <summary>False for ?boot0=0: the chip runs its application and never answers the bootloader's sync.</summary>
+        public bool InBootloader { get; }
+
+        /// <summary>The chip's identity in the runspace's registry: device plus bootloader version (timing is not part of it).</summary>
+        public string ChipKey => BootloaderVersion.HasValue
+            ? string.Format(CultureInfo.InvariantCulture, "{0}@{1}.{2}", Device.ProductIdHex, BootloaderVersion.Value >> 4, BootloaderVersion.Value & 0xF)
+            : Device.ProductIdHex;
+    }
+
+    /// <summary>
+    /// Turns a port name into a link. "sim://&lt;PID or name&gt;[?timing=instant|realistic&amp;protocol=2.2|3.1|3.3|4.0&amp;boot0=1|0]"
+    /// gives an in-memory pair with the runspace's simulated chip on the device end; anything else
+    /// is a serial port. One session per port: a port an open session holds is refused (PortInUse).
+    /// </summary>
+    internal static class LinkFactory
+    {
+        public const string SimScheme = "sim://";
+
+        private static readonly Dictionary<string, byte> ProtocolVersions = new Dictionary<string, byte>
+        {
+            ["2.2"] = 0x22,
+            ["3.1"] = 0x31,
+            ["3.3"] = 0x33,
+            ["4.0"] = 0x40,
+        };
+
+        public static bool IsSimulated(string port) => port.StartsWith(SimScheme, StringComparison.OrdinalIgnoreCase);
+
+        public static OpenedLink Open(ModuleState state, string port, LinkSettings settings, string holder)
+        {
+            if (IsSimulated(port)) return OpenSimulated(state, port, ParseSim(port), settings, holder);
+
+            var key = "serial:" + (RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? port.ToUpperInvariant() : port);
+            Reserve(key, port, holder);
+            try
+            {
+                var link = SerialPortLink.Open(port, settings.BaudRate, settings.Parity, settings.DataBits, settings.StopBits);
+                return new OpenedLink(link, key, null);
+            }
+            catch
+            {
+                PortReservations.Release(key);
+                throw;
+            }
+        }
+
+        private static OpenedLink OpenSimulated(ModuleState state, string port, SimPortName sim, LinkSettings settings, string holder)
+        {
+            var key = "sim:" + state.RunspaceId.ToString("N") + ":" + sim.ChipKey;
+            Reserve(key, port, holder);
+            try
+            {
+                var chip = state.Simulators.GetOrCreate(sim.ChipKey, sim.Device,
+                    new SimulatorOptions { Timing = sim.Timing, BootloaderVersion = sim.BootloaderVersion });
+                chip.Options.Timing = sim.Timing;
+                var pair = new InMemoryLinkPair(port, settings.BaudRate);
+                if (!sim.InBootloader)
+                    // BOOT0 low: the chip runs its application, which ignores the bootloader's bytes.
+                    return new OpenedLink(pair.Host, key, () => pair.Device.Dispose());
+                chip.Attach(pair.Device);
+                return new OpenedLink(pair.Host, key, () => chip.Detach());
+            }
+            catch
+            {
+                PortReservations.Release(key);
+                throw;
+            }
+        }
+
+        private static void Reserve(string key, string port, string holder)
+        {
+            if (!PortReservations.TryReserve(key, holder, out var current))
+                throw new ModuleException(ErrorIds.PortInUse, ErrorCategory.ResourceBusy,
+                    $"The port '{port}' is already open in {current}. Disconnect that session first (Get-Stm32Session | Disconnect-Stm32), or use it.");
+        }
+
+        /// <summary>Parses a sim:// name. Throws ModuleException (DeviceNotFound, InvalidPortName).</summary>
+        public static SimPortName ParseSim(string port)
+        {
+            var rest = port.Substring(SimScheme.Length);
+            var q = rest.IndexOf('?');
+            var what = Uri.UnescapeDataString(q < 0 ? rest : rest.Substring(0, q)).Trim().TrimEnd('/');
+            var query = q < 0 ? "" : rest.Substring(q + 1);
+            if (what.Length == 0)
+                throw new ModuleException(ErrorIds.InvalidPortName, ErrorCategory.InvalidArgument,
+                    $"'{port}' names no device: write sim://<product ID or name>, for example sim://0x410.");
+            var device = DeviceCatalog.Resolve(what);
+            if (device == null)
+                throw new ModuleException(ErrorIds.DeviceNotFound, ErrorCategory.ObjectNotFound,
+                    $"No device in the catalog matches '{what}' (from '{port}'). Get-Stm32Device lists them; use a product ID such as sim://0x410.",
+                    "Get-Stm32Device -Name '*" + what + "*'");
+            if (device.Flash.IsEmpty)
+                throw new ModuleException(ErrorIds.DeviceLayoutUnknown, ErrorCategory.InvalidArgument,
+                    $"The catalog knows {device} only by name: it has no memory map to simulate.");
+
+            var timing = SimulatorTiming.Realistic;
+            byte? version = null;
+            bool boot = true;
+            foreach (var part in query.Split(new[] { '&' }, StringSplitOptions.RemoveEmptyEntries))
+            {
+                var eq = part.IndexOf('=');
+                var name = (eq < 0 ? part : part.Substring(0, eq)).Trim().ToLowerInvariant();
+                var value = eq < 0 ? "" : Uri.UnescapeDataString(part.Substring(eq + 1)).Trim();
+                switch (name)
+                {
+                    case "timing":
+                        if (string.Equals(value, "instant", StringComparison.OrdinalIgnoreCase)) timing = SimulatorTiming.Instant;
+                        else if (string.Equals(value, "realistic", StringComparison.OrdinalIgnoreCase)) timing = SimulatorTiming.Realistic;
+                        else throw BadQuery(port, "timing is 'instant' or 'realistic'");
+                        break;
+                    case "protocol":
+                        if (!ProtocolVersions.TryGetValue(value, out var v))
+                            throw BadQuery(port, "protocol is one of " + string.Join(", ", ProtocolVersions.Keys));
+                        version = v;
+                        break;
+                    case "boot0":
+                        if (value == "1") boot = true;
+                        else if (value == "0") boot = false;
+                        else throw BadQuery(port, "boot0 is 1 (bootloader, the default) or 0 (the application runs and the bootloader never answers)");
+                        break;
+                    default:
+                        throw BadQuery(port, $"'{name}' is not an option; the options are timing, protocol and boot0");
+                }
+            }
+            return new SimPortName(device, timing, version, boot);
+        }
+
+        private static ModuleException BadQuery(string port, string why)
+            => new ModuleException(ErrorIds.InvalidPortName, ErrorCategory.InvalidArgument,
+                $"'{port}': {why}. Example: sim://0x413?timing=instant&protocol=3.3");
+
+        /// <summary>sim:// names for the completer: one per catalog row that has a memory map.</summary>
+        public static IEnumerable<(string Name, string Description)> SimNames()
+            => DeviceCatalog.All.Where(d => !d.Flash.IsEmpty)
+                .Select(d => (SimScheme + d.ProductIdHex, d.Name));
+    }
+
+    /// <summary>Which ports are held by an open session, process-wide (a serial port can only be opened once).</summary>
+    internal static class PortReservations
+    {
+        private static readonly Dictionary<string, string> Held = new Dictionary<string, string>(StringComparer.Ordinal);
+
+        public static bool TryReserve(string key, string holder, out string current)
+        {
+            lock (Held)
+            {
+                if (Held.TryGetValue(key, out current!)) return false;
+                Held.Add(key, holder);
+                current = holder;
+                return true;
+            }
+        }
+
+        public static void Update(string key, string holder)
+        {
+            lock (Held)
+                if (Held.ContainsKey(key)) Held[key] = holder;
+        }
+
+        public static void Release(string key)
+        {
+            lock (Held) Held.Remove(key);
+        }
+    }
+}

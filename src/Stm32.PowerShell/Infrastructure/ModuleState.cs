@@ -1,0 +1,160 @@
+using System;
+using System.Collections.Generic;
+using System.Linq;
+using System.Management.Automation.Runspaces;
+using System.Runtime.CompilerServices;
+using Stm32.Protocol.Devices;
+using Stm32.Protocol.Simulation;
+
+namespace Stm32.PowerShell.Infrastructure
+{
+    /// <summary>
+    /// What the module keeps per runspace: the open sessions and the simulated chips. Keyed on
+    /// the runspace (never a global), so ForEach-Object -Parallel, thread jobs and
+    /// [powershell]::Create() stay apart. Closed with the runspace or on Remove-Module.
+    /// </summary>
+    internal sealed class ModuleState
+    {
+        private static readonly ConditionalWeakTable<Runspace, ModuleState> States = new ConditionalWeakTable<Runspace, ModuleState>();
+        private static readonly ModuleState NoRunspace = new ModuleState(Guid.Empty);
+        private static readonly List<WeakReference<ModuleState>> All = new List<WeakReference<ModuleState>>();
+
+        private ModuleState(Guid runspaceId)
+        {
+            RunspaceId = runspaceId;
+            Sessions = new SessionStore();
+            Simulators = new SimulatorRegistry();
+        }
+
+        public Guid RunspaceId { get; }
+
+        public SessionStore Sessions { get; }
+
+        public SimulatorRegistry Simulators { get; }
+
+        /// <summary>The state of the runspace running on this thread.</summary>
+        public static ModuleState Current => For(Runspace.DefaultRunspace);
+
+        public static ModuleState For(Runspace? runspace)
+        {
+            if (runspace == null) return NoRunspace;
+            return States.GetValue(runspace, rs =>
+            {
+                var state = new ModuleState(rs.InstanceId);
+                rs.StateChanged += (sender, e) =>
+                {
+                    if (e.RunspaceStateInfo.State == System.Management.Automation.Runspaces.RunspaceState.Closed || e.RunspaceStateInfo.State == System.Management.Automation.Runspaces.RunspaceState.Broken)
+                        state.CloseAll();
+                };
+                lock (All) All.Add(new WeakReference<ModuleState>(state));
+                return state;
+            });
+        }
+
+        /// <summary>Every live state (for Remove-Module, which must free the ports of all runspaces).</summary>
+        public static IReadOnlyList<ModuleState> Live()
+        {
+            lock (All)
+            {
+                All.RemoveAll(w => !w.TryGetTarget(out _));
+                return All.Select(w => w.TryGetTarget(out var s) ? s : null).Where(s => s != null).Select(s => s!).ToList();
+            }
+        }
+
+        /// <summary>Closes every session and stops every simulated chip of this runspace.</summary>
+        public void CloseAll()
+        {
+            foreach (var s in Sessions.RemoveAll()) s.Close();
+            Simulators.StopAll();
+        }
+    }
+
+    /// <summary>The open sessions of one runspace. Ids only increase; Snapshot returns a copy.</summary>
+    internal sealed class SessionStore
+    {
+        private readonly object _gate = new object();
+        private readonly List<Stm32Session> _sessions = new List<Stm32Session>();
+        private int _lastId;
+
+        public Stm32Session Add(Func<int, Stm32Session> create)
+        {
+            lock (_gate)
+            {
+                var session = create(++_lastId);
+                session.Owner = this;
+                _sessions.Add(session);
+                return session;
+            }
+        }
+
+        public Stm32Session[] Snapshot()
+        {
+            lock (_gate) return _sessions.ToArray();
+        }
+
+        public Stm32Session? Get(int id)
+        {
+            lock (_gate) return _sessions.FirstOrDefault(s => s.Id == id);
+        }
+
+        public bool Remove(Stm32Session session)
+        {
+            lock (_gate) return _sessions.Remove(session);
+        }
+
+        public Stm32Session[] RemoveAll()
+        {
+            lock (_gate)
+            {
+                var all = _sessions.ToArray();
+                _sessions.Clear();
+                return all;
+            }
+        }
+    }
+
+    /// <summary>
+    /// The simulated chips of one runspace, by key ("0x410", or "0x410@3.3" for another bootloader
+    /// version): the same sim:// name reaches the same chip, so its flash survives Disconnect and
+    /// Connect like a board on the desk.
+    /// </summary>
+    internal sealed class SimulatorRegistry
+    {
+        private readonly object _gate = new object();
+        private readonly Dictionary<string, SimulatedChip> _chips = new Dictionary<string, SimulatedChip>(StringComparer.OrdinalIgnoreCase);
+
+        public SimulatedChip GetOrCreate(string key, DeviceInfo device, SimulatorOptions options)
+        {
+            lock (_gate)
+            {
+                if (!_chips.TryGetValue(key, out var chip))
+                {
+                    chip = new SimulatedChip(device, options);
+                    _chips.Add(key, chip);
+                }
+                return chip;
+            }
+        }
+
+        public SimulatedChip? Find(string key)
+        {
+            lock (_gate) return _chips.TryGetValue(key, out var chip) ? chip : null;
+        }
+
+        public IReadOnlyList<string> Keys
+        {
+            get { lock (_gate) return _chips.Keys.ToList(); }
+        }
+
+        public void StopAll()
+        {
+            List<SimulatedChip> chips;
+            lock (_gate)
+            {
+                chips = _chips.Values.ToList();
+                _chips.Clear();
+            }
+            foreach (var chip in chips) chip.Dispose();
+        }
+    }
+}

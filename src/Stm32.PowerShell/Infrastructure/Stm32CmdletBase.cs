@@ -1,0 +1,151 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Management.Automation;
+using System.Threading;
+using Stm32.Protocol.Bootloader;
+using Stm32.Protocol.Transport;
+
+namespace Stm32.PowerShell.Infrastructure
+{
+    /// <summary>
+    /// The cancellable cmdlet: owns a CancellationTokenSource that StopProcessing (Ctrl+C)
+    /// cancels, and turns protocol exceptions into ErrorRecords with stable ErrorIds.
+    /// </summary>
+    public abstract class Stm32CmdletBase : PSCmdlet, IDisposable
+    {
+        private readonly CancellationTokenSource _cancel = new CancellationTokenSource();
+        private bool _disposed;
+
+        /// <summary>Cancelled when the pipeline is stopped; pass it to every protocol call.</summary>
+        protected CancellationToken CancelToken => _cancel.Token;
+
+        protected override void StopProcessing()
+        {
+            try
+            {
+                _cancel.Cancel();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        /// <summary>Runs <paramref name="action"/>, writing a non-terminating error for a failure it maps.</summary>
+        protected bool TryRun(Action action, object? target)
+        {
+            try
+            {
+                action();
+                return true;
+            }
+            catch (Exception e) when (IsMappable(e))
+            {
+                WriteError(ErrorFor(e, target));
+                return false;
+            }
+        }
+
+        /// <summary>True for exceptions that <see cref="ErrorFor"/> knows (the rest are bugs and propagate).
+        /// A cancellation caused by Ctrl+C becomes PipelineStoppedException here.</summary>
+        protected bool IsMappable(Exception e)
+        {
+            if (e is OperationCanceledException && _cancel.IsCancellationRequested)
+                throw new PipelineStoppedException();
+            return e is ModuleException || e is Stm32Exception || e is IOException || e is TimeoutException
+                || e is UnauthorizedAccessException || e is ObjectDisposedException
+                || e is InvalidOperationException || e is FormatException || e is ArgumentException;
+        }
+
+        /// <summary>The one place that maps exceptions to ErrorIds and categories.</summary>
+        protected internal static ErrorRecord ErrorFor(Exception e, object? target)
+        {
+            switch (e)
+            {
+                case ModuleException m:
+                    var record = new ErrorRecord(m, m.ErrorId, m.Category, target);
+                    if (m.RecommendedAction != null) record.ErrorDetails = new ErrorDetails(m.Message) { RecommendedAction = m.RecommendedAction };
+                    return record;
+                case PortOpenException p:
+                    switch (p.Failure)
+                    {
+                        case PortOpenFailure.NotFound: return Error(e, ErrorIds.PortNotFound, ErrorCategory.ObjectNotFound, target);
+                        case PortOpenFailure.Busy: return Error(e, ErrorIds.PortBusy, ErrorCategory.ResourceBusy, target);
+                        default: return Error(e, ErrorIds.PortOpenFailed, ErrorCategory.OpenError, target);
+                    }
+                case Stm32ReadProtectedException _:
+                    return Error(e, ErrorIds.ReadProtected, ErrorCategory.SecurityError, target);
+                case Stm32NoResponseException _:
+                    return Error(e, ErrorIds.BootloaderNoResponse, ErrorCategory.ConnectionError, target);
+                case Stm32TimeoutException t:
+                    return Error(e, ErrorIds.Timeout, ErrorCategory.OperationTimeout, target, Detail(t));
+                case Stm32NackException n:
+                    return Error(e, ErrorIds.Nack, ErrorCategory.DeviceError, target, Detail(n));
+                case Stm32ProtocolException pe:
+                    return Error(e, ErrorIds.ProtocolError, ErrorCategory.ProtocolError, target, Detail(pe));
+                case Stm32VerifyException _:
+                    return Error(e, ErrorIds.VerifyMismatch, ErrorCategory.InvalidResult, target);
+                case Stm32UnsupportedCommandException _:
+                    return Error(e, ErrorIds.UnsupportedCommand, ErrorCategory.NotImplemented, target);
+                case Stm32Exception se:
+                    return Error(e, ErrorIds.Stm32Error, ErrorCategory.DeviceError, target, Detail(se));
+                case TimeoutException _:
+                    return Error(e, ErrorIds.Timeout, ErrorCategory.OperationTimeout, target);
+                case UnauthorizedAccessException _:
+                    return Error(e, ErrorIds.PortBusy, ErrorCategory.PermissionDenied, target);
+                case ObjectDisposedException _:
+                    return Error(e, ErrorIds.SessionClosed, ErrorCategory.ConnectionError, target,
+                        "The link to the chip is closed. Connect again with Connect-Stm32.");
+                case IOException _:
+                    return Error(e, ErrorIds.LinkFailed, ErrorCategory.ConnectionError, target);
+                case FormatException _:
+                    return Error(e, ErrorIds.FileInvalid, ErrorCategory.InvalidData, target);
+                case ArgumentException _:
+                    return Error(e, ErrorIds.AddressOutOfRange, ErrorCategory.InvalidArgument, target);
+                case InvalidOperationException _:
+                    return Error(e, ErrorIds.NotInBootloader, ErrorCategory.InvalidOperation, target);
+                default:
+                    return Error(e, ErrorIds.UnexpectedError, ErrorCategory.NotSpecified, target);
+            }
+        }
+
+        /// <summary>What was sent and what came back, for the error's message.</summary>
+        private static string Detail(Stm32Exception e)
+        {
+            var where = e.Address.HasValue ? string.Format(CultureInfo.InvariantCulture, " at 0x{0:X8}", e.Address.Value) : "";
+            return string.Format(CultureInfo.InvariantCulture, "{0} (step: {1}{2}; sent {3}; received {4})",
+                e.Message, string.IsNullOrEmpty(e.Step) ? "?" : e.Step, where, Stm32Exception.Hex(e.Sent), Stm32Exception.Hex(e.Received));
+        }
+
+        protected internal static ErrorRecord Error(Exception e, string errorId, ErrorCategory category, object? target, string? message = null)
+        {
+            var record = new ErrorRecord(e, errorId, category, target);
+            if (message != null) record.ErrorDetails = new ErrorDetails(message);
+            return record;
+        }
+
+        /// <summary>An error that does not come from an exception of ours.</summary>
+        protected internal static ErrorRecord Error(string message, string errorId, ErrorCategory category, object? target, string? recommendedAction = null)
+        {
+            Exception e = category == ErrorCategory.ObjectNotFound ? new ItemNotFoundException(message)
+                : category == ErrorCategory.InvalidArgument ? new ArgumentException(message)
+                : (Exception)new InvalidOperationException(message);
+            var record = new ErrorRecord(e, errorId, category, target);
+            if (recommendedAction != null) record.ErrorDetails = new ErrorDetails(message) { RecommendedAction = recommendedAction };
+            return record;
+        }
+
+        public void Dispose()
+        {
+            Dispose(true);
+            GC.SuppressFinalize(this);
+        }
+
+        protected virtual void Dispose(bool disposing)
+        {
+            if (_disposed) return;
+            if (disposing) _cancel.Dispose();
+            _disposed = true;
+        }
+    }
+}

@@ -1,0 +1,94 @@
+using System.Linq;
+using System.Management.Automation;
+using System.Threading;
+
+namespace Stm32.PowerShell.Infrastructure
+{
+    /// <summary>
+    /// A cmdlet that works on one session. Finds it in this order: -Session (from the pipeline by
+    /// value, or by property name from any object that carries a Session); -SessionId; the single
+    /// open session of the runspace. Then holds the session for the duration of one record (a
+    /// chip can only have one conversation) and calls <see cref="ProcessSession"/>.
+    /// No parameter sets here, so derived cmdlets can define their own.
+    /// </summary>
+    public abstract class Stm32SessionCmdletBase : Stm32CmdletBase
+    {
+        /// <summary>The session to use (Connect-Stm32 or Get-Stm32Session output, or any object with a Session property).</summary>
+        [Parameter(ValueFromPipeline = true, ValueFromPipelineByPropertyName = true)]
+        [ValidateNotNull]
+        public Stm32Session? Session { get; set; }
+
+        /// <summary>The Id of an open session of this runspace.</summary>
+        [Parameter(ValueFromPipelineByPropertyName = true)]
+        [ArgumentCompleter(typeof(SessionIdCompleter))]
+        public int? SessionId { get; set; }
+
+        /// <summary>Whether ProcessSession may be given a session that is already closed.</summary>
+        protected virtual bool AcceptsClosedSession => false;
+
+        protected override void ProcessRecord()
+        {
+            var session = ResolveSession();
+            if (session == null) return;
+            if (!session.IsOpen && !AcceptsClosedSession)
+            {
+                WriteError(Error($"{session} is closed. Connect again with Connect-Stm32 -Port '{session.Port}'.",
+                    ErrorIds.SessionClosed, ErrorCategory.ConnectionError, session, $"Connect-Stm32 -Port '{session.Port}'"));
+                return;
+            }
+            if (!Monitor.TryEnter(session.SyncRoot))
+            {
+                WriteError(Error($"{session} is busy with another command (a chip can only hold one conversation at a time).",
+                    ErrorIds.SessionBusy, ErrorCategory.ResourceBusy, session));
+                return;
+            }
+            try
+            {
+                ProcessSession(session);
+            }
+            catch (System.Exception e) when (IsMappable(e))
+            {
+                WriteError(ErrorFor(e, session));
+            }
+            finally
+            {
+                Monitor.Exit(session.SyncRoot);
+            }
+        }
+
+        /// <summary>The work of one pipeline record, with the resolved session held.</summary>
+        protected abstract void ProcessSession(Stm32Session session);
+
+        private Stm32Session? ResolveSession()
+        {
+            if (Session != null)
+            {
+                if (SessionId.HasValue && SessionId.Value != Session.Id)
+                {
+                    WriteError(Error($"-Session is session {Session.Id} but -SessionId is {SessionId.Value}; give one of them.",
+                        ErrorIds.AmbiguousSession, ErrorCategory.InvalidArgument, Session));
+                    return null;
+                }
+                return Session;
+            }
+            var store = ModuleState.Current.Sessions;
+            if (SessionId.HasValue)
+            {
+                var byId = store.Get(SessionId.Value);
+                if (byId == null)
+                    WriteError(Error($"There is no session with Id {SessionId.Value} in this runspace. Get-Stm32Session lists the open ones.",
+                        ErrorIds.SessionNotFound, ErrorCategory.ObjectNotFound, SessionId.Value, "Get-Stm32Session"));
+                return byId;
+            }
+            var open = store.Snapshot().Where(s => s.IsOpen).ToArray();
+            if (open.Length == 1) return open[0];
+            if (open.Length == 0)
+                ThrowTerminatingError(Error("There is no open session. Connect first: Connect-Stm32 -Port <port>, for example sim://0x410.",
+                    ErrorIds.NoSession, ErrorCategory.InvalidOperation, null, "Connect-Stm32 -Port sim://0x410"));
+            ThrowTerminatingError(Error(
+                $"There are {open.Length} open sessions ({string.Join(", ", open.Select(s => s.Id))}); say which one with -Session or -SessionId.",
+                ErrorIds.AmbiguousSession, ErrorCategory.InvalidOperation, null, "Get-Stm32Session"));
+            return null;
+        }
+    }
+}

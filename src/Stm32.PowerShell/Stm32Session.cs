@@ -1,0 +1,94 @@
+using System;
+using System.Globalization;
+using System.IO.Ports;
+using System.Linq;
+using Stm32.PowerShell.Infrastructure;
+using Stm32.Protocol.Devices;
+using Stm32.Protocol.Programming;
+
+namespace Stm32.PowerShell
+{
+    /// <summary>
+    /// An open conversation with one chip's bootloader, as Connect-Stm32 returns it. Read-only;
+    /// the link and the protocol state are internal. Every other cmdlet takes it from the
+    /// pipeline (-Session) or by -SessionId.
+    /// </summary>
+    public sealed class Stm32Session
+    {
+        private readonly object _gate = new object();
+        private OpenedLink? _link;
+
+        internal Stm32Session(int id, string port, int baudRate, Parity parity, Stm32Connection connection, OpenedLink link)
+        {
+            Id = id;
+            Port = port;
+            BaudRate = baudRate;
+            Parity = parity;
+            Connection = connection;
+            _link = link;
+            ConnectedAt = DateTime.Now;
+        }
+
+        /// <summary>Unique in this runspace; never reused.</summary>
+        public int Id { get; }
+
+        /// <summary>The port as given to Connect-Stm32: "/dev/ttyUSB0", "COM3", "sim://0x410".</summary>
+        public string Port { get; }
+
+        public int BaudRate { get; }
+
+        public Parity Parity { get; }
+
+        public DateTime ConnectedAt { get; }
+
+        public string DeviceName => Connection.Device.Name;
+
+        /// <summary>The product ID the chip reported (Get ID), e.g. 0x410.</summary>
+        public int ProductId => Connection.ProductId;
+
+        /// <summary>The bootloader (protocol) version the chip reported, e.g. "2.2".</summary>
+        public string BootloaderVersion => Connection.BootloaderVersionText;
+
+        /// <summary>The command codes the chip listed in its Get answer, as hex ("0x00", "0x11", ...).</summary>
+        public string[] Commands => Connection.SupportedCommands
+            .Select(c => "0x" + c.ToString("X2", CultureInfo.InvariantCulture)).ToArray();
+
+        public bool IsOpen
+        {
+            get { lock (_gate) return _link != null; }
+        }
+
+        public bool IsReadProtected => Connection.IsReadProtected;
+
+        /// <summary>False once the application was started (Go): the bootloader no longer listens.</summary>
+        public bool InBootloader => IsOpen && Connection.InBootloader;
+
+        /// <summary>The catalog row of the chip (a generic row for an unknown product ID).</summary>
+        public DeviceInfo Device => Connection.Device;
+
+        /// <summary>The protocol conversation: for the module's cmdlets only.</summary>
+        internal Stm32Connection Connection { get; }
+
+        /// <summary>Held by a cmdlet while it talks to the chip: one conversation at a time.</summary>
+        internal object SyncRoot { get; } = new object();
+
+        /// <summary>The runspace store that lists this session.</summary>
+        internal SessionStore? Owner { get; set; }
+
+        /// <summary>Closes the link (and detaches a simulated chip) and leaves the store. Idempotent.</summary>
+        internal void Close()
+        {
+            Owner?.Remove(this);
+            OpenedLink? link;
+            lock (_gate)
+            {
+                link = _link;
+                _link = null;
+            }
+            link?.Dispose();
+        }
+
+        public override string ToString()
+            => string.Format(CultureInfo.InvariantCulture, "Stm32Session {0} ({1}, {2})", Id, Port, DeviceName);
+    }
+}
