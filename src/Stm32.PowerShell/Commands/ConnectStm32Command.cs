@@ -72,6 +72,10 @@ namespace Stm32.PowerShell.Commands
             {
                 WriteError(NoResponse(e));
             }
+            catch (OperationCanceledException) when (IsStopping)
+            {
+                throw new PipelineStoppedException();
+            }
             catch (Exception e) when (IsMappable(e))
             {
                 WriteError(ErrorFor(e, Port));

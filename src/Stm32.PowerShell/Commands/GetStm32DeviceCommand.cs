@@ -53,7 +53,8 @@ namespace Stm32.PowerShell.Commands
             {
                 var pattern = new WildcardPattern(name, WildcardOptions.IgnoreCase);
                 var plain = !WildcardPattern.ContainsWildcardCharacters(name);
-                var found = all.Where(d => pattern.IsMatch(d.Name) || plain && PartNumberMatches(name, d.Name)).ToList();
+                var found = all.Where(d => pattern.IsMatch(d.Name)).ToList();
+                if (found.Count == 0 && plain) found = all.Where(d => PartNumberMatches(name, d.Name)).ToList();
                 foreach (var row in found) WriteObject(row);
                 if (found.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(name))
                     WriteError(Error($"No device in the catalog is named '{name}'. Try wildcards: Get-Stm32Device -Name '*{name}*'.",

@@ -20,6 +20,9 @@ namespace Stm32.PowerShell.Infrastructure
         /// <summary>Cancelled when the pipeline is stopped; pass it to every protocol call.</summary>
         protected CancellationToken CancelToken => _cancel.Token;
 
+        /// <summary>True once Ctrl+C (StopProcessing) has cancelled <see cref="CancelToken"/>.</summary>
+        protected bool IsStopping => _cancel.IsCancellationRequested;
+
         protected override void StopProcessing()
         {
             try
@@ -39,6 +42,10 @@ namespace Stm32.PowerShell.Infrastructure
                 action();
                 return true;
             }
+            catch (OperationCanceledException) when (IsStopping)
+            {
+                throw new PipelineStoppedException();
+            }
             catch (Exception e) when (IsMappable(e))
             {
                 WriteError(ErrorFor(e, target));
@@ -47,11 +54,10 @@ namespace Stm32.PowerShell.Infrastructure
         }
 
         /// <summary>True for exceptions that <see cref="ErrorFor"/> knows (the rest are bugs and propagate).
-        /// A cancellation caused by Ctrl+C becomes PipelineStoppedException here.</summary>
-        protected bool IsMappable(Exception e)
+        /// Use it as an exception filter, after a <c>catch (OperationCanceledException) when (IsStopping)</c>
+        /// that throws PipelineStoppedException.</summary>
+        protected static bool IsMappable(Exception e)
         {
-            if (e is OperationCanceledException && _cancel.IsCancellationRequested)
-                throw new PipelineStoppedException();
             return e is ModuleException || e is Stm32Exception || e is IOException || e is TimeoutException
                 || e is UnauthorizedAccessException || e is ObjectDisposedException
                 || e is InvalidOperationException || e is FormatException || e is ArgumentException;

@@ -46,6 +46,10 @@ namespace Stm32.PowerShell.Infrastructure
             {
                 ProcessSession(session);
             }
+            catch (System.OperationCanceledException) when (IsStopping)
+            {
+                throw new PipelineStoppedException();
+            }
             catch (System.Exception e) when (IsMappable(e))
             {
                 WriteError(ErrorFor(e, session));

@@ -1,0 +1,217 @@
+# The prose of the cmdlet help. New-Stm32Help.ps1 turns it into en-US/Stm32.PowerShell.dll-Help.xml.
+# Blank lines separate paragraphs.
+@{
+    'Connect-Stm32' = @{
+        Synopsis    = 'Opens a serial port (or a simulated chip), synchronises with the STM32 bootloader and returns a session.'
+        Description = @'
+Connect-Stm32 opens the port, sends the bootloader''s synchronisation byte 0x7F, and identifies the chip with the Get, Get Version and Get ID commands. It then reads the flash-size register and the unique ID where the family has them, and notes whether the chip is read-protected. The result is a Stm32Session object that every other cmdlet of the module takes from the pipeline or by -SessionId.
+
+The chip must already be in its bootloader: BOOT0 high (BOOT1 low where the part has it), then a reset. See Get-Help about_Stm32.
+
+Ports are serial port names (/dev/ttyUSB0, /dev/serial/by-id/..., COM3) or simulated chips: sim://<product ID or name>, for example sim://0x410, with the options ?timing=instant|realistic (realistic is the default), &protocol=2.2|3.1|3.3|4.0 (the bootloader version; the default follows the family) and &boot0=0 (the chip runs its application and never answers). A simulated chip lives as long as the runspace: the same name reaches the same chip, so its memory survives Disconnect-Stm32 and Connect-Stm32.
+
+One session per port: a port that an open session holds is refused with the error PortInUse. Warnings about the chip (an unknown product ID, a register that could not be read) are written with Write-Warning.
+
+When nothing answers, the error (BootloaderNoResponse) says what was sent and what came back, then lists the likely causes in order: the boot pins and reset, TX and RX crossed, the baud rate, 8E1 parity on the adapter, another program holding the port, read protection.
+'@
+        Parameters  = @{
+            Port     = 'The serial port (/dev/ttyUSB0, /dev/serial/by-id/usb-FTDI..., COM3) or a simulated chip (sim://0x410, sim://0x413?timing=instant). Tab completion offers the serial ports present, the ports of open sessions and sim:// names from the device catalog.'
+            BaudRate = 'The line rate in baud. The bootloader measures it from the first 0x7F, so any standard rate from 1200 to 115200 works (some parts go higher). Default: 115200.'
+            Parity   = 'Even (the default) is what the bootloader speaks: 8 data bits, even parity, 1 stop bit (8E1). None or Odd only for unusual set-ups; a bootloader never answers without even parity on the wire.'
+            TimeoutMs = 'How long to wait, in milliseconds, for the reply to each short command (the sync byte, Get, addresses). Erase and write have their own, longer timeouts. Default: 500.'
+            Retry    = 'How many more times to try the whole handshake when the chip does not answer, for example while you press RESET. Default: 0.'
+        }
+        Defaults    = @{ BaudRate = '115200'; Parity = 'Even'; TimeoutMs = '500'; Retry = '0' }
+        Inputs      = @(
+            @{ Type = 'System.String'; Description = 'A port name, by value or from a Port or PortName property.' }
+        )
+        Outputs     = @(
+            @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'The open session: Id, Port, BaudRate, Parity, DeviceName, ProductId, BootloaderVersion, Commands, IsOpen, IsReadProtected, InBootloader, Device.' }
+        )
+        Notes       = @'
+Opening a port changes nothing on the chip, so Connect-Stm32 has no -WhatIf or -Confirm.
+
+On Linux your user must be in the dialout group to open /dev/ttyUSB* and /dev/ttyACM*. A port that does not exist gives the error PortNotFound; one that another program holds, PortBusy.
+'@
+        Examples    = @(
+            @{
+                Title   = 'Connect to a simulated STM32F103'
+                Code    = 'Connect-Stm32 -Port sim://0x410'
+                Remarks = 'Connects to a simulated STM32F10xxx medium-density chip (product ID 0x410, bootloader 2.2) and returns the session. No board is needed.'
+            }
+            @{
+                Title   = 'Connect to a board on a USB serial adapter and show what it is'
+                Code    = 'Connect-Stm32 -Port /dev/ttyUSB0 | Get-Stm32Info'
+                Remarks = 'Opens /dev/ttyUSB0 at 115200 baud, 8E1, and pipes the session to Get-Stm32Info. On Windows the port is a name such as COM3.'
+            }
+            @{
+                Title   = 'Connect slowly, retrying while you reset the board'
+                Code    = '$session = Connect-Stm32 -Port COM3 -BaudRate 57600 -Retry 5 -TimeoutMs 1000'
+                Remarks = 'Tries the handshake up to six times at 57600 baud and keeps the session in a variable for the commands that follow.'
+            }
+            @{
+                Title   = 'Try another bootloader version on the simulated STM32F407'
+                Code    = 'Connect-Stm32 -Port ''sim://0x413?timing=instant&protocol=3.3'''
+                Remarks = 'The simulated chip reports bootloader version 3.3 (which also offers Get Checksum) and answers without wire delays.'
+            }
+        )
+        Links       = @('Get-Stm32Info', 'Get-Stm32Session', 'Disconnect-Stm32', 'about_Stm32')
+    }
+
+    'Disconnect-Stm32' = @{
+        Synopsis    = 'Closes a session and releases its port.'
+        Description = @'
+Disconnect-Stm32 closes the link of a session and removes it from the runspace''s list. Nothing is sent to the chip, which stays in its bootloader (or keeps running its application); a simulated chip keeps its memory for the next Connect-Stm32 with the same sim:// name.
+
+The session comes from the pipeline (Connect-Stm32 or Get-Stm32Session output, or any object with a Session property), from -SessionId, or, when neither is given, is the single open session. Get-Stm32Session | Disconnect-Stm32 closes them all. Disconnecting a session that is already closed does nothing.
+'@
+        Parameters  = @{
+            Session   = 'The session to close: from Connect-Stm32 or Get-Stm32Session, by value or from a Session property.'
+            SessionId = 'The Id of the session to close (Get-Stm32Session lists them). Tab completion offers the open ones.'
+            PassThru  = 'Returns the closed session (IsOpen is then False).'
+        }
+        Inputs      = @(
+            @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'A session, by value or from a Session property.' }
+            @{ Type = 'System.Int32'; Description = 'A session Id from a SessionId property.' }
+        )
+        Outputs     = @(
+            @{ Type = 'None'; Description = 'Nothing, unless -PassThru is given.' }
+            @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'With -PassThru: the closed session.' }
+        )
+        Notes       = 'ConfirmImpact is Low, so it does not prompt by default; -WhatIf shows what would be closed. Scripts can pass -Confirm:$false to be sure it never prompts.'
+        Examples    = @(
+            @{
+                Title   = 'Close every session'
+                Code    = 'Get-Stm32Session | Disconnect-Stm32'
+                Remarks = 'Get-Stm32Session returns a snapshot, so every open session of the runspace is closed.'
+            }
+            @{
+                Title   = 'Close one session by Id and see it closed'
+                Code    = 'Disconnect-Stm32 -SessionId 2 -PassThru'
+                Remarks = 'Closes session 2 and returns it; its IsOpen property is False.'
+            }
+            @{
+                Title   = 'Close the session of a pipeline when done'
+                Code    = @'
+Connect-Stm32 sim://0x410 | Get-Stm32Info
+Disconnect-Stm32
+'@
+                Remarks = 'With a single open session, Disconnect-Stm32 needs no argument.'
+            }
+        )
+        Links       = @('Connect-Stm32', 'Get-Stm32Session', 'about_Stm32')
+    }
+
+    'Get-Stm32Session' = @{
+        Synopsis    = 'Lists the open sessions of this runspace.'
+        Description = @'
+Get-Stm32Session returns the sessions opened with Connect-Stm32 in this runspace, in the order they were opened. The list is a snapshot, so piping it to Disconnect-Stm32 is safe. Session Ids only ever increase and are never reused.
+
+Sessions belong to the runspace that opened them: a session made in a thread job, a ForEach-Object -Parallel block or another [powershell] instance is not listed here.
+'@
+        Parameters  = @{
+            Id = 'The Id (or Ids) of the sessions to return. An Id that no session has gives the error SessionNotFound. Tab completion offers the open ones.'
+        }
+        Inputs      = @(
+            @{ Type = 'System.Int32[]'; Description = 'Session Ids from an Id or SessionId property.' }
+        )
+        Outputs     = @(
+            @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'One object per session.' }
+        )
+        Examples    = @(
+            @{
+                Title   = 'List the sessions'
+                Code    = 'Get-Stm32Session'
+                Remarks = 'Shows a table of Id, Port, BaudRate, device, product ID, bootloader version and whether each session is open.'
+            }
+            @{
+                Title   = 'Get one session and ask for its chip''s details'
+                Code    = 'Get-Stm32Session -Id 1 | Get-Stm32Info'
+                Remarks = 'Pipes session 1 to Get-Stm32Info.'
+            }
+        )
+        Links       = @('Connect-Stm32', 'Disconnect-Stm32', 'about_Stm32')
+    }
+
+    'Get-Stm32Info' = @{
+        Synopsis    = 'Shows what the chip behind a session is: device, bootloader, commands, memory map and protection.'
+        Description = @'
+Get-Stm32Info returns a Stm32DeviceInfo object for the chip of a session: the device name and product ID, the bootloader version and its ID byte (where readable), the bootloader commands the chip offers, the flash size (from the chip''s flash-size register where it can be read, else from the catalog) and start address, the page or sector layout, the RAM free for the host, the option-byte area, the system memory, the 96-bit unique ID (where readable) and whether read protection is on.
+
+The session comes from the pipeline (Connect-Stm32 or Get-Stm32Session output, or any object with a Session property), from -SessionId, or, when neither is given, is the single open session. The object carries its Session, so it pipes on to the next cmdlet.
+'@
+        Parameters  = @{
+            Session   = 'The session whose chip to describe: from Connect-Stm32 or Get-Stm32Session, by value or from a Session property.'
+            SessionId = 'The Id of the session (Get-Stm32Session lists them). Tab completion offers the open ones.'
+        }
+        Inputs      = @(
+            @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'A session, by value or from a Session property.' }
+            @{ Type = 'System.Int32'; Description = 'A session Id from a SessionId property.' }
+        )
+        Outputs     = @(
+            @{ Type = 'Stm32.PowerShell.Stm32DeviceInfo'; Description = 'DeviceName, Family, ProductId, ProductIdHex, BootloaderVersion, BootloaderId, Commands, FlashStart, FlashSize, FlashSizeSource, FlashLayout, EraseUnit, PageSize, PageCount, Ram, OptionBytes, SystemMemory, UniqueId, IsReadProtected, Warnings, Device and Session.' }
+        )
+        Notes       = 'The values come from the identification Connect-Stm32 did; Get-Stm32Info sends nothing to the chip.'
+        Examples    = @(
+            @{
+                Title   = 'Identify a simulated STM32F103'
+                Code    = 'Connect-Stm32 -Port sim://0x410 | Get-Stm32Info'
+                Remarks = 'Shows STM32F10xxx Medium-density, product ID 0x410, bootloader 2.2, its command list and 128 KiB of flash in 1 KiB pages.'
+            }
+            @{
+                Title   = 'Read single values'
+                Code    = @'
+$info = Get-Stm32Info -SessionId 1
+"{0}: {1} KiB of flash, {2}" -f $info.DeviceName, ($info.FlashSize / 1KB), $info.FlashLayout
+'@
+                Remarks = 'Keeps the object and prints the device name, the flash size and the layout.'
+            }
+            @{
+                Title   = 'Check read protection before reading flash'
+                Code    = 'if ((Get-Stm32Info).IsReadProtected) { Write-Warning ''The chip is read-protected.'' }'
+                Remarks = 'Uses the single open session.'
+            }
+        )
+        Links       = @('Connect-Stm32', 'Get-Stm32Device', 'about_Stm32')
+    }
+
+    'Get-Stm32Device' = @{
+        Synopsis    = 'Lists the device catalog: which STM32 parts the module knows, with their memory maps.'
+        Description = @'
+Get-Stm32Device returns rows of the built-in device catalog (one per product ID, as the bootloader''s Get ID command reports it): name, family, flash, page or sector layout, RAM, option bytes, system memory and flags. It answers "is my chip supported?" before any wiring.
+
+-Name takes wildcards. A name without wildcards also matches as a part number: STM32F030 finds the rows STM32F030x8/F05xxx and STM32F03xx4/6, and STM32F103C8T6 finds the STM32F10xxx rows. -ProductId finds the row for a product ID such as 0x410.
+
+A chip whose product ID is not in the catalog still connects, as a generic device, but cannot be erased or written until the catalog has a row for it.
+'@
+        Parameters  = @{
+            Name      = 'Device names or part numbers; wildcards are allowed (''*F4*''). A name without wildcards that matches nothing gives the error DeviceNotFound.'
+            ProductId = 'Product IDs, as the bootloader''s Get ID command reports them (0x410 for STM32F10xxx medium-density). An ID the catalog lacks gives the error DeviceNotFound.'
+        }
+        Inputs      = @(
+            @{ Type = 'System.String[]'; Description = 'Names, by value or from a Name or DeviceName property.' }
+            @{ Type = 'System.Int32[]'; Description = 'Product IDs from a ProductId property (a session pipes to its catalog row).' }
+        )
+        Outputs     = @(
+            @{ Type = 'Stm32.Protocol.Devices.DeviceInfo'; Description = 'One catalog row per device: ProductId, ProductIdHex, Name, Family, Flash, Layout, Ram, OptionBytes, SystemMemory, Flags, CanProgram.' }
+        )
+        Examples    = @(
+            @{
+                Title   = 'Is my STM32F030 supported?'
+                Code    = 'Get-Stm32Device -Name STM32F030'
+                Remarks = 'Lists the catalog rows for the STM32F030 parts with their flash, erase unit and RAM.'
+            }
+            @{
+                Title   = 'Look a product ID up'
+                Code    = 'Get-Stm32Device -ProductId 0x413 | Format-List'
+                Remarks = 'Shows the whole row for product ID 0x413 (STM32F40xxx/41xxx), including its sector layout.'
+            }
+            @{
+                Title   = 'List every F4 part'
+                Code    = 'Get-Stm32Device -Name ''STM32F4*'''
+                Remarks = 'Wildcards match the catalog names.'
+            }
+        )
+        Links       = @('Get-Stm32Info', 'Connect-Stm32', 'about_Stm32')
+    }
+}

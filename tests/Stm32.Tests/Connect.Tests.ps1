@@ -1,0 +1,144 @@
+Describe 'Connect-Stm32' {
+    BeforeAll { . (Join-Path $PSScriptRoot '../Common.ps1') }
+    AfterEach { Remove-AllStm32Session }
+
+    Context 'a simulated STM32F103 (sim://0x410)' {
+        BeforeAll {
+            Remove-AllStm32Session
+            $script:s = Connect-Stm32 -Port $F103
+        }
+
+        It 'returns an open session' {
+            $s | Should -BeOfType ([Stm32.PowerShell.Stm32Session])
+            $s.IsOpen | Should -BeTrue
+            $s.InBootloader | Should -BeTrue
+            $s.Port | Should -Be $F103
+            $s.BaudRate | Should -Be 115200
+            $s.Parity | Should -Be 'Even'
+        }
+
+        It 'identifies the chip' {
+            $s.DeviceName | Should -Be 'STM32F10xxx Medium-density'
+            $s.ProductId | Should -Be 0x410
+            $s.BootloaderVersion | Should -Be '2.2'
+            $s.Device.ProductId | Should -Be 0x410
+            $s.IsReadProtected | Should -BeFalse
+        }
+
+        It 'lists the commands of a 2.2 bootloader (Erase, not Extended Erase)' {
+            $s.Commands | Should -Contain '0x00'
+            $s.Commands | Should -Contain '0x11'
+            $s.Commands | Should -Contain '0x43'
+            $s.Commands | Should -Not -Contain '0x44'
+        }
+
+        It 'has read-only public properties' {
+            $s.GetType().GetProperties() | Where-Object CanWrite | Should -BeNullOrEmpty
+        }
+    }
+
+    It 'identifies sim://0x413 as an STM32F40xxx/41xxx with bootloader 3.1 and Extended Erase' {
+        $s = Connect-Stm32 -Port $F407
+        $s.DeviceName | Should -Be 'STM32F40xxx/41xxx'
+        $s.ProductId | Should -Be 0x413
+        $s.BootloaderVersion | Should -Be '3.1'
+        $s.Commands | Should -Contain '0x44'
+        $s.Commands | Should -Not -Contain '0x43'
+    }
+
+    It 'takes the port by position, from the pipeline and by property name' {
+        (Connect-Stm32 $F103).Port | Should -Be $F103
+        Remove-AllStm32Session
+        ($F103 | Connect-Stm32).Port | Should -Be $F103
+        Remove-AllStm32Session
+        ([pscustomobject]@{ PortName = $F407 } | Connect-Stm32).Port | Should -Be $F407
+    }
+
+    It 'uses the baud rate and parity it was given' {
+        $s = Connect-Stm32 -Port $F103 -BaudRate 57600 -Parity None
+        $s.BaudRate | Should -Be 57600
+        $s.Parity | Should -Be 'None'
+    }
+
+    It 'picks the bootloader version from ?protocol=' {
+        $s = Connect-Stm32 -Port 'sim://0x410?timing=instant&protocol=3.1'
+        $s.BootloaderVersion | Should -Be '3.1'
+    }
+
+    It 'finds a simulated device by name' {
+        (Connect-Stm32 -Port 'sim://STM32F10xxx Medium-density?timing=instant').ProductId | Should -Be 0x410
+    }
+
+    Context 'errors' {
+        It 'reports a sim:// name that matches no device as DeviceNotFound' {
+            $e = { Connect-Stm32 -Port 'sim://0x999?timing=instant' -ErrorAction Stop } |
+                Should -Throw -PassThru -ErrorId 'DeviceNotFound,Stm32.PowerShell.Commands.ConnectStm32Command'
+            $e.FullyQualifiedErrorId | Should -BeExactly 'DeviceNotFound,Stm32.PowerShell.Commands.ConnectStm32Command'
+            $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+        }
+
+        It 'reports a bad sim:// option as InvalidPortName' {
+            $e = { Connect-Stm32 -Port 'sim://0x410?timing=warp' -ErrorAction Stop } | Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -BeExactly 'InvalidPortName,Stm32.PowerShell.Commands.ConnectStm32Command'
+            $e.CategoryInfo.Category | Should -Be 'InvalidArgument'
+        }
+
+        It 'reports a serial port that does not exist as PortNotFound' -Skip:$IsWindows {
+            $e = { Connect-Stm32 -Port /dev/ttyNOPE -ErrorAction Stop } | Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -BeExactly 'PortNotFound,Stm32.PowerShell.Commands.ConnectStm32Command'
+            $e.CategoryInfo.Category | Should -Be 'ObjectNotFound'
+            $e.Exception.Message | Should -Match 'ttyNOPE'
+        }
+
+        It 'refuses a port that an open session holds (PortInUse) and keeps the first session' {
+            $first = Connect-Stm32 -Port $F103
+            $e = { Connect-Stm32 -Port $F103 -ErrorAction Stop } | Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -BeExactly 'PortInUse,Stm32.PowerShell.Commands.ConnectStm32Command'
+            $e.CategoryInfo.Category | Should -Be 'ResourceBusy'
+            $e.Exception.Message | Should -Match "session $($first.Id)"
+            $first.IsOpen | Should -BeTrue
+            @(Get-Stm32Session).Count | Should -Be 1
+        }
+
+        It 'explains "no response" with what was sent, what came back and the likely causes in order' {
+            $e = { Connect-Stm32 -Port 'sim://0x410?timing=instant&boot0=0' -TimeoutMs 100 -ErrorAction Stop } | Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -BeExactly 'BootloaderNoResponse,Stm32.PowerShell.Commands.ConnectStm32Command'
+            $e.CategoryInfo.Category | Should -Be 'ConnectionError'
+            $m = $e.ErrorDetails.Message
+            $m | Should -Match 'sent 7F'
+            $m | Should -Match 'received nothing'
+            $m = $m.Substring($m.IndexOf('Likely causes'))
+            $causes = 'BOOT0', 'TX and RX', 'baud rate', '8E1', 'Another program', 'Read protection'
+            $positions = $causes | ForEach-Object { $m.IndexOf($_) }
+            $positions | Should -Not -Contain -1
+            $positions | Should -Be ($positions | Sort-Object)
+        }
+
+        It 'frees the port after a failed connect' {
+            { Connect-Stm32 -Port 'sim://0x410?timing=instant&boot0=0' -TimeoutMs 50 -ErrorAction Stop } | Should -Throw
+            (Connect-Stm32 -Port $F103).IsOpen | Should -BeTrue
+        }
+
+        It 'validates -Parity' {
+            { Connect-Stm32 -Port $F103 -Parity Mark } | Should -Throw -ErrorId 'ParameterArgumentValidationError,Stm32.PowerShell.Commands.ConnectStm32Command'
+        }
+    }
+
+    It 'stops within a second on Ctrl+C (PowerShell.Stop) while waiting for a chip that never answers' {
+        $ps = New-TestPowerShell
+        try {
+            $null = $ps.AddScript("Connect-Stm32 -Port 'sim://0x411?timing=instant&boot0=0' -Retry 100")
+            $handle = $ps.BeginInvoke()
+            Start-Sleep -Milliseconds 400
+            $ps.InvocationStateInfo.State | Should -Be 'Running'
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $clock.Stop()
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 1
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $ps.Commands.Clear()
+            $ps.AddScript('@(Get-Stm32Session).Count').Invoke()[0] | Should -Be 0
+        }
+        finally { $ps.Dispose() }
+    }
+}

@@ -1,0 +1,55 @@
+Describe 'The Stm32 module' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot '../Common.ps1')
+        $script:Expected = 'Connect-Stm32', 'Disconnect-Stm32', 'Get-Stm32Device', 'Get-Stm32Info', 'Get-Stm32Session'
+    }
+    AfterEach { Remove-AllStm32Session }
+
+    It 'has a valid manifest' {
+        $m = Test-ModuleManifest -Path $ModulePath -ErrorAction Stop
+        $m.RootModule | Should -Be 'Stm32.PowerShell.dll'
+        $m.CompatiblePSEditions | Should -Be @('Core')
+        $m.PowerShellVersion | Should -Be ([version]'7.6')
+        $m.PrivateData.PSData.Tags | Should -Contain 'PSEdition_Core'
+    }
+
+    It 'exports exactly the cmdlets of the manifest' {
+        $exported = (Get-Module Stm32).ExportedCmdlets.Keys | Sort-Object
+        $exported | Should -Be ($Expected | Sort-Object)
+        (Get-Module Stm32).ExportedFunctions.Count | Should -Be 0
+        (Get-Module Stm32).ExportedAliases.Count | Should -Be 0
+    }
+
+    It 'ships no System.Management.Automation.dll' {
+        Join-Path (Split-Path $ModulePath) 'System.Management.Automation.dll' | Should -Not -Exist
+    }
+
+    It 'declares an output type for <_>' -ForEach @('Connect-Stm32', 'Disconnect-Stm32', 'Get-Stm32Device', 'Get-Stm32Info', 'Get-Stm32Session') {
+        (Get-Command $_).OutputType.Count | Should -BeGreaterThan 0
+    }
+
+    It 'loads views for sessions, device info and catalog rows' {
+        (Get-FormatData -TypeName Stm32.PowerShell.Stm32Session).FormatViewDefinition[0].Control.GetType().Name | Should -Be 'TableControl'
+        (Get-FormatData -TypeName Stm32.PowerShell.Stm32DeviceInfo).FormatViewDefinition[0].Control.GetType().Name | Should -Be 'ListControl'
+        (Get-FormatData -TypeName Stm32.Protocol.Devices.DeviceInfo).FormatViewDefinition[0].Control.GetType().Name | Should -Be 'TableControl'
+    }
+
+    It 'formats a session as a table with the device and bootloader' {
+        $text = Connect-Stm32 -Port $F103 | Out-String -Width 200
+        $text | Should -Match 'BaudRate'
+        $text | Should -Match 'STM32F10xxx Medium-density'
+        $text | Should -Match '0x410'
+    }
+
+    It 'closes the sessions of the runspace when the module is removed' {
+        $ps = New-TestPowerShell
+        try {
+            $s = $ps.AddScript("Connect-Stm32 -Port '$F103'").Invoke()[0]
+            $s.IsOpen | Should -BeTrue
+            $ps.Commands.Clear()
+            $null = $ps.AddScript('Remove-Module Stm32').Invoke()
+            $s.IsOpen | Should -BeFalse
+        }
+        finally { $ps.Dispose() }
+    }
+}
