@@ -38,7 +38,7 @@ Describe 'The Stm32 module' {
         $text = Connect-Stm32 -Port $F103 | Out-String -Width 200
         $text | Should -Match 'BaudRate'
         $text | Should -Match 'STM32F10xxx Medium-density'
-        $text | Should -Match '0x410'
+        $text | Should -Match 'Bootloader'
     }
 
     It 'closes the sessions of the runspace when the module is removed' {
