@@ -57,7 +57,7 @@ namespace Stm32.PowerShell.Commands
             OpenedLink? link = null;
             try
             {
-                link = LinkFactory.Open(state, Port, settings, "a connection being opened");
+                link = LinkFactory.Open(state, Port, settings, "a connection being opened", WriteWarning);
                 WriteVerbose($"Opened {Port} at {BaudRate} baud, 8{ParityLetter(Parity)}1; synchronising with the bootloader.");
                 var connection = OpenWithRetries(link);
                 var opened = link;

@@ -71,7 +71,7 @@ namespace Stm32.PowerShell.Infrastructure
 
         public byte? BootloaderVersion { get; }
 
-        /// <summary>False for ?boot0=0: the chip runs its application and never answers the bootloader's sync.</summary>
+        /// <summary>False for ?boot0=0: BOOT0 low at reset, so the chip runs its application and never answers the bootloader's sync.</summary>
         public bool InBootloader { get; }
 
         /// <summary>The chip's identity in the runspace's registry: device plus bootloader version (timing is not part of it).</summary>
@@ -99,9 +99,9 @@ namespace Stm32.PowerShell.Infrastructure
 
         public static bool IsSimulated(string port) => port.StartsWith(SimScheme, StringComparison.OrdinalIgnoreCase);
 
-        public static OpenedLink Open(ModuleState state, string port, LinkSettings settings, string holder)
+        public static OpenedLink Open(ModuleState state, string port, LinkSettings settings, string holder, Action<string>? warn = null)
         {
-            if (IsSimulated(port)) return OpenSimulated(state, port, ParseSim(port), settings, holder);
+            if (IsSimulated(port)) return OpenSimulated(state, port, ParseSim(port), settings, holder, warn);
 
             var key = "serial:" + (RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? port.ToUpperInvariant() : port);
             Reserve(key, port, holder);
@@ -117,21 +117,25 @@ namespace Stm32.PowerShell.Infrastructure
             }
         }
 
-        private static OpenedLink OpenSimulated(ModuleState state, string port, SimPortName sim, LinkSettings settings, string holder)
+        private static OpenedLink OpenSimulated(ModuleState state, string port, SimPortName sim, LinkSettings settings, string holder, Action<string>? warn)
         {
             var key = "sim:" + state.RunspaceId.ToString("N") + ":" + sim.ChipKey;
             Reserve(key, port, holder);
             try
             {
-                var chip = state.Simulators.GetOrCreate(sim.ChipKey, sim.Device,
-                    new SimulatorOptions { Timing = sim.Timing, BootloaderVersion = sim.BootloaderVersion });
-                chip.Options.Timing = sim.Timing;
+                var chip = state.Simulators.GetOrCreate(sim.ChipKey, sim.Device, sim.Timing, sim.BootloaderVersion, out var timing);
+                if (timing != sim.Timing)
+                    warn?.Invoke($"The simulated chip {SimScheme}{sim.ChipKey} was made with {timing.ToString().ToLowerInvariant()} timing and keeps it (its memory lives on); Remove-Module Stm32 and import it again for a fresh chip.");
+                // As on a desk: set BOOT0, press RESET, connect. Flash and RAM survive the reset.
+                chip.Boot0 = sim.InBootloader;
+                chip.Reset();
                 var pair = new InMemoryLinkPair(port, settings.BaudRate);
-                if (!sim.InBootloader)
-                    // BOOT0 low: the chip runs its application, which ignores the bootloader's bytes.
-                    return new OpenedLink(pair.Host, key, () => pair.Device.Dispose());
                 chip.Attach(pair.Device);
-                return new OpenedLink(pair.Host, key, () => chip.Detach());
+                return new OpenedLink(pair.Host, key, () =>
+                {
+                    chip.Detach();
+                    pair.Device.Dispose();
+                });
             }
             catch
             {

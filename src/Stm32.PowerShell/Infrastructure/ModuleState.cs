@@ -121,24 +121,29 @@ namespace Stm32.PowerShell.Infrastructure
     internal sealed class SimulatorRegistry
     {
         private readonly object _gate = new object();
-        private readonly Dictionary<string, SimulatedChip> _chips = new Dictionary<string, SimulatedChip>(StringComparer.OrdinalIgnoreCase);
+        private readonly Dictionary<string, (SimulatedChip Chip, SimulatorTiming Timing)> _chips =
+            new Dictionary<string, (SimulatedChip, SimulatorTiming)>(StringComparer.OrdinalIgnoreCase);
 
-        public SimulatedChip GetOrCreate(string key, DeviceInfo device, SimulatorOptions options)
+        /// <summary>The chip for <paramref name="key"/>, made on first use. A chip's timing is fixed when it is
+        /// made (<paramref name="actualTiming"/> tells which it has).</summary>
+        public SimulatedChip GetOrCreate(string key, DeviceInfo device, SimulatorTiming timing, byte? bootloaderVersion, out SimulatorTiming actualTiming)
         {
             lock (_gate)
             {
-                if (!_chips.TryGetValue(key, out var chip))
+                if (!_chips.TryGetValue(key, out var entry))
                 {
-                    chip = new SimulatedChip(device, options);
-                    _chips.Add(key, chip);
+                    var chip = new SimulatedChip(device, new SimulatorOptions { Timing = timing, BootloaderVersion = bootloaderVersion });
+                    entry = (chip, timing);
+                    _chips.Add(key, entry);
                 }
-                return chip;
+                actualTiming = entry.Timing;
+                return entry.Chip;
             }
         }
 
         public SimulatedChip? Find(string key)
         {
-            lock (_gate) return _chips.TryGetValue(key, out var chip) ? chip : null;
+            lock (_gate) return _chips.TryGetValue(key, out var entry) ? entry.Chip : null;
         }
 
         public IReadOnlyList<string> Keys
@@ -151,7 +156,7 @@ namespace Stm32.PowerShell.Infrastructure
             List<SimulatedChip> chips;
             lock (_gate)
             {
-                chips = _chips.Values.ToList();
+                chips = _chips.Values.Select(e => e.Chip).ToList();
                 _chips.Clear();
             }
             foreach (var chip in chips) chip.Dispose();

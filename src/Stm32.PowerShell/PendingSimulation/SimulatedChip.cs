@@ -26,11 +26,14 @@ namespace Stm32.Protocol.Simulation
         private Thread? _thread;
         private CancellationTokenSource? _cts;
 
+        private volatile bool _synced;
+        private volatile bool _running;
+
         public SimulatedChip(DeviceInfo device, SimulatorOptions? options = null)
         {
             _device = device;
-            Options = options ?? new SimulatorOptions();
-            _version = Options.BootloaderVersion ?? device.DefaultBootloaderVersion;
+            var o = options ?? new SimulatorOptions();
+            _version = o.BootloaderVersion ?? device.DefaultBootloaderVersion;
             if (device.FlashSizeAddress is uint fs)
             {
                 var kib = device.Flash.Length / 1024;
@@ -41,7 +44,8 @@ namespace Stm32.Protocol.Simulation
                 for (uint i = 0; i < 12; i++) _memory[uid + i] = (byte)(0x30 + i);
         }
 
-        public SimulatorOptions Options { get; }
+        /// <summary>Sampled at reset: false runs the application, which ignores every byte.</summary>
+        public bool Boot0 { get; set; } = true;
 
         public DeviceInfo Device => _device;
 
@@ -65,7 +69,7 @@ namespace Stm32.Protocol.Simulation
             _link = null;
         }
 
-        public void Reset() { }
+        public void Reset() { _synced = false; _running = !Boot0; }
 
         public void Dispose() => Detach();
 
@@ -78,13 +82,13 @@ namespace Stm32.Protocol.Simulation
         {
             try
             {
-                bool synced = false;
                 while (!ct.IsCancellationRequested)
                 {
                     int b = ReadByte(link, ct);
-                    if (!synced)
+                    if (_running) continue;
+                    if (!_synced)
                     {
-                        if (b == 0x7F) { synced = true; Send(link, 0x79); }
+                        if (b == 0x7F) { _synced = true; Send(link, 0x79); }
                         continue;
                     }
                     int c = ReadByte(link, ct);
