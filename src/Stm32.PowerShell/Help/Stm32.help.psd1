@@ -4,7 +4,7 @@
     'Connect-Stm32' = @{
         Synopsis    = 'Opens a serial port (or a simulated chip), synchronises with the STM32 bootloader and returns a session.'
         Description = @'
-Connect-Stm32 opens the port, sends the bootloader''s synchronisation byte 0x7F, and identifies the chip with the Get, Get Version and Get ID commands. It then reads the flash-size register and the unique ID where the family has them, and notes whether the chip is read-protected. The result is a Stm32Session object that every other cmdlet of the module takes from the pipeline or by -SessionId.
+Connect-Stm32 opens the port, sends the bootloader's synchronisation byte 0x7F, and identifies the chip with the Get, Get Version and Get ID commands. It then reads the flash-size register and the unique ID where the family has them, and notes whether the chip is read-protected. The result is a Stm32Session object that every other cmdlet of the module takes from the pipeline or by -SessionId.
 
 The chip must already be in its bootloader: BOOT0 high (BOOT1 low where the part has it), then a reset. See Get-Help about_Stm32.
 
@@ -61,7 +61,7 @@ On Linux your user must be in the dialout group to open /dev/ttyUSB* and /dev/tt
     'Disconnect-Stm32' = @{
         Synopsis    = 'Closes a session and releases its port.'
         Description = @'
-Disconnect-Stm32 closes the link of a session and removes it from the runspace''s list. Nothing is sent to the chip, which stays in its bootloader (or keeps running its application); a simulated chip keeps its memory for the next Connect-Stm32 with the same sim:// name.
+Disconnect-Stm32 closes the link of a session and removes it from the runspace's list. Nothing is sent to the chip, which stays in its bootloader (or keeps running its application); a simulated chip keeps its memory for the next Connect-Stm32 with the same sim:// name.
 
 The session comes from the pipeline (Connect-Stm32 or Get-Stm32Session output, or any object with a Session property), from -SessionId, or, when neither is given, is the single open session. Get-Stm32Session | Disconnect-Stm32 closes them all. Disconnecting a session that is already closed does nothing.
 '@
@@ -136,7 +136,7 @@ Sessions belong to the runspace that opened them: a session made in a thread job
     'Get-Stm32Info' = @{
         Synopsis    = 'Shows what the chip behind a session is: device, bootloader, commands, memory map and protection.'
         Description = @'
-Get-Stm32Info returns a Stm32DeviceInfo object for the chip of a session: the device name and product ID, the bootloader version and its ID byte (where readable), the bootloader commands the chip offers, the flash size (from the chip''s flash-size register where it can be read, else from the catalog) and start address, the page or sector layout, the RAM free for the host, the option-byte area, the system memory, the 96-bit unique ID (where readable) and whether read protection is on.
+Get-Stm32Info returns a Stm32DeviceInfo object for the chip of a session: the device name and product ID, the bootloader version and its ID byte (where readable), the bootloader commands the chip offers, the flash size (from the chip's flash-size register where it can be read, else from the catalog) and start address, the page or sector layout, the RAM free for the host, the option-byte area, the system memory, the 96-bit unique ID (where readable) and whether read protection is on.
 
 The session comes from the pipeline (Connect-Stm32 or Get-Stm32Session output, or any object with a Session property), from -SessionId, or, when neither is given, is the single open session. The object carries its Session, so it pipes on to the next cmdlet.
 '@
@@ -178,7 +178,7 @@ $info = Get-Stm32Info -SessionId 1
     'Get-Stm32Device' = @{
         Synopsis    = 'Lists the device catalog: which STM32 parts the module knows, with their memory maps.'
         Description = @'
-Get-Stm32Device returns rows of the built-in device catalog (one per product ID, as the bootloader''s Get ID command reports it): name, family, flash, page or sector layout, RAM, option bytes, system memory and flags. It answers "is my chip supported?" before any wiring.
+Get-Stm32Device returns rows of the built-in device catalog (one per product ID, as the bootloader's Get ID command reports it): name, family, flash, page or sector layout, RAM, option bytes, system memory and flags. It answers "is my chip supported?" before any wiring.
 
 -Name takes wildcards. A name without wildcards also matches as a part number: STM32F030 finds the rows STM32F030x8/F05xxx and STM32F03xx4/6, and STM32F103C8T6 finds the STM32F10xxx rows. -ProductId finds the row for a product ID such as 0x410.
 
