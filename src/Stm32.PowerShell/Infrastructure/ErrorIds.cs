@@ -40,6 +40,7 @@ namespace Stm32.PowerShell
         public const string DeviceNotFound = "DeviceNotFound";
         public const string DeviceLayoutUnknown = "DeviceLayoutUnknown";
 
+        public const string InvalidArgument = "InvalidArgument";
         public const string UnexpectedError = "UnexpectedError";
     }
 }

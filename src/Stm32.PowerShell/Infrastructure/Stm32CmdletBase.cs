@@ -106,8 +106,10 @@ namespace Stm32.PowerShell.Infrastructure
                     return Error(e, ErrorIds.LinkFailed, ErrorCategory.ConnectionError, target);
                 case FormatException _:
                     return Error(e, ErrorIds.FileInvalid, ErrorCategory.InvalidData, target);
-                case ArgumentException _:
+                case ArgumentOutOfRangeException _:
                     return Error(e, ErrorIds.AddressOutOfRange, ErrorCategory.InvalidArgument, target);
+                case ArgumentException _:
+                    return Error(e, ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, target);
                 case InvalidOperationException _:
                     return Error(e, ErrorIds.NotInBootloader, ErrorCategory.InvalidOperation, target);
                 default:

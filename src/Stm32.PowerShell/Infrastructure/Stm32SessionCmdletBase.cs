@@ -50,6 +50,14 @@ namespace Stm32.PowerShell.Infrastructure
             {
                 throw new PipelineStoppedException();
             }
+            catch (System.Exception e) when (e is System.IO.IOException || e is System.ObjectDisposedException)
+            {
+                // The link is gone (adapter unplugged, port closed): the session cannot be used again.
+                session.Close();
+                var record = ErrorFor(e, session);
+                record.ErrorDetails = new ErrorDetails($"{e.Message} The link to the chip failed, so {session} was closed; connect again with Connect-Stm32 -Port '{session.Port}'.");
+                WriteError(record);
+            }
             catch (System.Exception e) when (IsMappable(e))
             {
                 WriteError(ErrorFor(e, session));
