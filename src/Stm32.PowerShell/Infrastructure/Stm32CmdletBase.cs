@@ -34,6 +34,25 @@ namespace Stm32.PowerShell.Infrastructure
             }
         }
 
+        /// <summary>
+        /// Progress for one long operation of this cmdlet: pass <c>.Progress</c> to the protocol
+        /// call, dispose (or Complete) in a finally. The activity id is stable per cmdlet.
+        /// </summary>
+        private protected ProgressReporter StartProgress(string activity, int parentActivityId = -1)
+            => new ProgressReporter(this, ActivityId, activity, parentActivityId);
+
+        /// <summary>A stable activity id per cmdlet class (so nested bars can name their parent).</summary>
+        protected int ActivityId
+        {
+            get
+            {
+                // string.GetHashCode is randomised per process; this is the same in every run.
+                uint h = 2166136261;
+                foreach (var ch in GetType().Name) h = (h ^ ch) * 16777619;
+                return (int)(h & 0x7FFF) + 1;
+            }
+        }
+
         /// <summary>Runs <paramref name="action"/>, writing a non-terminating error for a failure it maps.</summary>
         protected bool TryRun(Action action, object? target)
         {
