@@ -1,5 +1,11 @@
 # The real System.IO.Ports path (SerialPortLink) on a Linux pseudo-terminal the test opens itself.
 # A pty ignores parity, so these tests use -Parity None (8N1).
+BeforeDiscovery {
+    . (Join-Path $PSScriptRoot '../Common.ps1')
+    # SimulatorHost serves a simulated chip on a pty; skipped where the Protocol assembly lacks it.
+    $script:HasHost = [bool] ('Stm32.Protocol.Simulation.SimulatorHost' -as [type])
+}
+
 Describe 'Serial ports (pseudo-terminal)' -Skip:(-not $IsLinux) {
     BeforeAll {
         . (Join-Path $PSScriptRoot '../Common.ps1')
@@ -33,7 +39,6 @@ namespace Stm32Tests {
 }
 '@
         }
-        $script:HostType = 'Stm32.Protocol.Simulation.SimulatorHost' -as [type]
     }
     AfterEach { Remove-AllStm32Session }
 
@@ -52,10 +57,10 @@ namespace Stm32Tests {
         finally { $null = [Stm32Tests.Pty]::close($fd) }
     }
 
-    It 'connects through a real serial port to a simulated chip served on a pty, one session per port' -Skip:(-not $HostType) {
+    It 'connects through a real serial port to a simulated chip served on a pty, one session per port' -Skip:(-not $HasHost) {
         $device = [Stm32.Protocol.Devices.DeviceCatalog]::Find(0x410)
         $chip = [Stm32.Protocol.Simulation.SimulatedChip]::new($device, $null)
-        $simHost = $HostType::OnPseudoTerminal($chip, 115200)
+        $simHost = [Stm32.Protocol.Simulation.SimulatorHost]::OnPseudoTerminal($chip, 115200)
         try {
             $s = Connect-Stm32 -Port $simHost.Endpoint -Parity None
             $s.DeviceName | Should -Be 'STM32F10xxx Medium-density'
