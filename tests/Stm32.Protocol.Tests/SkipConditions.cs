@@ -24,3 +24,13 @@ public sealed class Stm32FlashFactAttribute : FactAttribute
         (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':')
             .Select(d => Path.Combine(d, "stm32flash")).FirstOrDefault(File.Exists);
 }
+
+/// <summary>A theory that reports skipped (never passed) when stm32flash is not installed.</summary>
+public sealed class Stm32FlashTheoryAttribute : TheoryAttribute
+{
+    public Stm32FlashTheoryAttribute()
+    {
+        var fact = new Stm32FlashFactAttribute();
+        if (fact.Skip != null) Skip = fact.Skip;
+    }
+}
