@@ -32,9 +32,9 @@ public class RoundTripTests
             return FirmwareImage.FromSegments(kept, hasStart ? start : null);
         });
 
-    /// <summary>Images confined to 1 MiB so a raw binary stays small.</summary>
+    /// <summary>Images confined to 256 KiB so a raw binary stays small.</summary>
     private static readonly Gen<FirmwareImage> CompactImage =
-        Gen.Select(Gen.UInt[0, 0xFFF0_0000], Gen.Select(Gen.UInt[0, 0xFFF00], Gen.Byte.Array[1, 500], (o, d) => (o, d)).List[1, 5], (b, parts) =>
+        Gen.Select(Gen.UInt[0, 0xFFF0_0000], Gen.Select(Gen.UInt[0, 0x3FF00], Gen.Byte.Array[1, 500], (o, d) => (o, d)).List[1, 5], (b, parts) =>
         {
             var kept = new List<ImageSegment>();
             foreach (var (o, d) in parts)
