@@ -43,6 +43,23 @@ namespace Stm32.Protocol.Firmware
         {
             if (content == null) throw new ArgumentNullException(nameof(content));
             var resolved = format == FirmwareFormat.Auto ? DetectFormat(displayName, content) : format;
+            try
+            {
+                return ReadAs(content, displayName, resolved, format, baseAddress);
+            }
+            catch (FirmwareFormatException e) when (format == FirmwareFormat.Auto && (e.LineNumber == 1 || e.ByteOffset == 0))
+            {
+                // The extension chose the format and the very first record failed: say so when the
+                // content looks like another format (a .hex that is really an S-record, an ELF named .hex).
+                var sniffed = Sniff(content);
+                if (sniffed == FirmwareFormat.Auto || sniffed == resolved) throw;
+                throw new FirmwareFormatException(e.Path, e.LineNumber, e.ByteOffset, string.Format(CultureInfo.InvariantCulture,
+                    "{0}; the extension says {1} but the content looks like {2}: name the format to read it as such", e.Problem, resolved, sniffed), e);
+            }
+        }
+
+        private static FirmwareImage ReadAs(byte[] content, string displayName, FirmwareFormat resolved, FirmwareFormat format, uint? baseAddress)
+        {
             switch (resolved)
             {
                 case FirmwareFormat.IntelHex:

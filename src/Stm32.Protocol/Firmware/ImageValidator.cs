@@ -156,8 +156,10 @@ namespace Stm32.Protocol.Firmware
         {
             var allowed = Allowed(device, flashSize);
             var sb = new StringBuilder();
-            sb.AppendFormat(CultureInfo.InvariantCulture, "The image{0} has data at 0x{1:X8}, outside the memory of {2} (0x{3:X3}): ",
-                image.SourcePath != null ? " " + image.SourcePath : "", bad, device.Name, device.ProductId);
+            var pid = string.Format(CultureInfo.InvariantCulture, "0x{0:X3}", device.ProductId);
+            sb.AppendFormat(CultureInfo.InvariantCulture, "The image{0} has data at 0x{1:X8}, outside the memory of {2}: ",
+                image.SourcePath != null ? " " + image.SourcePath : "", bad,
+                device.Name.IndexOf(pid, StringComparison.OrdinalIgnoreCase) >= 0 ? device.Name : device.Name + " (" + pid + ")");
             if (allowed.Count == 0) sb.Append("the device has no known memory map; add a catalog row for it");
             else
             {

@@ -323,3 +323,23 @@ public class ReaderErrorTests
     public void MissingFileIsFileNotFound()
         => Assert.Throws<FileNotFoundException>(() => FirmwareReader.Read(TestData.PathOf("no-such-file.hex")));
 }
+
+public class MisnamedFileTests
+{
+    [Fact]
+    public void HexExtensionOnAnSRecordFileSaysWhatTheContentLooksLike()
+    {
+        var bytes = File.ReadAllBytes(TestData.PathOf("blinky-f103.srec"));
+        var e = Assert.Throws<FirmwareFormatException>(() => FirmwareReader.Read(bytes, "app.hex"));
+        Assert.Equal(1, e.LineNumber);
+        Assert.Contains("looks like SRecord", e.Message);
+    }
+
+    [Fact]
+    public void ElfNamedHex()
+    {
+        var bytes = File.ReadAllBytes(TestData.PathOf("blinky-f103.elf"));
+        var e = Assert.Throws<FirmwareFormatException>(() => FirmwareReader.Read(bytes, "app.hex"));
+        Assert.Contains("looks like Elf", e.Message);
+    }
+}
