@@ -11,6 +11,21 @@ namespace Stm32.Protocol.Firmware
     /// base address. Bad input throws <see cref="FirmwareFormatException"/>; no partial image is
     /// ever returned.
     /// </summary>
+    /// <remarks>
+    /// <para>Text formats: LF or CR LF line ends, upper or lower case, blanks around records,
+    /// blank lines and a UTF-8 BOM are accepted; line numbers in errors are 1-based and count LF.
+    /// Records may come in any address order; overlapping records must give the same bytes.</para>
+    /// <para>Intel HEX: types 00-05, any record length; the 16-bit record offset wraps within the
+    /// 64 KiB segment set by type 02 or 04; the end-of-file record is required; after it only
+    /// blank lines and 0x1A may follow (anything else is an error: two joined files would
+    /// otherwise lose the second half silently); start address records (03, 05) must agree.</para>
+    /// <para>S-record: S0 ignored, S1/S2/S3 data, S5/S6 counts checked, S4 rejected, an S7/S8/S9
+    /// termination required (any of them ends any file); a termination address of 0 means no
+    /// start address. The same rule as above for text after the termination.</para>
+    /// <para>ELF: 32-bit little-endian ARM only; PT_LOAD segments with file bytes at p_paddr,
+    /// p_filesz bytes each; e_entry (0 = none) is the start address. Read with ELFSharp.</para>
+    /// <para>No image may hold the byte at 0xFFFFFFFF (exclusive ends are 32-bit).</para>
+    /// </remarks>
     public static class FirmwareReader
     {
         /// <summary>Reads a file.</summary>
