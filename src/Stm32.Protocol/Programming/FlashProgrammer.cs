@@ -6,6 +6,7 @@ using System.Linq;
 using System.Threading;
 using Stm32.Protocol.Bootloader;
 using Stm32.Protocol.Devices;
+using Stm32.Protocol.Firmware;
 
 namespace Stm32.Protocol.Programming
 {
@@ -36,20 +37,6 @@ namespace Stm32.Protocol.Programming
         public bool Verify { get; set; }
         /// <summary>Read back even where the chip offers Get Checksum.</summary>
         public bool ForceReadBack { get; set; }
-    }
-
-    /// <summary>One contiguous piece of data to put at an address.</summary>
-    public readonly struct DataSegment
-    {
-        public DataSegment(uint address, byte[] data)
-        {
-            Address = address;
-            Data = data;
-        }
-
-        public uint Address { get; }
-        public byte[] Data { get; }
-        public uint End => Address + (uint)Data.Length;
     }
 
     /// <summary>What a write did, for the result object and production logs.</summary>
@@ -90,47 +77,39 @@ namespace Stm32.Protocol.Programming
         public const int BlockSize = Commands.MaxBlock;
 
         /// <summary>
-        /// Throws <see cref="ImageRangeException"/> for the first byte that is not in flash or the
-        /// host-usable RAM of the connected device. Option bytes go through Set-Stm32OptionByte.
+        /// Checks, before anything is sent, that every byte of the image lies in the flash (the
+        /// chip's real size) or the host-usable RAM of the connected device (ImageValidator), and
+        /// that none is in the option area: option bytes go through Set-Stm32OptionByte, which
+        /// writes them as one validated block (spec 15a.4).
         /// </summary>
-        public static void CheckFits(Stm32Connection connection, IReadOnlyList<DataSegment> segments)
+        public static void CheckFits(Stm32Connection connection, FirmwareImage image)
         {
-            var flash = connection.Flash;
-            var ram = connection.Device.Ram;
             if (!connection.Device.CanProgram)
-                throw new ImageRangeException(
-                    $"The catalog has no memory map for {connection.Device}; add a catalog row before writing.", segments.Count > 0 ? segments[0].Address : 0);
-            foreach (var s in segments.OrderBy(s => s.Address))
+                throw new ImageOutOfRangeException(image.LowestAddress, connection.Device.Name,
+                    $"The catalog has no memory map for {connection.Device}; add a catalog row before writing.");
+            ImageValidator.Check(image, connection.Device, connection.FlashSizeFromChip);
+            var options = connection.Device.OptionBytes;
+            foreach (var s in image.Segments)
             {
-                if (s.Data.Length == 0) continue;
-                uint a = s.Address;
-                while (a < s.End)
+                if (options.Overlaps(s.Address, (uint)s.Length))
                 {
-                    MemoryRange region;
-                    if (flash.Contains(a)) region = flash;
-                    else if (ram.Contains(a)) region = ram;
-                    else
-                    {
-                        var what = connection.Device.OptionBytes.Contains(a)
-                            ? " (the option area: use Set-Stm32OptionByte)"
-                            : new MemoryRange(0x20000000, ram.Start).Contains(a) ? " (RAM the bootloader reserves for itself)" : "";
-                        throw new ImageRangeException(string.Format(CultureInfo.InvariantCulture,
-                            "The image has data at 0x{0:X8}{1}, outside the flash ({2}) and usable RAM ({3}) of {4}.",
-                            a, what, flash, ram, connection.Device), a);
-                    }
-                    a = Math.Min(s.End, region.End);
+                    var at = Math.Max(s.Address, options.Start);
+                    throw new ImageOutOfRangeException(at, connection.Device.Name, string.Format(CultureInfo.InvariantCulture,
+                        "The image has data at 0x{0:X8}, in the option area of {1}: write option bytes with Set-Stm32OptionByte, which checks them first.",
+                        at, connection.Device));
                 }
             }
         }
 
-        public static WriteOutcome Write(Stm32Connection connection, IReadOnlyList<DataSegment> segments, WriteOptions options,
+        public static WriteOutcome Write(Stm32Connection connection, FirmwareImage image, WriteOptions options,
             IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
         {
-            CheckFits(connection, segments);
+            CheckFits(connection, image);
+            var segments = image.Segments;
             var sw = Stopwatch.StartNew();
             var sent0 = connection.Client.BytesSent;
             var recv0 = connection.Client.BytesReceived;
-            var outcome = new WriteOutcome { DataBytes = segments.Sum(s => (long)s.Data.Length) };
+            var outcome = new WriteOutcome { DataBytes = image.DataBytes };
             var flash = connection.Flash;
             var layout = connection.Device.Layout!;
 
@@ -184,13 +163,13 @@ namespace Stm32.Protocol.Programming
                 if (connection.HasChecksum && erased && !options.ForceReadBack)
                 {
                     outcome.VerifyMethod = VerifyMethod.Checksum;
-                    VerifyByChecksum(connection, flashBlocks, segments, progress, ct);
-                    if (ramBlocks.Count > 0) VerifyByReadBack(connection, SegmentsIn(segments, connection.Device.Ram), progress, ct);
+                    VerifyByChecksum(connection, flashBlocks, image, progress, ct);
+                    if (ramBlocks.Count > 0) VerifyByReadBack(connection, Within(image, connection.Device.Ram), progress, ct);
                 }
                 else
                 {
                     outcome.VerifyMethod = VerifyMethod.ReadBack;
-                    VerifyByReadBack(connection, segments, progress, ct);
+                    VerifyByReadBack(connection, image, progress, ct);
                 }
                 outcome.Verified = true;
             }
@@ -201,21 +180,21 @@ namespace Stm32.Protocol.Programming
         }
 
         /// <summary>Compares the chip with the image by reading it back; never writes.</summary>
-        public static CompareOutcome Compare(Stm32Connection connection, IReadOnlyList<DataSegment> segments,
+        public static CompareOutcome Compare(Stm32Connection connection, FirmwareImage image,
             IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
         {
             var outcome = new CompareOutcome();
-            long total = segments.Sum(s => (long)s.Data.Length), done = 0;
+            long total = image.DataBytes, done = 0;
             var report = Throttle(progress);
-            foreach (var s in segments.OrderBy(s => s.Address))
+            foreach (var s in image.Segments)
             {
-                for (int off = 0; off < s.Data.Length; off += BlockSize)
+                for (int off = 0; off < s.Length; off += BlockSize)
                 {
-                    var n = Math.Min(BlockSize, s.Data.Length - off);
+                    var n = Math.Min(BlockSize, s.Length - off);
                     var got = connection.Read((uint)(s.Address + off), n, null, ct);
                     for (int i = 0; i < n; i++)
                     {
-                        if (got[i] != s.Data[off + i])
+                        if (got[i] != s[off + i])
                         {
                             outcome.DifferingBytes++;
                             outcome.FirstDifference ??= (uint)(s.Address + off + i);
@@ -230,16 +209,16 @@ namespace Stm32.Protocol.Programming
             return outcome;
         }
 
-        private static void VerifyByReadBack(Stm32Connection connection, IReadOnlyList<DataSegment> segments, IProgress<OperationProgress>? progress, CancellationToken ct)
+        private static void VerifyByReadBack(Stm32Connection connection, FirmwareImage image, IProgress<OperationProgress>? progress, CancellationToken ct)
         {
-            var cmp = Compare(connection, segments, Rename(progress, "Verifying"), ct);
+            var cmp = Compare(connection, image, Rename(progress, "Verifying"), ct);
             if (!cmp.Matches)
                 throw new Stm32VerifyException(string.Format(CultureInfo.InvariantCulture,
                     "Verify failed: the chip differs from the image at 0x{0:X8} ({1} bytes differ).", cmp.FirstDifference, cmp.DifferingBytes),
                     cmp.FirstDifference!.Value, (int)Math.Min(int.MaxValue, cmp.DifferingBytes));
         }
 
-        private static void VerifyByChecksum(Stm32Connection connection, IReadOnlyList<Block> blocks, IReadOnlyList<DataSegment> segments,
+        private static void VerifyByChecksum(Stm32Connection connection, IReadOnlyList<Block> blocks, FirmwareImage image,
             IProgress<OperationProgress>? progress, CancellationToken ct)
         {
             // Contiguous runs of planned blocks (written or skipped as 0xFF): after the erase the
@@ -256,7 +235,7 @@ namespace Stm32.Protocol.Programming
                 if (actual != expected)
                 {
                     // Find the first differing byte for the error message.
-                    var inRun = SegmentsIn(segments, new MemoryRange(start, start + (uint)data.Length));
+                    var inRun = image.Slice(start, (uint)data.Length);
                     var cmp = Compare(connection, inRun, null, ct);
                     var at = cmp.FirstDifference ?? start;
                     throw new Stm32VerifyException(string.Format(CultureInfo.InvariantCulture,
@@ -281,7 +260,7 @@ namespace Stm32.Protocol.Programming
         }
 
         /// <summary>256-byte blocks aligned to 256 from <paramref name="alignBase"/>, padded with 0xFF, for data inside <paramref name="region"/>.</summary>
-        private static List<Block> BuildBlocks(IReadOnlyList<DataSegment> segments, MemoryRange region, uint alignBase)
+        private static List<Block> BuildBlocks(IReadOnlyList<ImageSegment> segments, MemoryRange region, uint alignBase)
         {
             var blocks = new SortedDictionary<uint, byte[]>();
             foreach (var s in segments)
@@ -296,7 +275,7 @@ namespace Stm32.Protocol.Programming
                         blocks[blockStart] = buf;
                     }
                     var end = Math.Min(Math.Min(s.End, region.End), blockEnd);
-                    Buffer.BlockCopy(s.Data, (int)(a - s.Address), buf, (int)(a - blockStart), (int)(end - a));
+                    s.CopyTo((int)(a - s.Address), buf, (int)(a - blockStart), (int)(end - a));
                     a = end;
                 }
             }
@@ -318,26 +297,13 @@ namespace Stm32.Protocol.Programming
             if (run.Count > 0) yield return run;
         }
 
-        private static IReadOnlyList<DataSegment> SegmentsIn(IReadOnlyList<DataSegment> segments, MemoryRange range)
-        {
-            var result = new List<DataSegment>();
-            foreach (var s in segments)
-            {
-                var a = Math.Max(s.Address, range.Start);
-                var e = Math.Min(s.End, range.End);
-                if (a >= e) continue;
-                var d = new byte[e - a];
-                Buffer.BlockCopy(s.Data, (int)(a - s.Address), d, 0, d.Length);
-                result.Add(new DataSegment(a, d));
-            }
-            return result;
-        }
+        private static FirmwareImage Within(FirmwareImage image, MemoryRange range) => image.Slice(range.Start, range.Length);
 
         /// <summary>The parts of erased pages that the image does not cover.</summary>
-        private static IReadOnlyList<MemoryRange> Collateral(IReadOnlyList<FlashPage> pages, IReadOnlyList<DataSegment> segments)
+        private static IReadOnlyList<MemoryRange> Collateral(IReadOnlyList<FlashPage> pages, IReadOnlyList<ImageSegment> segments)
         {
             var result = new List<MemoryRange>();
-            var covered = segments.Where(s => s.Data.Length > 0).OrderBy(s => s.Address).ToList();
+            var covered = segments.Where(s => s.Length > 0).ToList();
             foreach (var p in pages)
             {
                 uint a = p.Start;
@@ -376,13 +342,5 @@ namespace Stm32.Protocol.Programming
                 progress.Report(p);
             };
         }
-    }
-
-    /// <summary>The image (or request) reaches outside the device's memory; names the first bad address.</summary>
-    public sealed class ImageRangeException : Exception
-    {
-        public ImageRangeException(string message, uint address) : base(message) => Address = address;
-
-        public uint Address { get; }
     }
 }

@@ -1,4 +1,5 @@
 using Stm32.Protocol.Bootloader;
+using Stm32.Protocol.Firmware;
 using Stm32.Protocol.Programming;
 using Stm32.Protocol.Simulation;
 
@@ -22,7 +23,7 @@ public class ProgrammerTests
         using var sim = new SimBench((ushort)pid, (byte?)version);
         using var c = Stm32Connection.Open(sim.Host);
         var data = Random(64 * 1024, pid);
-        var outcome = FlashProgrammer.Write(c, new[] { new DataSegment(0x08000000, data) }, new WriteOptions { Verify = true });
+        var outcome = FlashProgrammer.Write(c, FirmwareImage.FromBytes(0x08000000, data), new WriteOptions { Verify = true });
         Assert.True(outcome.Verified);
         Assert.Equal(version == 0x33 ? VerifyMethod.Checksum : VerifyMethod.ReadBack, outcome.VerifyMethod);
         Assert.Equal(data, sim.Chip.Peek(0x08000000, data.Length));
@@ -38,7 +39,7 @@ public class ProgrammerTests
         var block = Enumerable.Repeat((byte)0xFF, 2048).ToArray();
         block[0] = 0xAA;
         block[2047] = 0xBB;
-        var outcome = FlashProgrammer.Write(c, new[] { new DataSegment(0x08000000, block), new DataSegment(0x0801FC00, new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 }) },
+        var outcome = FlashProgrammer.Write(c, FirmwareImage.FromSegments(new[] { new ImageSegment(0x08000000, block), new ImageSegment(0x0801FC00, new byte[] { 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16 }) }),
             new WriteOptions { Verify = true });
         Assert.Equal(new[] { 0, 1, 127 }, outcome.PagesErased);
         Assert.Equal(3, outcome.BlocksWritten);       // first and last 256-byte block of the 2 KiB, and the config block
@@ -53,8 +54,8 @@ public class ProgrammerTests
         using var sim = new SimBench(0x410);
         using var c = Stm32Connection.Open(sim.Host);
         sim.Chip.ClearTrace();
-        var e = Assert.Throws<ImageRangeException>(() =>
-            FlashProgrammer.Write(c, new[] { new DataSegment(0x0801FF00, new byte[0x200]) }, new WriteOptions()));
+        var e = Assert.Throws<ImageOutOfRangeException>(() =>
+            FlashProgrammer.Write(c, FirmwareImage.FromBytes(0x0801FF00, new byte[0x200]), new WriteOptions()));
         Assert.Equal(0x08020000u, e.Address);
         Assert.Contains("0x08020000", e.Message);
         Assert.Empty(sim.Chip.Trace);
@@ -67,7 +68,7 @@ public class ProgrammerTests
         using var c = Stm32Connection.Open(sim.Host);
         sim.Chip.Poke(0x08000000, new byte[] { 0x00, 0x00, 0x00, 0x00 });
         var e = Assert.Throws<Stm32VerifyException>(() =>
-            FlashProgrammer.Write(c, new[] { new DataSegment(0x08000000, new byte[] { 1, 2, 3, 4 }) }, new WriteOptions { Erase = EraseMode.None, Verify = true }));
+            FlashProgrammer.Write(c, FirmwareImage.FromBytes(0x08000000, new byte[] { 1, 2, 3, 4 }), new WriteOptions { Erase = EraseMode.None, Verify = true }));
         Assert.Equal(0x08000000u, e.Address);
     }
 
@@ -77,7 +78,7 @@ public class ProgrammerTests
         using var sim = new SimBench(0x410);
         using var c = Stm32Connection.Open(sim.Host);
         sim.Chip.Poke(0x08000000, new byte[] { 1, 2, 3, 4, 5, 6, 7, 8 });
-        var r = FlashProgrammer.Compare(c, new[] { new DataSegment(0x08000000, new byte[] { 1, 2, 3, 9, 5, 6, 0, 8 }) });
+        var r = FlashProgrammer.Compare(c, FirmwareImage.FromBytes(0x08000000, new byte[] { 1, 2, 3, 9, 5, 6, 0, 8 }));
         Assert.False(r.Matches);
         Assert.Equal(0x08000003u, r.FirstDifference);
         Assert.Equal(2, r.DifferingBytes);
