@@ -27,7 +27,7 @@ public class ConnectionTests
         Assert.Same(sim.Device, c.Device);
         Assert.Equal(sim.Device.DefaultBootloaderVersion, c.BootloaderVersion);
         Assert.False(c.IsReadProtected);
-        Assert.Empty(c.Warnings.Where(w => w.Contains("catalog")));
+        Assert.DoesNotContain(c.Warnings, w => w.Contains("catalog"));
         Assert.Equal(sim.Device.DefaultBootloaderVersion < 0x30, c.Supports(Commands.Erase));
         Assert.Equal(sim.Device.DefaultBootloaderVersion >= 0x30, c.HasExtendedErase);
         if (sim.Device.FlashSizeAddress.HasValue) Assert.Equal(sim.Chip.FlashSize, c.FlashSizeFromChip);
