@@ -69,15 +69,21 @@ public class ConnectionTests
     }
 
     [Fact]
-    public void A_second_connection_to_a_synchronised_chip_needs_no_timeout()
+    public void A_second_connection_to_a_synchronised_chip_completes_the_pair_and_gets_a_NACK()
     {
         using var sim = new SimBench(0x410);
-        using (var first = Stm32Connection.Open(sim.Host)) { }
-        var sw = System.Diagnostics.Stopwatch.StartNew();
-        // The chip is still in its command loop: our 0x7F is half a pair, the second completes it.
-        var c2 = Stm32Connection.Open(sim.Pair.Host);
+        using (var first = Stm32Connection.Open(sim.Host)) { }   // closes the link; the chip stays synchronised
+        var pair = new Stm32.Protocol.Transport.InMemoryLinkPair("sim://0x410", 115200);
+        sim.Chip.Detach();
+        sim.Chip.ClearTrace();
+        sim.Chip.Attach(pair.Device);
+        using var c2 = Stm32Connection.Open(pair.Host);
         Assert.Equal(SyncOutcome.AlreadySynchronized, c2.LastSync);
         Assert.Equal(0x410, c2.ProductId);
+        // On the wire: 7F (held as half a pair), 7F (completes it), NACK; then Get.
+        var trace = sim.Chip.Trace.ToList();
+        Assert.Equal(new byte[] { 0x7F, 0x7F }, trace.Where(t => t.Direction == TraceDirection.ToDevice).Take(2).Select(t => t.Value));
+        Assert.Equal(0x1F, trace.First(t => t.Direction == TraceDirection.ToHost).Value);
     }
 
     [Fact]
