@@ -46,7 +46,9 @@ namespace Stm32.Protocol.Simulation
     /// Under RDP level 1 only 00/01/02/92 are accepted (optionally two NACKs for 11/21/31).</item>
     /// <item>Go: flash or usable RAM only; ACK, then RunningApplication until a reset.</item>
     /// <item>Get Checksum (0xA1, versions 0x33 and 0x40): the AN3155r18 flow of spec 4.13. Polynomial
-    /// and initial value are honoured (the STM32 CRC shape: LE words, MSB first, no reflection).</item>
+    /// and initial value are honoured (the STM32 CRC shape: LE words, MSB first, no reflection).
+    /// Real V3.3 behaviour is UNCONFIRMED; <see cref="GetChecksumFlow.Stm32flash"/> speaks the flow
+    /// stm32flash's -C uses instead (length in bytes, no polynomial/initial value).</item>
     /// <item>Reset keeps RAM (SRAM survives a system reset) and re-samples BOOT0; the bootloader then
     /// waits for a new sync. <see cref="WireModemLines"/> drives RESET/BOOT0 from DTR/RTS.</item>
     /// <item>Realistic timing: 11 bit times per byte at the link's baud rate each way, kept on a
@@ -1059,26 +1061,36 @@ namespace Stm32.Protocol.Simulation
                 return;
             }
             Ack();
-            if (!ReadWord(out var words) || words == 0 || (ulong)words * 4 > uint.MaxValue
-                || !region.Range.Contains(address, words * 4))
+            bool stm32flash = _options.ChecksumFlow == GetChecksumFlow.Stm32flash;
+            if (!ReadWord(out var size))
+            {
+                Nack();
+                return;
+            }
+            ulong bytes = stm32flash ? size : (ulong)size * 4;
+            if (bytes == 0 || bytes % 4 != 0 || bytes > uint.MaxValue || !region.Range.Contains(address, (uint)bytes))
             {
                 Nack();
                 return;
             }
             Ack();
-            if (!ReadWord(out var polynomial))
+            uint polynomial = Commands.CrcPolynomial, initial = Commands.CrcInitial;
+            if (!stm32flash)
             {
-                Nack();
-                return;
+                if (!ReadWord(out polynomial))
+                {
+                    Nack();
+                    return;
+                }
+                Ack();
+                if (!ReadWord(out initial))
+                {
+                    Nack();
+                    return;
+                }
+                Ack();
             }
-            Ack();
-            if (!ReadWord(out var initial))
-            {
-                Nack();
-                return;
-            }
-            Ack();
-            var data = new byte[words * 4];
+            var data = new byte[bytes];
             lock (_gate) Array.Copy(region.Data, region.IndexOf(address), data, 0, data.Length);
             uint crc = polynomial == Commands.CrcPolynomial
                 ? Crc32Stm32.Compute(data, 0, data.Length, initial)

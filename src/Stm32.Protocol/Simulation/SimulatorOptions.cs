@@ -35,6 +35,16 @@ namespace Stm32.Protocol.Simulation
         HeldInReset,
     }
 
+    /// <summary>The Get Checksum dialogue (spec 4.13).</summary>
+    public enum GetChecksumFlow
+    {
+        /// <summary>Address, size in words, polynomial, initial value (each + XOR, each ACKed); then 79, CRC, XOR.</summary>
+        An3155R18,
+
+        /// <summary>stm32flash's flow: address, length in BYTES (each + XOR, each ACKed); then 79, CRC, XOR. Default CRC parameters.</summary>
+        Stm32flash,
+    }
+
     /// <summary>How the simulated chip behaves; read once when the chip is built.</summary>
     public sealed class SimulatorOptions
     {
@@ -63,6 +73,12 @@ namespace Stm32.Protocol.Simulation
 
         /// <summary>Send a second ACK right after the sync ACK (L412/422 quirk, spec 2.3).</summary>
         public bool ExtraAckAfterSync { get; set; }
+
+        /// <summary>
+        /// Which Get Checksum (0xA1) dialogue the chip speaks. Real V3.3 behaviour is UNCONFIRMED
+        /// (spec 4.13): the default is the AN3155r18 flow; stm32flash's <c>-C</c> speaks its own.
+        /// </summary>
+        public GetChecksumFlow ChecksumFlow { get; set; } = GetChecksumFlow.An3155R18;
 
         public SimulatorFaults Faults { get; set; } = new SimulatorFaults();
 

@@ -241,6 +241,26 @@ namespace Stm32.Protocol.Tests.Simulation
         }
 
         [Fact]
+        public void Get_checksum_in_the_stm32flash_flow()
+        {
+            using var h = new ChipHarness(0x413, new SimulatorOptions { BootloaderVersion = 0x33, ChecksumFlow = GetChecksumFlow.Stm32flash });
+            h.Chip.Poke(Flash, new byte[] { 0x78, 0x56, 0x34, 0x12, 1, 2, 3, 4 });
+            h.Sync();
+            h.SendCommand(Commands.GetChecksum);
+            h.ExpectAck();
+            h.SendAddress(Flash);
+            h.ExpectAck();
+            h.SendAddress(4); // length in bytes
+            h.Expect(0x79, 0x79, 0xDF, 0x8A, 0x8A, 0x2B, 0xDF ^ 0x8A ^ 0x8A ^ 0x2B);
+            h.SendCommand(Commands.GetChecksum);
+            h.ExpectAck();
+            h.SendAddress(Flash);
+            h.ExpectAck();
+            h.SendAddress(6); // not a multiple of 4
+            h.ExpectNack();
+        }
+
+        [Fact]
         public void Peek_and_poke_refuse_ranges_outside_one_region()
         {
             using var chip = new SimulatedChip(DeviceCatalog.Find(0x410)!);
