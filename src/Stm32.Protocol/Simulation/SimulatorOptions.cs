@@ -45,7 +45,11 @@ namespace Stm32.Protocol.Simulation
         Stm32flash,
     }
 
-    /// <summary>How the simulated chip behaves; read once when the chip is built.</summary>
+    /// <summary>
+    /// How the simulated chip behaves. BootloaderVersion, PreV31AddressBug and the fault seed are
+    /// read when the chip is built; the chip keeps this object, so the other switches (timing,
+    /// quirks, fault rates, trace) take effect from the next byte when changed later.
+    /// </summary>
     public sealed class SimulatorOptions
     {
         public SimulatorTiming Timing { get; set; } = SimulatorTiming.Instant;
