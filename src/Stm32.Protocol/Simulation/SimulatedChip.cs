@@ -770,6 +770,8 @@ namespace Stm32.Protocol.Simulation
             Ack();
             byte n = ReadByte();
             byte notN = ReadByte();
+            // The end of the range can only be checked once N is known; whether the real
+            // bootloader checks it at all is UNCONFIRMED. NACK is the safe answer.
             if ((byte)(n ^ notN) != 0xFF || !region.Range.Contains(address, (uint)n + 1))
             {
                 Nack();
@@ -899,6 +901,8 @@ namespace Stm32.Protocol.Simulation
                 Ack();
                 return;
             }
+            // The whole frame is read before answering so host and chip stay in step; a bad page
+            // number NACKs the command without erasing anything (UNCONFIRMED; the safe choice).
             var pages = ReadBytes(first + 1);
             byte checksum = ReadByte();
             if ((byte)(first ^ Commands.Xor(pages, 0, pages.Length)) != checksum || pages.Any(p => p >= PageCount))
@@ -952,6 +956,7 @@ namespace Stm32.Protocol.Simulation
                         return;
                 }
             }
+            // As for 0x43: read the whole frame, then decide (the checks' order on a real chip is UNCONFIRMED).
             int count = n + 1;
             var raw = ReadBytes(2 * count);
             byte checksum = ReadByte();
@@ -994,7 +999,11 @@ namespace Stm32.Protocol.Simulation
             if (total != null) Busy(total.Value);
         }
 
-        /// <summary>Mass erase: every unprotected page (all flash when the layout is unknown).</summary>
+        /// <summary>
+        /// Mass erase: every unprotected page (all flash when the layout is unknown). Real flash
+        /// controllers may refuse a mass erase when any page is protected; the bootloader's answer
+        /// then is UNCONFIRMED, and "ACK, protected pages kept" matches spec 4.7/4.8's "no error".
+        /// </summary>
         private void MassErase()
         {
             if (_memory.Flash == null)
@@ -1032,7 +1041,8 @@ namespace Stm32.Protocol.Simulation
             ResetFromChip();
         }
 
-        // Spec 4.12: mass erase (WRP does not stop it), all RAM to 0, level 0, ACK, reset.
+        // Spec 4.12: mass erase (WRP does not stop it), all RAM to 0, level 0, ACK, reset. WRP
+        // stays as it was (UNCONFIRMED; it is why users run -k then -u, spec 4.12).
         private void ReadoutUnprotect()
         {
             lock (_gate)

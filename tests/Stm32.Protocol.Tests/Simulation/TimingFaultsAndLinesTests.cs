@@ -21,6 +21,17 @@ namespace Stm32.Protocol.Tests.Simulation
         }
 
         [Fact]
+        public void Realistic_timing_charges_received_bytes_too()
+        {
+            using var h = new ChipHarness(0x410, new SimulatorOptions { Timing = SimulatorTiming.Realistic }, baud: 9600);
+            h.Sync();
+            var watch = Stopwatch.StartNew();
+            // 2 + 5 + 258 bytes from the host: the final ACK cannot come before 265 * 11 / 9600 = 0.304 s.
+            Assert.Equal(Commands.Ack, h.Write(ChipHarness.FlashBase, new byte[256]));
+            Assert.True(watch.Elapsed.TotalSeconds >= 0.29, $"took {watch.Elapsed.TotalSeconds:F3} s");
+        }
+
+        [Fact]
         public void Realistic_timing_charges_flash_time()
         {
             using var h = new ChipHarness(0x410, new SimulatorOptions { Timing = SimulatorTiming.Realistic }, baud: 1_000_000);
