@@ -202,5 +202,59 @@ namespace Stm32.Protocol.Tests.Simulation
             Assert.Equal(new[] { false, false, true, true, true, false, true, false },
                 new[] { 0, 1, 2, 3, 4, 5, 10, 11 }.Select(h.Chip.IsPageWriteProtected).ToArray());
         }
+
+        private static void WriteProtect(ChipHarness h, params byte[] sectors)
+        {
+            h.SendCommand(Commands.WriteProtect);
+            h.ExpectAck();
+            var frame = new byte[sectors.Length + 2];
+            frame[0] = (byte)(sectors.Length - 1);
+            Array.Copy(sectors, 0, frame, 1, sectors.Length);
+            frame[frame.Length - 1] = Commands.Xor(frame, 0, frame.Length - 1);
+            h.Send(frame);
+            h.ExpectAck();
+            h.WaitForState(ChipState.WaitingForSync);
+            h.Sync();
+        }
+
+        [Fact]
+        public void F4_write_protect_clears_nwrp_bits()
+        {
+            using var h = new ChipHarness(0x413);
+            h.Sync();
+            WriteProtect(h, 0, 1, 9);
+            Assert.Equal(new byte[] { 0xFC, 0xFD }, h.Read(0x1FFFC008, 2));
+            Assert.True(h.Chip.IsPageWriteProtected(9));
+            Assert.False(h.Chip.IsPageWriteProtected(2));
+            Assert.Equal(0xAA, h.Read(0x1FFFC001, 1)[0]);
+        }
+
+        [Fact]
+        public void L0_write_protect_sets_wrp_bits_per_32_pages()
+        {
+            using var h = new ChipHarness(0x417);
+            h.Sync();
+            WriteProtect(h, 0, 17);
+            // WRP1 word: value 0x0001, complement 0xFFFE; WRP2 word: bit 1.
+            Assert.Equal(new byte[] { 0x01, 0x00, 0xFE, 0xFF, 0x02, 0x00, 0xFD, 0xFF }, h.Read(0x1FF80008, 8));
+            Assert.True(h.Chip.IsPageWriteProtected(31));
+            Assert.False(h.Chip.IsPageWriteProtected(32));
+            Assert.True(h.Chip.IsPageWriteProtected(17 * 32));
+            Assert.Equal(new byte[] { 0xAA, 0x00, 0x55, 0xFF }, h.Read(0x1FF80000, 4));
+        }
+
+        [Fact]
+        public void Dual_bank_option_rows_expose_two_blocks()
+        {
+            using var h = new ChipHarness(0x419, new SimulatorOptions { BootloaderVersion = 0x31 });
+            h.Sync();
+            Assert.Equal(16, h.Read(0x1FFEC000, 16).Length);
+            Assert.Equal(new byte[] { 0xEC, 0xAA }, h.Read(0x1FFFC000, 2));
+            h.SendCommand(Commands.ReadMemory);
+            h.ExpectAck();
+            h.SendAddress(0x1FFEC010);
+            h.ExpectNack();
+            Assert.Equal(new byte[] { 0x00, 0x08 }, h.Read(0x1FFF7A22, 2)); // 2048 KiB
+        }
     }
 }
