@@ -78,7 +78,6 @@ namespace Stm32.Protocol.Simulation
             // when the range is shorter or absent (H7/L5/U5/H5 have none: RDP/WRP still live here).
             var opt = device.OptionBytes;
             OptionPrimary = (device.Family == "F2" || device.Family == "F4") && opt.Length > 64 ? (int)opt.Length - 16 : 0;
-            OptionBlockSize = layout.Size;
             OptionStore = Filled(Math.Max((int)opt.Length, OptionPrimary + layout.Size), 0xFF);
             Array.Copy(layout.Defaults(), 0, OptionStore, OptionPrimary, layout.Size);
             if (opt.Length > 0x1000)
@@ -100,8 +99,6 @@ namespace Stm32.Protocol.Simulation
 
         /// <summary>Where the block RDP/WRP live starts in <see cref="OptionStore"/> (F42x/F469: bank-1 block at the end).</summary>
         public int OptionPrimary { get; }
-
-        public int OptionBlockSize { get; }
 
         public MemoryRegion? Flash { get; }
         public MemoryRegion? Ram { get; }

@@ -125,10 +125,6 @@ namespace Stm32.Protocol.Simulation
 
         /// <summary>The chip resets (back to WaitingForSync) right after ACKing the n-th command pair.</summary>
         public int? ResetDuringCommandNumber { get; set; }
-
-        internal bool Any =>
-            CorruptRateToHost > 0 || CorruptRateToDevice > 0 || DropRateToHost > 0 || DropRateToDevice > 0
-            || NackCommandNumber.HasValue || RandomNackRate > 0 || StallAfterCommand.HasValue || ResetDuringCommandNumber.HasValue;
     }
 
     public enum TraceDirection
