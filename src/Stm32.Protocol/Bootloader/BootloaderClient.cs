@@ -323,9 +323,10 @@ namespace Stm32.Protocol.Bootloader
             ExpectAck("Get Checksum polynomial", poly, Options.ReplyTimeout, ct, address);
             var init = Commands.AddressFrame(initial);
             Send(init, ct);
-            // The chip computes before it answers: allow time for a large area (about 1 s per MiB is generous).
+            ExpectAck("Get Checksum initial value", init, Options.ReplyTimeout, ct, address);
+            // Then the chip computes and answers ACK + CRC + XOR: allow about 1 s per MiB on top.
             var computeTime = Options.ReplyTimeout + TimeSpan.FromMilliseconds(length / 1024.0);
-            ExpectAck("Get Checksum initial value", init, computeTime, ct, address);
+            ExpectAck("Get Checksum result", init, computeTime, ct, address);
             var crc = new byte[5];
             ReadExactly(crc, "Get Checksum result", init, ct, address);
             if ((byte)(crc[0] ^ crc[1] ^ crc[2] ^ crc[3]) != crc[4])

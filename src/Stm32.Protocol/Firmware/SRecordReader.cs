@@ -1,0 +1,156 @@
+using System;
+using System.Globalization;
+
+namespace Stm32.Protocol.Firmware
+{
+    /// <summary>
+    /// Motorola S-record (spec 13.2): S0 header (ignored), S1/S2/S3 data, S5/S6 record counts
+    /// (checked against the number of data records before them), S7/S8/S9 termination with the
+    /// start address. S4 is reserved and rejected.
+    /// </summary>
+    /// <remarks>
+    /// The termination record is required. Data widths may be mixed, and any termination record
+    /// ends any file (tools disagree on pairing them). A termination address of 0 means "no
+    /// start address". As for Intel HEX, only blank lines and 0x1A may follow the termination.
+    /// </remarks>
+    internal static class SRecordReader
+    {
+        // Address bytes per record type S0..S9 (S4: reserved, -1).
+        private static readonly int[] AddressSize = { 2, 2, 3, 4, -1, 2, 3, 4, 3, 2 };
+
+        public static FirmwareImage Read(byte[] content, string? path)
+        {
+            var (collector, start) = Parse(content, path, mergeRuns: true);
+            ImageSegment[] segments;
+            try
+            {
+                segments = collector.Build();
+            }
+            catch (SegmentConflictException)
+            {
+                var (exact, _) = Parse(content, path, mergeRuns: false);
+                try
+                {
+                    exact.Build();
+                }
+                catch (SegmentConflictException e)
+                {
+                    throw new FirmwareFormatException(path, e.SecondTag, null, string.Format(CultureInfo.InvariantCulture,
+                        "this record puts 0x{0:X2} at 0x{1:X8}, but line {2} put 0x{3:X2} there (overlapping records disagree)",
+                        e.SecondValue, e.Address, e.FirstTag, e.FirstValue));
+                }
+                throw new InvalidOperationException("Overlap conflict vanished on the second reading.");
+            }
+            return FirmwareImage.FromCanonical(segments, start, path, FirmwareFormat.SRecord);
+        }
+
+        private static (SegmentCollector, uint?) Parse(byte[] c, string? path, bool mergeRuns)
+        {
+            var collector = new SegmentCollector(c.Length / 2, mergeRuns);
+            var cur = new LineCursor(c);
+            var rec = new byte[264];
+            uint? start = null;
+            bool ended = false;
+            int dataRecords = 0;
+            int lastLine = 0;
+
+            while (cur.Next())
+            {
+                lastLine = cur.LineNumber;
+                if (cur.IsBlank) continue;
+                int line = cur.LineNumber;
+                if (ended)
+                {
+                    if (cur.IsEofPadding) continue;
+                    throw Error(path, line, "text after the termination record (S7, S8 or S9); is this two files joined together?");
+                }
+                byte s0 = c[cur.Start];
+                if (s0 != (byte)'S' && s0 != (byte)'s')
+                    throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                        "the line starts with {0}, not 'S' (not an S-record)", TextRecords.Describe(s0)));
+                if (cur.End - cur.Start < 2)
+                    throw Error(path, line, Truncated(cur, "the record is too short: no record type after 'S'"));
+                byte t = c[cur.Start + 1];
+                if (t < (byte)'0' || t > (byte)'9')
+                    throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                        "unknown record type S{0} (S-records have types S0 to S9)", t >= 0x21 && t < 0x7F ? ((char)t).ToString() : TextRecords.Describe(t)));
+                int type = t - '0';
+                if (type == 4)
+                    throw Error(path, line, "unknown record type S4 (reserved, not used by any tool)");
+
+                int n = TextRecords.Decode(c, cur.Start + 2, cur.End, ref rec, out int bad);
+                if (n == -1)
+                    throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                        "{0} at column {1} is not a hex digit", TextRecords.Describe(c[bad]), cur.Column(bad)));
+                if (n == -2)
+                    throw Error(path, line, Truncated(cur, string.Format(CultureInfo.InvariantCulture,
+                        "odd number of hex digits ({0}) in the record", cur.End - cur.Start - 2)));
+                int addressSize = AddressSize[type];
+                if (n < 1)
+                    throw Error(path, line, Truncated(cur, "the record is too short: no byte count"));
+                int count = rec[0];
+                if (n != count + 1)
+                    throw Error(path, line, Truncated(cur, string.Format(CultureInfo.InvariantCulture,
+                        "length mismatch: the byte count says {0} bytes follow it, the record holds {1}", count, n - 1)));
+                if (count < addressSize + 1)
+                    throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                        "length mismatch: an S{0} record needs at least {1} bytes after the count ({2}-byte address, checksum), this one has {3}",
+                        type, addressSize + 1, addressSize, count));
+                int sum = 0;
+                for (int i = 0; i < n - 1; i++) sum += rec[i];
+                int expected = ~sum & 0xFF;
+                if (rec[n - 1] != expected)
+                    throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                        "bad checksum: the record says 0x{0:X2}, its bytes need 0x{1:X2}", rec[n - 1], expected));
+
+                uint address = 0;
+                for (int i = 0; i < addressSize; i++) address = (address << 8) | rec[1 + i];
+                int dataFrom = 1 + addressSize;
+                int dataLength = count - addressSize - 1;
+
+                switch (type)
+                {
+                    case 0:
+                        break; // header: free text, ignored
+                    case 1:
+                    case 2:
+                    case 3:
+                        if ((ulong)address + (ulong)dataLength > uint.MaxValue)
+                            throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                                "data at 0x{0:X8} reaches 0xFFFFFFFF, which is not supported", address));
+                        dataRecords++;
+                        if (dataLength > 0)
+                        {
+                            int at = collector.Reserve(address, dataLength, line);
+                            Buffer.BlockCopy(rec, dataFrom, collector.Buffer, at, dataLength);
+                        }
+                        break;
+                    case 5:
+                    case 6:
+                        if (address != (uint)dataRecords)
+                            throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                                "count mismatch: this S{0} record counts {1} data records, but {2} came before it",
+                                type, address, dataRecords));
+                        break;
+                    default: // 7, 8, 9
+                        start = address == 0 ? (uint?)null : address;
+                        ended = true;
+                        break;
+                }
+            }
+
+            if (!ended)
+            {
+                if (lastLine == 0) throw Error(path, null, "the file is empty (no records, no termination record)");
+                throw Error(path, lastLine, "missing termination record (S7, S8 or S9); the file may be truncated");
+            }
+            return (collector, start);
+        }
+
+        private static string Truncated(LineCursor cur, string message)
+            => cur.EndsWithoutNewline ? message + "; the file ends inside this record (truncated?)" : message;
+
+        private static FirmwareFormatException Error(string? path, int? line, string problem)
+            => new FirmwareFormatException(path, line, null, problem);
+    }
+}

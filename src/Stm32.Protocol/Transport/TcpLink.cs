@@ -1,0 +1,90 @@
+using System;
+using System.IO;
+using System.Net.Sockets;
+using System.Threading;
+
+namespace Stm32.Protocol.Transport
+{
+    /// <summary>
+    /// A raw byte stream over TCP: a serial server (ser2net, ESP-link, lab serial servers) on
+    /// the client side, or one accepted connection on the side that serves the simulated chip.
+    /// No telnet/RFC 2217 negotiation: line settings are the server's. No modem lines.
+    /// </summary>
+    public sealed class TcpLink : IByteLink
+    {
+        private readonly TcpClient _client;
+        private readonly NetworkStream _stream;
+
+        public TcpLink(TcpClient client, string name, int baudRate)
+        {
+            _client = client;
+            _client.NoDelay = true; // one-byte ACKs must not wait for Nagle
+            _stream = client.GetStream();
+            Name = name;
+            BaudRate = baudRate;
+        }
+
+        /// <summary>Connects to host:port within <paramref name="timeout"/>.</summary>
+        public static TcpLink Connect(string host, int port, int baudRate, TimeSpan timeout, CancellationToken ct = default)
+        {
+            var client = new TcpClient();
+            try
+            {
+                var task = client.ConnectAsync(host, port);
+                if (!task.Wait((int)timeout.TotalMilliseconds, ct))
+                    throw new TimeoutException($"No TCP connection to {host}:{port} within {timeout.TotalSeconds:0.#} s.");
+                if (task.IsFaulted) throw task.Exception!.InnerException!;
+                return new TcpLink(client, $"tcp://{host}:{port}", baudRate);
+            }
+            catch
+            {
+                client.Dispose();
+                throw;
+            }
+        }
+
+        public string Name { get; }
+
+        public int BaudRate { get; set; }
+
+        public bool SupportsModemLines => false;
+
+        public bool IsConnected => _client.Connected;
+
+        public void SetModemLine(ModemLine line, bool asserted)
+            => throw new NotSupportedException("A raw TCP link has no modem lines (DTR, RTS, BREAK).");
+
+        public void Write(byte[] buffer, int offset, int count) => _stream.Write(buffer, offset, count);
+
+        public int Read(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            var deadline = DateTime.UtcNow + timeout;
+            var socket = _client.Client;
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var left = deadline - DateTime.UtcNow;
+                var sliceUs = (int)Math.Max(0, Math.Min(50_000, left.TotalMilliseconds * 1000));
+                if (socket.Poll(sliceUs, SelectMode.SelectRead))
+                {
+                    if (socket.Available == 0) throw new IOException($"{Name}: the other end closed the connection.");
+                    return _stream.Read(buffer, offset, Math.Min(count, socket.Available));
+                }
+                if (DateTime.UtcNow >= deadline) return 0;
+            }
+        }
+
+        public void DiscardInput()
+        {
+            var socket = _client.Client;
+            var scratch = new byte[256];
+            while (socket.Available > 0) _stream.Read(scratch, 0, Math.Min(scratch.Length, socket.Available));
+        }
+
+        public void Dispose()
+        {
+            _stream.Dispose();
+            _client.Dispose();
+        }
+    }
+}

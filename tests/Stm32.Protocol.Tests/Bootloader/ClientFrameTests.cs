@@ -1,0 +1,199 @@
+using Stm32.Protocol.Bootloader;
+
+namespace Stm32.Protocol.Tests.Bootloader;
+
+/// <summary>The exact bytes of each command frame, against the diagrams of spec section 4.</summary>
+public class ClientFrameTests
+{
+    private const byte A = 0x79, N = 0x1F;
+
+    private static byte[] B(params byte[] b) => b;
+
+    [Fact]
+    public void Get_parses_version_and_command_list()
+    {
+        using var dev = new ScriptedDevice()
+            .Expect(B(0x00, 0xFF), A, 11, 0x31, 0x00, 0x01, 0x02, 0x11, 0x21, 0x31, 0x44, 0x63, 0x73, 0x82, 0x92, A).Start();
+        var get = new BootloaderClient(dev.Host).Get();
+        dev.Verify();
+        Assert.Equal(0x31, get.Version);
+        Assert.Equal(new byte[] { 0x00, 0x01, 0x02, 0x11, 0x21, 0x31, 0x44, 0x63, 0x73, 0x82, 0x92 }, get.Commands);
+    }
+
+    [Fact]
+    public void Get_skips_the_L412_extra_ack()
+    {
+        using var dev = new ScriptedDevice()
+            .Expect(B(0x00, 0xFF), A, A, 2, 0x31, 0x00, 0x01, A).Start();
+        var get = new BootloaderClient(dev.Host).Get();
+        dev.Verify();
+        Assert.Equal(0x31, get.Version);
+        Assert.Equal(new byte[] { 0x00, 0x01 }, get.Commands);
+    }
+
+    [Fact]
+    public void GetVersion_and_GetId()
+    {
+        using var dev = new ScriptedDevice()
+            .Expect(B(0x01, 0xFE), A, 0x22, 0x00, 0x00, A)
+            .Expect(B(0x02, 0xFD), A, 0x01, 0x04, 0x10, A).Start();
+        var client = new BootloaderClient(dev.Host);
+        Assert.Equal(0x22, client.GetVersion().Version);
+        Assert.Equal(0x410, client.GetId());
+        dev.Verify();
+    }
+
+    [Fact]
+    public void ReadMemory_256_bytes_at_flash_start_matches_spec_4_4()
+    {
+        var data = Enumerable.Range(0, 256).Select(i => (byte)i).ToArray();
+        using var dev = new ScriptedDevice()
+            .Expect(B(0x11, 0xEE), A)
+            .Expect(B(0x08, 0x00, 0x00, 0x00, 0x08), A)
+            .Expect(B(0xFF, 0x00), new[] { A }.Concat(data).ToArray()).Start();
+        var got = new BootloaderClient(dev.Host).ReadMemory(0x08000000, 256);
+        dev.Verify();
+        Assert.Equal(data, got);
+    }
+
+    [Fact]
+    public void WriteMemory_4_bytes_matches_spec_4_6()
+    {
+        using var dev = new ScriptedDevice()
+            .Expect(B(0x31, 0xCE), A)
+            .Expect(B(0x08, 0x00, 0x00, 0x00, 0x08), A)
+            .Expect(B(0x03, 0xDE, 0xAD, 0xBE, 0xEF, 0x21), A).Start();
+        new BootloaderClient(dev.Host).WriteMemory(0x08000000, B(0xDE, 0xAD, 0xBE, 0xEF));
+        dev.Verify();
+    }
+
+    [Fact]
+    public void WriteMemory_pads_the_tail_with_FF_to_a_multiple_of_4()
+    {
+        // Spec 4.6: 3 bytes 01 02 03 -> 03 01 02 03 FF FC
+        using var dev = new ScriptedDevice()
+            .Expect(B(0x31, 0xCE), A)
+            .Expect(B(0x08, 0x00, 0x01, 0x00, 0x09), A)
+            .Expect(B(0x03, 0x01, 0x02, 0x03, 0xFF, 0xFC), A).Start();
+        new BootloaderClient(dev.Host).WriteMemory(0x08000100, B(1, 2, 3));
+        dev.Verify();
+    }
+
+    [Fact]
+    public void LegacyErase_pages_0_to_3_matches_spec_4_7()
+    {
+        using var dev = new ScriptedDevice()
+            .Expect(B(0x43, 0xBC), A)
+            .Expect(B(0x03, 0x00, 0x01, 0x02, 0x03, 0x03), A).Start();
+        new BootloaderClient(dev.Host).LegacyErase(new[] { 0, 1, 2, 3 });
+        dev.Verify();
+    }
+
+    [Fact]
+    public void LegacyMassErase_sends_FF_00()
+    {
+        using var dev = new ScriptedDevice().Expect(B(0x43, 0xBC), A).Expect(B(0xFF, 0x00), A).Start();
+        new BootloaderClient(dev.Host).LegacyMassErase();
+        dev.Verify();
+    }
+
+    [Fact]
+    public void ExtendedErase_frames_match_spec_4_8()
+    {
+        using var dev = new ScriptedDevice()
+            .Expect(B(0x44, 0xBB), A).Expect(B(0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x00), A)
+            .Expect(B(0x44, 0xBB), A).Expect(B(0x00, 0x02, 0x01, 0x00, 0x01, 0x01, 0x01, 0x02, 0x00), A)
+            .Expect(B(0x44, 0xBB), A).Expect(B(0xFF, 0xFF, 0x00), A)
+            .Expect(B(0x44, 0xBB), A).Expect(B(0xFF, 0xFE, 0x01), A)
+            .Expect(B(0x44, 0xBB), A).Expect(B(0xFF, 0xFD, 0x02), A).Start();
+        var c = new BootloaderClient(dev.Host);
+        c.ExtendedErase(new[] { 0, 1 });
+        c.ExtendedErase(new[] { 256, 257, 258 });
+        c.ExtendedEraseSpecial(Commands.MassEraseCode);
+        c.ExtendedEraseSpecial(Commands.Bank1EraseCode);
+        c.ExtendedEraseSpecial(Commands.Bank2EraseCode);
+        dev.Verify();
+    }
+
+    [Fact]
+    public void Go_sends_the_address_frame()
+    {
+        using var dev = new ScriptedDevice().Expect(B(0x21, 0xDE), A).Expect(B(0x08, 0x00, 0x00, 0x00, 0x08), A).Start();
+        new BootloaderClient(dev.Host).Go(0x08000000);
+        dev.Verify();
+    }
+
+    [Fact]
+    public void Protection_commands_frames_match_spec_4_9_to_4_12()
+    {
+        using var dev = new ScriptedDevice()
+            .Expect(B(0x63, 0x9C), A).Expect(B(0x01, 0x00, 0x01, 0x00), A)
+            .Expect(B(0x73, 0x8C), A, A)
+            .Expect(B(0x82, 0x7D), A, A)
+            .Expect(B(0x92, 0x6D), A, A).Start();
+        var c = new BootloaderClient(dev.Host);
+        c.WriteProtect(new[] { 0, 1 });
+        c.WriteUnprotect();
+        c.ReadoutProtect();
+        c.ReadoutUnprotect();
+        dev.Verify();
+    }
+
+    [Fact]
+    public void GetChecksum_follows_the_r18_flow()
+    {
+        using var dev = new ScriptedDevice()
+            .Expect(B(0xA1, 0x5E), A)
+            .Expect(B(0x08, 0x00, 0x00, 0x00, 0x08), A)
+            .Expect(B(0x00, 0x00, 0x00, 0x40, 0x40), A)          // 256 bytes = 64 words
+            .Expect(B(0x04, 0xC1, 0x1D, 0xB7, 0x6F), A)          // polynomial (spec 4.13)
+            .Expect(B(0xFF, 0xFF, 0xFF, 0xFF, 0x00), A, A, 0xDF, 0x8A, 0x8A, 0x2B, 0xDF ^ 0x8A ^ 0x8A ^ 0x2B).Start();
+        var crc = new BootloaderClient(dev.Host).GetChecksum(0x08000000, 256);
+        dev.Verify();
+        Assert.Equal(0xDF8A8A2Bu, crc);
+    }
+
+    [Fact]
+    public void A_nack_names_the_step_the_bytes_and_the_address()
+    {
+        using var dev = new ScriptedDevice()
+            .Expect(B(0x11, 0xEE), A)
+            .Expect(B(0x1F, 0xFF, 0x00, 0x00, 0xE0), N).Start();
+        var e = Assert.Throws<Stm32NackException>(() => new BootloaderClient(dev.Host).ReadMemory(0x1FFF0000, 4));
+        Assert.Equal("Read Memory address", e.Step);
+        Assert.Equal(0x1FFF0000u, e.Address);
+        Assert.Equal(B(0x1F, 0xFF, 0x00, 0x00, 0xE0), e.Sent);
+        Assert.Equal(B(N), e.Received);
+        Assert.Contains("0x1FFF0000", e.Message);
+    }
+
+    [Fact]
+    public void An_unexpected_byte_is_a_protocol_error_with_what_came_back()
+    {
+        using var dev = new ScriptedDevice().Expect(B(0x01, 0xFE), 0x00).Start();
+        var e = Assert.Throws<Stm32ProtocolException>(() => new BootloaderClient(dev.Host).GetVersion());
+        Assert.Equal(B(0x00), e.Received);
+        Assert.Contains("0x00", e.Message);
+    }
+
+    [Fact]
+    public void Silence_is_a_timeout_that_says_what_was_sent()
+    {
+        using var dev = new ScriptedDevice().Expect(B(0x02, 0xFD)).Start();
+        var client = new BootloaderClient(dev.Host, new BootloaderOptions { ReplyTimeout = TimeSpan.FromMilliseconds(100) });
+        var e = Assert.Throws<Stm32TimeoutException>(() => client.GetId());
+        Assert.Equal(B(0x02, 0xFD), e.Sent);
+        Assert.Empty(e.Received);
+    }
+
+    [Fact]
+    public void Cancellation_stops_a_long_wait_quickly()
+    {
+        using var dev = new ScriptedDevice().Expect(B(0x44, 0xBB), A).Expect(B(0xFF, 0xFF, 0x00)).Start();
+        var client = new BootloaderClient(dev.Host);
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        Assert.ThrowsAny<OperationCanceledException>(() => client.ExtendedEraseSpecial(Commands.MassEraseCode, cts.Token));
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), "a 60 s mass-erase wait must end on cancellation");
+    }
+}
