@@ -69,6 +69,18 @@ Describe 'Connect-Stm32' {
         (Connect-Stm32 -Port 'sim://STM32F10xxx Medium-density?timing=instant').ProductId | Should -Be 0x410
     }
 
+    It 'connects to a read-protected chip (rdp=1) and warns that it is protected' {
+        $s = Connect-Stm32 -Port 'sim://0x414?timing=instant&rdp=1' -WarningVariable w -WarningAction SilentlyContinue
+        $s.IsReadProtected | Should -BeTrue
+        ($w -join ' ') | Should -Match 'read-protected'
+        ($s | Get-Stm32Info).FlashSizeSource | Should -Be 'catalog'
+        $s | Disconnect-Stm32 -Confirm:$false
+        # The level stays on the chip, as option bytes do, until it is programmed again.
+        (Connect-Stm32 -Port 'sim://0x414?timing=instant').IsReadProtected | Should -BeTrue
+        Remove-AllStm32Session
+        (Connect-Stm32 -Port 'sim://0x414?timing=instant&rdp=0' -WarningAction SilentlyContinue).IsReadProtected | Should -BeFalse
+    }
+
     Context 'errors' {
         It 'reports a sim:// name that matches no device as DeviceNotFound' {
             $e = { Connect-Stm32 -Port 'sim://0x999?timing=instant' -ErrorAction Stop } |
@@ -112,6 +124,16 @@ Describe 'Connect-Stm32' {
             $positions = $causes | ForEach-Object { $m.IndexOf($_) }
             $positions | Should -Not -Contain -1
             $positions | Should -Be ($positions | Sort-Object)
+        }
+
+        It 'gets no answer from a chip at read-protection level 2' {
+            $e = { Connect-Stm32 -Port 'sim://0x413?timing=instant&protocol=3.3&rdp=2' -TimeoutMs 50 -ErrorAction Stop } | Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -BeExactly 'BootloaderNoResponse,Stm32.PowerShell.Commands.ConnectStm32Command'
+        }
+
+        It 'refuses rdp=2 on a family that has no level 2' {
+            $e = { Connect-Stm32 -Port 'sim://0x412?timing=instant&rdp=2' -ErrorAction Stop } | Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -BeExactly 'InvalidPortName,Stm32.PowerShell.Commands.ConnectStm32Command'
         }
 
         It 'frees the port after a failed connect' {

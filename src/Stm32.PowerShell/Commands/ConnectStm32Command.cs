@@ -66,6 +66,9 @@ namespace Stm32.PowerShell.Commands
                 link = null;
                 WriteVerbose($"Session {session.Id}: {session.DeviceName} ({connection.Device.ProductIdHex}), bootloader {session.BootloaderVersion}.");
                 foreach (var warning in connection.Warnings) WriteWarning(warning);
+                if (connection.IsReadProtected)
+                    WriteWarning($"{session.DeviceName} is read-protected (RDP level 1): the bootloader identifies it but refuses to read or write memory; "
+                        + "the flash size shown comes from the catalog and the unique ID is not available. Lifting the protection erases the whole flash.");
                 WriteObject(session);
             }
             catch (Stm32NoResponseException e)

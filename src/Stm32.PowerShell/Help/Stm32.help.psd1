@@ -8,7 +8,7 @@ Connect-Stm32 opens the port, sends the bootloader's synchronisation byte 0x7F, 
 
 The chip must already be in its bootloader: BOOT0 high (BOOT1 low where the part has it), then a reset. See Get-Help about_Stm32.
 
-Ports are serial port names (/dev/ttyUSB0, /dev/serial/by-id/..., COM3) or simulated chips: sim://<product ID or name>, for example sim://0x410, with the options ?timing=instant|realistic (realistic is the default), &protocol=2.2|3.1|3.3|4.0 (the bootloader version; the default follows the family) and &boot0=0 (the chip runs its application and never answers). A simulated chip lives as long as the runspace: the same name reaches the same chip, so its memory survives Disconnect-Stm32 and Connect-Stm32.
+Ports are serial port names (/dev/ttyUSB0, /dev/serial/by-id/..., COM3) or simulated chips: sim://<product ID or name>, for example sim://0x410, with the options ?timing=instant|realistic (realistic is the default), &protocol=2.2|3.1|3.3|4.0 (the bootloader version; the default follows the family) &boot0=0 (the chip runs its application and never answers) and &rdp=0|1|2 (programs the read-protection level, which stays on the chip). A simulated chip lives as long as the runspace: the same name reaches the same chip, so its memory survives Disconnect-Stm32 and Connect-Stm32.
 
 One session per port: a port that an open session holds is refused with the error PortInUse. Warnings about the chip (an unknown product ID, a register that could not be read) are written with Write-Warning.
 

@@ -57,13 +57,17 @@ namespace Stm32.PowerShell.Infrastructure
     /// <summary>What a sim:// port name asks for.</summary>
     internal sealed class SimPortName
     {
-        public SimPortName(DeviceInfo device, SimulatorTiming timing, byte? bootloaderVersion, bool inBootloader)
+        public SimPortName(DeviceInfo device, SimulatorTiming timing, byte? bootloaderVersion, bool inBootloader, int? readProtection)
         {
             Device = device;
             Timing = timing;
             BootloaderVersion = bootloaderVersion;
             InBootloader = inBootloader;
+            ReadProtection = readProtection;
         }
+
+        /// <summary>?rdp=0|1|2: program the chip's read-protection level (it stays, as option bytes do); null leaves it.</summary>
+        public int? ReadProtection { get; }
 
         public DeviceInfo Device { get; }
 
@@ -81,7 +85,7 @@ namespace Stm32.PowerShell.Infrastructure
     }
 
     /// <summary>
-    /// Turns a port name into a link. "sim://&lt;PID or name&gt;[?timing=instant|realistic&amp;protocol=2.2|3.1|3.3|4.0&amp;boot0=1|0]"
+    /// Turns a port name into a link. "sim://&lt;PID or name&gt;[?timing=instant|realistic&amp;protocol=2.2|3.1|3.3|4.0&amp;boot0=1|0&amp;rdp=0|1|2]"
     /// gives an in-memory pair with the runspace's simulated chip on the device end; anything else
     /// is a serial port. One session per port: a port an open session holds is refused (PortInUse).
     /// </summary>
@@ -126,6 +130,17 @@ namespace Stm32.PowerShell.Infrastructure
                 var chip = state.Simulators.GetOrCreate(sim.ChipKey, sim.Device, sim.Timing, sim.BootloaderVersion, out var timing);
                 if (timing != sim.Timing)
                     warn?.Invoke($"The simulated chip {SimScheme}{sim.ChipKey} was made with {timing.ToString().ToLowerInvariant()} timing and keeps it (its memory lives on); Remove-Module Stm32 and import it again for a fresh chip.");
+                if (sim.ReadProtection is int level)
+                {
+                    try
+                    {
+                        chip.SetReadProtection(level);
+                    }
+                    catch (NotSupportedException e)
+                    {
+                        throw new ModuleException(ErrorIds.InvalidPortName, ErrorCategory.InvalidArgument, $"'{port}': {e.Message}", null, e);
+                    }
+                }
                 // As on a desk: set BOOT0, press RESET, connect. Flash and RAM survive the reset.
                 chip.Boot0 = sim.InBootloader;
                 chip.Reset();
@@ -173,6 +188,7 @@ namespace Stm32.PowerShell.Infrastructure
             var timing = SimulatorTiming.Realistic;
             byte? version = null;
             bool boot = true;
+            int? rdp = null;
             foreach (var part in query.Split(new[] { '&' }, StringSplitOptions.RemoveEmptyEntries))
             {
                 var eq = part.IndexOf('=');
@@ -195,11 +211,15 @@ namespace Stm32.PowerShell.Infrastructure
                         else if (value == "0") boot = false;
                         else throw BadQuery(port, "boot0 is 1 (bootloader, the default) or 0 (the application runs and the bootloader never answers)");
                         break;
+                    case "rdp":
+                        if (value == "0" || value == "1" || value == "2") rdp = value[0] - '0';
+                        else throw BadQuery(port, "rdp is the read-protection level: 0, 1 or 2");
+                        break;
                     default:
-                        throw BadQuery(port, $"'{name}' is not an option; the options are timing, protocol and boot0");
+                        throw BadQuery(port, $"'{name}' is not an option; the options are timing, protocol, boot0 and rdp");
                 }
             }
-            return new SimPortName(device, timing, version, boot);
+            return new SimPortName(device, timing, version, boot, rdp);
         }
 
         private static ModuleException BadQuery(string port, string why)
