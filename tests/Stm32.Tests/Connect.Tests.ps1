@@ -32,6 +32,15 @@ Describe 'Connect-Stm32' {
             $s.Commands | Should -Not -Contain '0x44'
         }
 
+        It 'has the documented properties' {
+            $names = $s.PSObject.Properties.Name
+            foreach ($p in 'Id', 'Port', 'BaudRate', 'Parity', 'DeviceName', 'ProductId', 'BootloaderVersion', 'Commands',
+                'IsOpen', 'IsReadProtected', 'InBootloader', 'Device', 'ConnectedAt') {
+                $names | Should -Contain $p
+            }
+            $names | Should -Not -Contain 'Connection' -Because 'the protocol connection is internal'
+        }
+
         It 'has read-only public properties' {
             $s.GetType().GetProperties() | Where-Object CanWrite | Should -BeNullOrEmpty
         }
