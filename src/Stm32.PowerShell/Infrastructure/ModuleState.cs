@@ -17,7 +17,6 @@ namespace Stm32.PowerShell.Infrastructure
     {
         private static readonly ConditionalWeakTable<Runspace, ModuleState> States = new ConditionalWeakTable<Runspace, ModuleState>();
         private static readonly ModuleState NoRunspace = new ModuleState(Guid.Empty);
-        private static readonly List<WeakReference<ModuleState>> All = new List<WeakReference<ModuleState>>();
 
         private ModuleState(Guid runspaceId)
         {
@@ -46,19 +45,8 @@ namespace Stm32.PowerShell.Infrastructure
                     if (e.RunspaceStateInfo.State == System.Management.Automation.Runspaces.RunspaceState.Closed || e.RunspaceStateInfo.State == System.Management.Automation.Runspaces.RunspaceState.Broken)
                         state.CloseAll();
                 };
-                lock (All) All.Add(new WeakReference<ModuleState>(state));
                 return state;
             });
-        }
-
-        /// <summary>Every live state (for Remove-Module, which must free the ports of all runspaces).</summary>
-        public static IReadOnlyList<ModuleState> Live()
-        {
-            lock (All)
-            {
-                All.RemoveAll(w => !w.TryGetTarget(out _));
-                return All.Select(w => w.TryGetTarget(out var s) ? s : null).Where(s => s != null).Select(s => s!).ToList();
-            }
         }
 
         /// <summary>Closes every session and stops every simulated chip of this runspace.</summary>
