@@ -20,27 +20,13 @@ namespace Stm32.Protocol.Firmware
 
         public static FirmwareImage Read(byte[] content, string? path)
         {
-            var (collector, start) = Parse(content, path, mergeRuns: true);
-            ImageSegment[] segments;
-            try
+            uint? start = null;
+            var segments = SegmentCollector.BuildNamingConflicts(merge =>
             {
-                segments = collector.Build();
-            }
-            catch (SegmentConflictException)
-            {
-                var (exact, _) = Parse(content, path, mergeRuns: false);
-                try
-                {
-                    exact.Build();
-                }
-                catch (SegmentConflictException e)
-                {
-                    throw new FirmwareFormatException(path, e.SecondTag, null, string.Format(CultureInfo.InvariantCulture,
-                        "this record puts 0x{0:X2} at 0x{1:X8}, but line {2} put 0x{3:X2} there (overlapping records disagree)",
-                        e.SecondValue, e.Address, e.FirstTag, e.FirstValue));
-                }
-                throw new InvalidOperationException("Overlap conflict vanished on the second reading.");
-            }
+                var (collector, st) = Parse(content, path, merge);
+                start = st;
+                return collector;
+            }, path);
             return FirmwareImage.FromCanonical(segments, start, path, FirmwareFormat.SRecord);
         }
 

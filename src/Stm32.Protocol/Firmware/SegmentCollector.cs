@@ -117,6 +117,32 @@ namespace Stm32.Protocol.Firmware
         }
 
         /// <summary>Sorted, merged segments. Throws <see cref="SegmentConflictException"/> on a conflicting overlap.</summary>
+        /// <summary>
+        /// Builds the segments of a line-based file. When overlapping records disagree, parses
+        /// again with one chunk per record so the error can name both lines.
+        /// </summary>
+        public static ImageSegment[] BuildNamingConflicts(Func<bool, SegmentCollector> parse, string? path)
+        {
+            try
+            {
+                return parse(true).Build();
+            }
+            catch (SegmentConflictException)
+            {
+                try
+                {
+                    parse(false).Build();
+                }
+                catch (SegmentConflictException e)
+                {
+                    throw new FirmwareFormatException(path, e.SecondTag, null, string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                        "this record puts 0x{0:X2} at 0x{1:X8}, but line {2} put 0x{3:X2} there (overlapping records disagree)",
+                        e.SecondValue, e.Address, e.FirstTag, e.FirstValue));
+                }
+                throw new InvalidOperationException("Overlap conflict vanished on the second reading.");
+            }
+        }
+
         public ImageSegment[] Build()
         {
             if (_count == 0) return Array.Empty<ImageSegment>();
