@@ -6,6 +6,7 @@ using System.Linq;
 using System.Threading;
 using Stm32.Protocol.Bootloader;
 using Stm32.Protocol.Devices;
+using Stm32.Protocol.OptionBytes;
 using Stm32.Protocol.Transport;
 
 namespace Stm32.Protocol.Simulation
@@ -115,7 +116,7 @@ namespace Stm32.Protocol.Simulation
             _preV31Bug = _options.PreV31AddressBug ?? version < 0x31;
             _supported = CommandsFor(version);
             SupportedCommands = Array.AsReadOnly(_supported);
-            _layout = OptionLayout.For(device.Family);
+            _layout = OptionLayout.ForFamily(device.Family);
             _memory = new ChipMemory(device, _layout);
             _timings = FlashTimings.For(device.Family);
             _loadedOptions = (byte[])_memory.OptionStore.Clone();
