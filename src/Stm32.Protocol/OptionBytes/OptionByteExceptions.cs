@@ -60,3 +60,21 @@ namespace Stm32.Protocol.OptionBytes
         public string Actual { get; }
     }
 }
+
+namespace Stm32.Protocol.OptionBytes
+{
+    /// <summary>A write did not take because the page is write-protected (the chip ACKs such writes, spec 4.6).</summary>
+    public sealed class Stm32WriteProtectedException : Stm32VerifyException
+    {
+        public Stm32WriteProtectedException(DeviceInfo device, uint address, FlashPage page, Stm32VerifyException? inner = null)
+            : base(string.Format(CultureInfo.InvariantCulture,
+                "The write at 0x{0:X8} did not take: {1} {2} (0x{3:X8}-0x{4:X8}) is write-protected. The chip acknowledges such writes without programming them. Unprotect-Stm32Flash -Write removes write protection.",
+                address, device.Layout?.UnitName ?? "page", page.Index, page.Start, page.End - 1), address, inner?.DifferingBytes ?? 1)
+        {
+            Page = page.Index;
+        }
+
+        /// <summary>The protected page (sector on F2/F4/F7) holding the address.</summary>
+        public int Page { get; }
+    }
+}
