@@ -243,6 +243,9 @@ namespace Stm32.Protocol.OptionBytes
                         string.Join(", ", bad.Select(b => "0x" + b.ToString("X2", CultureInfo.InvariantCulture)))), nameof(change));
                 return (byte[])change.Raw.Clone();
             }
+            if (change.ReadProtection == ReadProtectionLevel.Level2 && !change.RdpByte.HasValue && !HasLevel2)
+                throw new ArgumentException(string.Format(CultureInfo.InvariantCulture,
+                    "{0} parts have no read protection level 2 (levels 0 and 1 only).", Family), nameof(change));
             var result = (byte[])raw.Clone();
             foreach (var kv in fields)
             {

@@ -15,6 +15,18 @@ namespace Stm32.Protocol.OptionBytes
     /// what one cmdlet calls (Get-/Set-Stm32OptionByte, Protect-/Unprotect-Stm32Flash). Every
     /// command that resets the chip is followed by a resynchronisation (spec 4.12a), so the
     /// connection is usable afterwards (unless level 2 was written on purpose).
+    /// <para>Cmdlet to call:</para>
+    /// <list type="bullet">
+    /// <item>Get-Stm32Info: <see cref="GetProtectionState"/>.</item>
+    /// <item>Get-Stm32OptionByte: <see cref="ReadOptionBytes"/> (<see cref="OptionByteSet.Describe"/> for the view).</item>
+    /// <item>Set-Stm32OptionByte: <see cref="PlanOptionBytes"/> (its Describe() for ShouldProcess/-WhatIf, SetsLevel2 for
+    /// the second confirmation), then <see cref="WriteOptionBytes(Stm32Connection, OptionByteWritePlan, CancellationToken)"/>.</item>
+    /// <item>Protect-Stm32Flash -ReadOut: <see cref="ApplyReadoutProtection"/>; -Page/-Sector/-Address: a
+    /// PlanWriteProtection* call (Describe() names the extra pages) then <see cref="ApplyWriteProtection"/>.</item>
+    /// <item>Unprotect-Stm32Flash -ReadOut: <see cref="RemoveReadoutProtection"/> (erases all flash; progress);
+    /// -Write: <see cref="RemoveWriteProtection"/>.</item>
+    /// <item>Write cmdlet, on a verify failure: <see cref="ExplainVerifyFailure"/> names a write-protected page.</item>
+    /// </list>
     /// </summary>
     public static class ProtectionOperations
     {
@@ -284,7 +296,8 @@ namespace Stm32.Protocol.OptionBytes
 
         /// <summary>
         /// Readout Unprotect (0x92): the chip mass-erases the flash, clears RAM, lifts RDP and
-        /// resets. Waits as long as the part needs (<see cref="ReadoutUnprotectTimeout"/>),
+        /// resets; write protection stays (spec 4.12: unprotect then Write Unprotect, then program).
+        /// Also works on an unprotected chip, and erases it just the same. Waits as long as the part needs (<see cref="ReadoutUnprotectTimeout"/>),
         /// reporting progress on the calling thread while it waits, then resyncs.
         /// </summary>
         public static void RemoveReadoutProtection(this Stm32Connection connection, IProgress<OperationProgress>? progress = null, CancellationToken ct = default)

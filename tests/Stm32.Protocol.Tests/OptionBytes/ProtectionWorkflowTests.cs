@@ -156,6 +156,8 @@ public class ProtectionWorkflowTests
             var plan = c.PlanOptionBytes(new OptionByteChange { RdpByte = 0xCC });
             Assert.False(plan.SetsLevel2);
             Assert.Equal(ReadProtectionLevel.Level1, plan.After.ReadProtection);
+            var f1 = Assert.Throws<ArgumentException>(() => c.PlanOptionBytes(new OptionByteChange { ReadProtection = ReadProtectionLevel.Level2 }));
+            Assert.Contains("no read protection level 2", f1.Message);
             return;
         }
         var e = Assert.Throws<ReadProtectionLevel2RefusedException>(() => c.WriteOptionBytes(new OptionByteChange { ReadProtection = ReadProtectionLevel.Level2 }));
