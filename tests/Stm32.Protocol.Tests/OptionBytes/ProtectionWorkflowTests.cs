@@ -101,6 +101,73 @@ public class ProtectionWorkflowTests
         Assert.Contains(result.Warnings, w => w.Contains("without acknowledging"));
     }
 
+    [Fact]
+    public void A_field_that_does_not_take_is_named_by_the_verify_error()
+    {
+        // The link sets USER's nRST_STOP back to 1 in the data frame (complement and checksum
+        // fixed up), so the chip stores something else than the host meant.
+        using var sim = new SimBench(0x410);
+        var link = new TamperingLink(sim.Host, frame =>
+        {
+            if (frame.Length != 18) return;
+            frame[3] |= 0x02;
+            frame[4] = (byte)~frame[3];
+            frame[17] = Commands.Xor(frame, 0, 17);
+        });
+        using var c = Stm32Connection.Open(link);
+        var e = Assert.Throws<OptionByteVerifyException>(() => c.WriteOptionBytes(new OptionByteChange { NRstStop = false, Data0 = 7 }));
+        Assert.Equal("NRstStop", e.Field);
+        Assert.Equal("0", e.Expected);
+        Assert.Equal("1", e.Actual);
+        Assert.Contains("0x1FFFF800", e.Message);
+        Assert.IsAssignableFrom<Stm32VerifyException>(e);
+    }
+
+    [Fact]
+    public void L0_write_protection_covers_32_pages_a_sector()
+    {
+        using var sim = new SimBench(0x417);
+        using var c = Stm32Connection.Open(sim.Host);
+        var plan = c.PlanWriteProtection(0x08001000, 4); // page 32 = sector 1
+        Assert.Equal(new[] { 1 }, plan.Sectors);
+        Assert.Equal(31, plan.ExtraPages.Count);
+        c.ApplyWriteProtection(plan);
+        Assert.Equal(Enumerable.Range(32, 32), c.GetWriteProtectedPages());
+        Assert.True(sim.Chip.IsPageWriteProtected(63));
+        c.RemoveWriteProtection();
+        Assert.False(sim.Chip.IsPageWriteProtected(63));
+    }
+
+    /// <summary>Lets a test change frames on their way to the chip.</summary>
+    private sealed class TamperingLink : IByteLink
+    {
+        private readonly IByteLink _inner;
+        private readonly Action<byte[]> _tamper;
+
+        public TamperingLink(IByteLink inner, Action<byte[]> tamper)
+        {
+            _inner = inner;
+            _tamper = tamper;
+        }
+
+        public string Name => _inner.Name;
+        public int BaudRate => _inner.BaudRate;
+        public bool SupportsModemLines => _inner.SupportsModemLines;
+
+        public void Write(byte[] buffer, int offset, int count)
+        {
+            var frame = new byte[count];
+            Buffer.BlockCopy(buffer, offset, frame, 0, count);
+            _tamper(frame);
+            _inner.Write(frame, 0, count);
+        }
+
+        public int Read(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken ct) => _inner.Read(buffer, offset, count, timeout, ct);
+        public void DiscardInput() => _inner.DiscardInput();
+        public void SetModemLine(ModemLine line, bool asserted) => _inner.SetModemLine(line, asserted);
+        public void Dispose() => _inner.Dispose();
+    }
+
     /// <summary>Drops the first byte that comes back after a write of exactly <c>frameLength</c> bytes.</summary>
     private sealed class AckEatingLink : IByteLink
     {
