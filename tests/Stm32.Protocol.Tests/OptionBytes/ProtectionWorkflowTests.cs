@@ -303,8 +303,8 @@ public class ProtectionWorkflowTests
     [Fact]
     public void Readout_unprotect_reports_progress_while_the_mass_erase_takes_its_time()
     {
-        // Realistic timing: an F4 mass erase of 1 MiB takes seconds; progress ticks meanwhile.
-        using var sim = new SimBench(0x413, timing: SimulatorTiming.Realistic, baud: 1_000_000);
+        // Realistic timing: an F401's 256 KiB mass erase takes about 2 s; progress ticks meanwhile.
+        using var sim = new SimBench(0x423, timing: SimulatorTiming.Realistic, baud: 1_000_000);
         using var c = Stm32Connection.Open(sim.Host);
         sim.Chip.SetReadProtection(1);
         c.Resynchronize();
@@ -320,7 +320,7 @@ public class ProtectionWorkflowTests
         Assert.False(c.IsReadProtected);
         Assert.True(reports.Count > 3, $"only {reports.Count} progress reports");
         Assert.Equal(new[] { thread }, threads);
-        Assert.Contains(reports, r => r.Detail!.Contains("of about 8 s"));
+        Assert.Contains(reports, r => r.Detail!.Contains("of about 2 s"));
     }
 
     [Fact]
