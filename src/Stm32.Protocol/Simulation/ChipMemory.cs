@@ -2,6 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Stm32.Protocol.Devices;
+using Stm32.Protocol.OptionBytes;
 
 namespace Stm32.Protocol.Simulation
 {

@@ -6,6 +6,7 @@ using System.Linq;
 using System.Threading;
 using Stm32.Protocol.Bootloader;
 using Stm32.Protocol.Devices;
+using Stm32.Protocol.OptionBytes;
 using Stm32.Protocol.Transport;
 
 namespace Stm32.Protocol.Simulation
@@ -35,7 +36,8 @@ namespace Stm32.Protocol.Simulation
     /// <item>Write Memory: (N+1)%4 must be 0 (configurable), XOR checked; write-protected flash is
     /// ACKed but not written; the option area may only be written at its base: all option bytes
     /// are erased, the block written, ACK, then the chip resets and loads them (RDP and WRP take
-    /// effect). RAM writes work.</item>
+    /// effect). RAM writes work. The option bytes follow the host's family layouts
+    /// (<see cref="OptionBytes.OptionLayout"/>): one model for both ends.</item>
     /// <item>Erase 0x43 (2.x): <c>FF 00</c> mass erase, <c>FF xx</c> ACK without erasing, page lists.
     /// Extended Erase 0x44 (3.x): FFFF mass, FFFE/FFFD bank (NACK on single-bank rows), FFF0-FFFC
     /// NACK, page lists with N below the page count; on F2/F4/F7 a page is a sector. Protected
@@ -115,7 +117,7 @@ namespace Stm32.Protocol.Simulation
             _preV31Bug = _options.PreV31AddressBug ?? version < 0x31;
             _supported = CommandsFor(version);
             SupportedCommands = Array.AsReadOnly(_supported);
-            _layout = OptionLayout.For(device.Family);
+            _layout = OptionLayout.ForFamily(device.Family);
             _memory = new ChipMemory(device, _layout);
             _timings = FlashTimings.For(device.Family);
             _loadedOptions = (byte[])_memory.OptionStore.Clone();

@@ -1,0 +1,80 @@
+using System;
+using System.Globalization;
+using Stm32.Protocol.Bootloader;
+using Stm32.Protocol.Devices;
+
+namespace Stm32.Protocol.OptionBytes
+{
+    /// <summary>
+    /// The part's option bytes are not memory the bootloader can read and write (H7, L5, U5, H5,
+    /// or no option range in the catalog, spec 7).
+    /// </summary>
+    public sealed class OptionBytesNotSupportedException : NotSupportedException
+    {
+        public OptionBytesNotSupportedException(DeviceInfo device)
+            : base(string.Format(CultureInfo.InvariantCulture,
+                "Changing the option bytes of {0} is not possible through this bootloader: {1}. STM32CubeProgrammer (-ob) or a debug probe can change them.",
+                device?.ToString() ?? "this device",
+                device == null || device.OptionBytes.IsEmpty
+                    ? "the catalog has no option-byte area for it"
+                    : "its option bytes are registers, not memory the bootloader writes with Write Memory"))
+        {
+            Device = device;
+        }
+
+        public DeviceInfo? Device { get; }
+    }
+
+    /// <summary>The change would set RDP level 2 (permanent) and the caller did not allow it.</summary>
+    public sealed class ReadProtectionLevel2RefusedException : InvalidOperationException
+    {
+        public ReadProtectionLevel2RefusedException(string family)
+            : base(string.Format(CultureInfo.InvariantCulture,
+                "Refusing RDP 0xCC: on {0} that is read protection level 2, which is permanent. The bootloader and the debug port are switched off for good and the chip can never be reprogrammed. Allow level 2 explicitly (-Force) only if that is what you want.",
+                family))
+        {
+            Family = family;
+        }
+
+        public string Family { get; }
+    }
+
+    /// <summary>Read back after an option write, a field does not hold what was written.</summary>
+    public sealed class OptionByteVerifyException : Stm32VerifyException
+    {
+        public OptionByteVerifyException(string family, uint address, string field, string expected, string actual)
+            : base(string.Format(CultureInfo.InvariantCulture,
+                "The {0} option bytes at 0x{1:X8} did not take: {2} reads {3} after the reset, {4} was written.",
+                family, address, field, actual, expected), address, 1)
+        {
+            Field = field;
+            Expected = expected;
+            Actual = actual;
+        }
+
+        /// <summary>The field's name (an <see cref="OptionField"/> name, "WriteProtection" or "Raw+0xNN").</summary>
+        public string Field { get; }
+
+        public string Expected { get; }
+
+        public string Actual { get; }
+    }
+}
+
+namespace Stm32.Protocol.OptionBytes
+{
+    /// <summary>A write did not take because the page is write-protected (the chip ACKs such writes, spec 4.6).</summary>
+    public sealed class Stm32WriteProtectedException : Stm32VerifyException
+    {
+        public Stm32WriteProtectedException(DeviceInfo device, uint address, FlashPage page, Stm32VerifyException? inner = null)
+            : base(string.Format(CultureInfo.InvariantCulture,
+                "The write at 0x{0:X8} did not take: {1} {2} (0x{3:X8}-0x{4:X8}) is write-protected. The chip acknowledges such writes without programming them. Unprotect-Stm32Flash -Write removes write protection.",
+                address, device.Layout?.UnitName ?? "page", page.Index, page.Start, page.End - 1), address, inner?.DifferingBytes ?? 1)
+        {
+            Page = page.Index;
+        }
+
+        /// <summary>The protected page (sector on F2/F4/F7) holding the address.</summary>
+        public int Page { get; }
+    }
+}
