@@ -15,6 +15,11 @@
         'Get-Stm32Device'
         'Get-Stm32Info'
         'Get-Stm32Session'
+        # Protection and option bytes (issue 6)
+        'Get-Stm32OptionByte'
+        'Set-Stm32OptionByte'
+        'Protect-Stm32Flash'
+        'Unprotect-Stm32Flash'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -2,14 +2,16 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using System.Threading;
 using Stm32.Protocol.Devices;
+using Stm32.Protocol.OptionBytes;
 
 namespace Stm32.PowerShell
 {
     /// <summary>What Get-Stm32Info reports about the chip behind a session.</summary>
     public sealed class Stm32DeviceInfo
     {
-        internal Stm32DeviceInfo(Stm32Session session)
+        internal Stm32DeviceInfo(Stm32Session session, ProtectionState? protection = null)
         {
             var c = session.Connection;
             var d = c.Device;
@@ -46,6 +48,32 @@ namespace Stm32.PowerShell
             UniqueId = c.UniqueId == null ? null : string.Concat(c.UniqueId.Select(b => b.ToString("X2", CultureInfo.InvariantCulture)));
             IsReadProtected = c.IsReadProtected;
             Warnings = c.Warnings.ToArray();
+            // Protection (issue 6): the connection knows read protection; write protection only where readable.
+            ReadProtection = protection?.ReadProtection ?? session.ReadProtection;
+            WriteProtectedPages = protection?.WriteProtectedPages?.ToArray() ?? session.WriteProtectedPages;
+            WriteProtection = protection == null
+                ? (WriteProtectedPages == null ? "unknown" : WriteProtectedPages.Length == 0 ? "none" : EraseUnit + "s " + OptionByteSet.Ranges(WriteProtectedPages))
+                : protection.IsReadProtected ? "not readable (the chip is read-protected)"
+                : protection.OptionBytes?.DescribeWrp() ?? "not readable (" + protection.OptionsUnreadableReason + ")";
+        }
+
+        /// <summary>
+        /// Reads the protection state from the chip (a read of the option bytes where the family
+        /// allows it) and describes the session; a failure to read it is a warning, not an error.
+        /// </summary>
+        internal static Stm32DeviceInfo Read(Stm32Session session, CancellationToken ct, Action<string>? warn)
+        {
+            ProtectionState? protection = null;
+            try
+            {
+                protection = session.Connection.GetProtectionState(ct);
+                session.WriteProtectedPages = protection.WriteProtectedPages?.ToArray();
+            }
+            catch (Exception e) when (e is Protocol.Bootloader.Stm32Exception || e is NotSupportedException)
+            {
+                warn?.Invoke($"{session}: the option bytes could not be read, so write protection is unknown: {e.Message}");
+            }
+            return new Stm32DeviceInfo(session, protection);
         }
 
         public string DeviceName { get; }
@@ -97,6 +125,15 @@ namespace Stm32.PowerShell
         public string? UniqueId { get; }
 
         public bool IsReadProtected { get; }
+
+        /// <summary>Level0 or Level1 (an open session never meets level 2: such a chip does not answer).</summary>
+        public ReadProtectionLevel ReadProtection { get; }
+
+        /// <summary>Write-protected pages (sectors on F2/F4/F7); null where not readable.</summary>
+        public int[]? WriteProtectedPages { get; }
+
+        /// <summary>"none", "pages 0-3", or why it is not readable.</summary>
+        public string WriteProtection { get; }
 
         public string[] Warnings { get; }
 

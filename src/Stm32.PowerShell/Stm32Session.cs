@@ -60,6 +60,20 @@ namespace Stm32.PowerShell
 
         public bool IsReadProtected => Connection.IsReadProtected;
 
+        /// <summary>
+        /// Level1 when a Read of flash is refused, else Level0 (a chip at level 2 never answers,
+        /// so an open session is never at level 2).
+        /// </summary>
+        public Protocol.OptionBytes.ReadProtectionLevel ReadProtection
+            => IsReadProtected ? Protocol.OptionBytes.ReadProtectionLevel.Level1 : Protocol.OptionBytes.ReadProtectionLevel.Level0;
+
+        /// <summary>
+        /// The write-protected pages (sectors on F2/F4/F7) as last read by Get-Stm32Info,
+        /// Get-Stm32OptionByte, Set-Stm32OptionByte or Protect-/Unprotect-Stm32Flash; null while
+        /// not known or not readable (read-protected chip, H7/L5/U5/H5, L4-style WRP areas).
+        /// </summary>
+        public int[]? WriteProtectedPages { get; internal set; }
+
         /// <summary>False once the application was started (Go): the bootloader no longer listens.</summary>
         public bool InBootloader => IsOpen && Connection.InBootloader;
 

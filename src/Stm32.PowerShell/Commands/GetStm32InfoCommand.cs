@@ -14,7 +14,9 @@ namespace Stm32.PowerShell.Commands
         {
             // Identification happened at connect (Get, Get Version, Get ID, flash-size register,
             // unique ID); the bootloader's answers do not change while it runs.
-            WriteObject(new Stm32DeviceInfo(session));
+            // Protection (issue 6): read protection from the connection, write protection from
+            // the option bytes where readable (one short Read).
+            WriteObject(Stm32DeviceInfo.Read(session, CancelToken, WriteWarning));
         }
 
         #endregion

@@ -40,6 +40,12 @@ namespace Stm32.PowerShell
         public const string DeviceNotFound = "DeviceNotFound";
         public const string DeviceLayoutUnknown = "DeviceLayoutUnknown";
 
+        // Protection and option bytes (issue 6)
+        public const string OptionBytesNotSupported = "OptionBytesNotSupported";
+        public const string ReadProtectionLevel2Refused = "ReadProtectionLevel2Refused";
+        public const string OptionByteVerifyFailed = "OptionByteVerifyFailed";
+        public const string WriteProtected = "WriteProtected";
+
         public const string InvalidArgument = "InvalidArgument";
         public const string UnexpectedError = "UnexpectedError";
     }

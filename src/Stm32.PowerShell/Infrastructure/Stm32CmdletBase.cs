@@ -4,6 +4,7 @@ using System.IO;
 using System.Management.Automation;
 using System.Threading;
 using Stm32.Protocol.Bootloader;
+using Stm32.Protocol.OptionBytes;
 using Stm32.Protocol.Transport;
 
 namespace Stm32.PowerShell.Infrastructure
@@ -77,6 +78,7 @@ namespace Stm32.PowerShell.Infrastructure
         /// that throws PipelineStoppedException.</summary>
         protected static bool IsMappable(Exception e)
         {
+            if (e is OptionBytesNotSupportedException) return true;
             return e is ModuleException || e is Stm32Exception || e is IOException || e is TimeoutException
                 || e is UnauthorizedAccessException || e is ObjectDisposedException
                 || e is InvalidOperationException || e is FormatException || e is ArgumentException;
@@ -91,6 +93,21 @@ namespace Stm32.PowerShell.Infrastructure
                     var record = new ErrorRecord(m, m.ErrorId, m.Category, target);
                     if (m.RecommendedAction != null) record.ErrorDetails = new ErrorDetails(m.Message) { RecommendedAction = m.RecommendedAction };
                     return record;
+                // Protection and option bytes (issue 6): before the general Stm32VerifyException,
+                // InvalidOperationException and ReadProtected cases they derive from or refine.
+                case OptionBytesNotSupportedException _:
+                    return Error(e, ErrorIds.OptionBytesNotSupported, ErrorCategory.NotImplemented, target);
+                case ReadProtectionLevel2RefusedException _:
+                    return WithAction(Error(e, ErrorIds.ReadProtectionLevel2Refused, ErrorCategory.PermissionDenied, target),
+                        "Level 2 is permanent. Only if you mean it: Set-Stm32OptionByte -ReadProtection Level2 -Force (see Get-Help Set-Stm32OptionByte -Full).");
+                case OptionByteVerifyException _:
+                    return Error(e, ErrorIds.OptionByteVerifyFailed, ErrorCategory.InvalidResult, target);
+                case Stm32WriteProtectedException _:
+                    return WithAction(Error(e, ErrorIds.WriteProtected, ErrorCategory.PermissionDenied, target),
+                        "Unprotect-Stm32Flash -Write (the flash contents stay), then write again.");
+                case Stm32ReadProtectedException _:
+                    return WithAction(Error(e, ErrorIds.ReadProtected, ErrorCategory.SecurityError, target),
+                        "Unprotect-Stm32Flash -ReadOut lifts read protection; the chip then ERASES ITS WHOLE FLASH (your firmware is gone).");
                 case PortOpenException p:
                     switch (p.Failure)
                     {
@@ -98,8 +115,6 @@ namespace Stm32.PowerShell.Infrastructure
                         case PortOpenFailure.Busy: return Error(e, ErrorIds.PortBusy, ErrorCategory.ResourceBusy, target);
                         default: return Error(e, ErrorIds.PortOpenFailed, ErrorCategory.OpenError, target);
                     }
-                case Stm32ReadProtectedException _:
-                    return Error(e, ErrorIds.ReadProtected, ErrorCategory.SecurityError, target);
                 case Stm32NoResponseException _:
                     return Error(e, ErrorIds.BootloaderNoResponse, ErrorCategory.ConnectionError, target);
                 case Stm32TimeoutException t:
@@ -142,6 +157,13 @@ namespace Stm32.PowerShell.Infrastructure
             var where = e.Address.HasValue ? string.Format(CultureInfo.InvariantCulture, " at 0x{0:X8}", e.Address.Value) : "";
             return string.Format(CultureInfo.InvariantCulture, "{0} (step: {1}{2}; sent {3}; received {4})",
                 e.Message, string.IsNullOrEmpty(e.Step) ? "?" : e.Step, where, Stm32Exception.Hex(e.Sent), Stm32Exception.Hex(e.Received));
+        }
+
+        /// <summary>Adds a recommended action, keeping the exception's message (issue 6).</summary>
+        private static ErrorRecord WithAction(ErrorRecord record, string action)
+        {
+            record.ErrorDetails = new ErrorDetails(record.Exception.Message) { RecommendedAction = action };
+            return record;
         }
 
         protected internal static ErrorRecord Error(Exception e, string errorId, ErrorCategory category, object? target, string? message = null)
