@@ -80,8 +80,21 @@ namespace Stm32.PowerShell
         /// <summary>Offsets of complement bytes that do not match their value (should be empty).</summary>
         public int[] BadComplementOffsets => OptionBytes.BadComplementOffsets.ToArray();
 
-        /// <summary>Field by field, one per line, with the raw hex: the default view.</summary>
+        /// <summary>Field by field, one per line, with the raw hex on one line.</summary>
         public string Describe() => OptionBytes.Describe();
+
+        /// <summary>The default view: the fields, then the raw block 16 bytes a row with addresses.</summary>
+        public string View()
+        {
+            var lines = OptionBytes.Describe().Split('\n').Select(l => l.TrimEnd('\r'))
+                .Where(l => !l.StartsWith("  Raw ", StringComparison.Ordinal)).ToList();
+            var raw = OptionBytes.Raw;
+            for (int i = 0; i < raw.Length; i += 16)
+                lines.Add(string.Format(CultureInfo.InvariantCulture, "  {0,-16} : {1:X8}: {2}", i == 0 ? "Raw" : "", Address + (uint)i,
+                    string.Join(" ", raw.Skip(i).Take(16).Select(b => b.ToString("X2", CultureInfo.InvariantCulture)))));
+            lines.Add(string.Format(CultureInfo.InvariantCulture, "  {0,-16} : {1} ({2}, {3})", "Session", Session.Id, Session.Port, DeviceName));
+            return string.Join(Environment.NewLine, lines);
+        }
 
         public override string ToString() => OptionBytes.ToString();
     }

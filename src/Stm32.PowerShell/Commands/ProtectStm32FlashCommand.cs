@@ -83,9 +83,10 @@ namespace Stm32.PowerShell.Commands
                     : ParameterSetName == AddressSet ? connection.PlanWriteProtection(Address, Length)
                     : connection.PlanWriteProtection(Page!);
                 var text = plan.Describe();
-                WriteVerbose(text);
+                // Which extra pages a WRP sector brings along: a warning (it is a surprise), else verbose.
                 if (plan.ExtraPages.Count > 0)
-                    WriteWarning($"{session}: {plan.UnitName}s {OptionByteSet.Ranges(plan.ExtraPages)} get write-protected too: one protection bit covers {plan.PagesPerSector} {plan.UnitName}s. {text}");
+                    WriteWarning($"{session}: {plan.UnitName}s {OptionByteSet.Ranges(plan.ExtraPages)} get write-protected too. {text}");
+                else WriteVerbose(text);
                 var replaceText = Replace ? " The pages protected now lose their protection." : " Pages already protected stay protected.";
                 if (!ShouldProcess($"{session}: {text}{replaceText}", $"Write-protect flash of {session}? {text}{replaceText} The chip resets.", "Protect-Stm32Flash"))
                     return;

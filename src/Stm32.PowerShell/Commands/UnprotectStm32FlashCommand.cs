@@ -94,7 +94,7 @@ namespace Stm32.PowerShell.Commands
                 session.WriteProtectedPages = before == null ? null : new int[0];
                 WriteVerbose(before == null
                     ? $"{session}: Write Unprotect sent; the chip reset and the session resynchronised."
-                    : $"{session}: write protection removed (was: {(before.Count == 0 ? "none" : OptionByteSet.Ranges(before))}).");
+                    : $"{session}: write protection removed (was: {(before.Count == 0 ? "none" : (connection.Device.Layout?.UnitName ?? "page") + "s " + OptionByteSet.Ranges(before))}).");
             }
             if (PassThru) WriteObject(Stm32DeviceInfo.Read(session, CancelToken, WriteWarning));
         }
