@@ -149,9 +149,9 @@ The session comes from the pipeline (Connect-Stm32 or Get-Stm32Session output, o
             @{ Type = 'System.Int32'; Description = 'A session Id from a SessionId property.' }
         )
         Outputs     = @(
-            @{ Type = 'Stm32.PowerShell.Stm32DeviceInfo'; Description = 'DeviceName, Family, ProductId, ProductIdHex, BootloaderVersion, BootloaderId, Commands, FlashStart, FlashSize, FlashSizeSource, FlashLayout, EraseUnit, PageSize, PageCount, Ram, OptionBytes, SystemMemory, UniqueId, IsReadProtected, Warnings, Device and Session.' }
+            @{ Type = 'Stm32.PowerShell.Stm32DeviceInfo'; Description = 'DeviceName, Family, ProductId, ProductIdHex, BootloaderVersion, BootloaderId, Commands, FlashStart, FlashSize, FlashSizeSource, FlashLayout, EraseUnit, PageSize, PageCount, Ram, OptionBytes, SystemMemory, UniqueId, IsReadProtected, ReadProtection, WriteProtectedPages, WriteProtection, Warnings, Device and Session.' }
         )
-        Notes       = 'The values come from the identification Connect-Stm32 did; Get-Stm32Info sends nothing to the chip.'
+        Notes       = 'Most values come from the identification Connect-Stm32 did. Protection is read fresh: read protection from the connection (a Read of flash that the chip refuses means RDP level 1), and the write-protected pages (sectors on F2/F4/F7) from the option bytes, with one short Read, where the family lets the bootloader read them (not on a read-protected chip, nor on H7, L5, U5 and H5; WriteProtection then says why).'
         Examples    = @(
             @{
                 Title   = 'Identify a simulated STM32F103'
@@ -213,5 +213,221 @@ A chip whose product ID is not in the catalog still connects, as a generic devic
             }
         )
         Links       = @('Get-Stm32Info', 'Connect-Stm32', 'about_Stm32')
+    }
+
+    # ------------------------------------------------------------------ protection and option bytes (issue 6)
+
+    'Get-Stm32OptionByte' = @{
+        Synopsis    = 'Reads the option bytes of the chip and decodes them per family: read protection, watchdog and reset bits, nBOOT bits, data bytes, write protection, and the raw bytes.'
+        Description = @'
+Get-Stm32OptionByte reads the option-byte block of the chip behind a session with the bootloader's Read Memory command and decodes it for the chip's family: F0/F1/F3 (byte and complement pairs at 0x1FFFF800), F2/F4 (the 0x1FFFC000 layout), F7, L0/L1, and the 32-bit option words of L4, G0, G4, WB and WL. Each field the family has is a property (ReadProtection, RdpByte, SoftwareWatchdog, NRstStop, NRstStdby, NBoot0, NBoot1, NSwBoot0, NBootSel, BorLevel, Data0, Data1); fields the family lacks are null. WriteProtectedPages lists the write-protected pages (sectors on F2/F4/F7), and Raw holds the block byte for byte, complements included.
+
+The default view shows the fields one per line, then the raw block 16 bytes a row with addresses. The object carries its Session, so it pipes on to Set-Stm32OptionByte or Get-Stm32Info.
+
+A read-protected chip refuses the read: the error ReadProtected explains that Unprotect-Stm32Flash -ReadOut lifts the protection and that this erases the whole flash. On H7, L5, U5 and H5 the option bytes are registers the bootloader cannot read or write as memory: the error OptionBytesNotSupported says so (STM32CubeProgrammer or a debug probe can change them).
+'@
+        Parameters  = @{
+            Session   = 'The session whose chip to read: from Connect-Stm32 or Get-Stm32Session, by value or from a Session property.'
+            SessionId = 'The Id of the session (Get-Stm32Session lists them). Tab completion offers the open ones.'
+        }
+        Inputs      = @(
+            @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'A session, by value or from a Session property.' }
+            @{ Type = 'System.Int32'; Description = 'A session Id from a SessionId property.' }
+        )
+        Outputs     = @(
+            @{ Type = 'Stm32.PowerShell.Stm32OptionByte'; Description = 'Family, Layout, Address, ReadProtection, RdpByte, SoftwareWatchdog, NRstStop, NRstStdby, NBoot0, NBoot1, NSwBoot0, NBootSel, BorLevel, Data0, Data1, Fields, WriteProtectedSectors, WriteProtectedPages, WriteProtection, Raw, RawHex, BadComplementOffsets, OptionBytes (the decoded block from Stm32.Protocol) and Session.' }
+        )
+        Notes       = 'Reading changes nothing on the chip. The session''s WriteProtectedPages property is updated from what was read.'
+        Examples    = @(
+            @{
+                Title   = 'Show the option bytes of a simulated STM32F103'
+                Code    = 'Connect-Stm32 -Port sim://0x410 | Get-Stm32OptionByte'
+                Remarks = 'Shows ReadProtection Level0 (RDP 0xA5), the watchdog and reset bits, Data0 and Data1, write protection none, and the 16 raw bytes at 0x1FFFF800.'
+            }
+            @{
+                Title   = 'Check single bits in a script'
+                Code    = @'
+$ob = Get-Stm32OptionByte
+if ($ob.NRstStop -eq $false) { 'Entering Stop mode resets this chip.' }
+'0x{0:X2}' -f $ob.RdpByte
+'@
+                Remarks = 'Keeps the object and reads its properties; fields the family lacks are $null.'
+            }
+            @{
+                Title   = 'Save the raw block before changing it'
+                Code    = '$backup = (Get-Stm32OptionByte).Raw'
+                Remarks = 'Set-Stm32OptionByte -Raw $backup -Confirm:$false writes it back later (on the same chip family).'
+            }
+        )
+        Links       = @('Set-Stm32OptionByte', 'Protect-Stm32Flash', 'Unprotect-Stm32Flash', 'Get-Stm32Info', 'about_Stm32')
+    }
+
+    'Set-Stm32OptionByte' = @{
+        Synopsis    = 'Changes option bytes by named field (or the whole block with -Raw), then reads them back after the chip resets.'
+        Description = @'
+Set-Stm32OptionByte reads the current option bytes, changes only the fields you name (or takes the whole block from -Raw), and builds the family's layout: value and complement pairs on F0/F1/F3 and L0/L1, the USER/RDP/nWRP bytes of F2/F4/F7, the 32-bit option words with their complements on L4/G0/G4/WB/WL. It then writes the block with one Write Memory command; the chip erases its option area, programs it and resets. The session resynchronises by itself, reads the block back and checks every changed field: a field that did not take gives the error OptionByteVerifyFailed naming it.
+
+-WhatIf shows the change field by field, before and after (for example "NRstStop: 1 -> 0"), and sends nothing. A change that leaves every byte as it is writes nothing.
+
+READ PROTECTION LEVEL 2 IS PERMANENT. On most families RDP 0xCC switches the bootloader and the debug port off for good: the chip can never again be read, erased, reprogrammed or even talked to through this module or any other tool, and nothing undoes it. Set-Stm32OptionByte refuses it (error ReadProtectionLevel2Refused) unless you give -Force, whatever -Confirm says. With -Force it asks twice: the usual confirmation (ConfirmImpact High) and then a second question that spells out the consequence. Only -Force together with an explicit -Confirm:$false skips both prompts; a host that cannot prompt (pwsh -NonInteractive) refuses unless both are given. F1 parts have no level 2 (the error InvalidArgument says so).
+
+Level 1 (-ReadProtection Level1) makes the flash unreadable from outside; lifting it again (Unprotect-Stm32Flash -ReadOut, or -ReadProtection Level0) erases the whole flash.
+
+On H7, L5, U5 and H5 the option bytes are registers the bootloader cannot write: the error OptionBytesNotSupported says so.
+'@
+        Parameters  = @{
+            Session              = 'The session whose chip to change: from Connect-Stm32, Get-Stm32Session or Get-Stm32OptionByte, by value or from a Session property.'
+            SessionId            = 'The Id of the session (Get-Stm32Session lists them). Tab completion offers the open ones.'
+            ReadProtection       = 'The read protection level: Level0 (open), Level1 (flash unreadable from outside; lifting it erases the flash) or Level2 (PERMANENT: no bootloader and no debug port ever again; needs -Force and a second confirmation). 0, 1 and 2 are accepted too.'
+            RdpByte              = 'An exact RDP byte instead of -ReadProtection (0xAA is level 0, 0xA5 on F1; 0xCC is level 2 and needs -Force; anything else is level 1).'
+            SoftwareWatchdog     = '$true: the independent watchdog is started by software; $false: it starts by itself at reset (WDG_SW / IWDG_SW).'
+            NRstStop             = '$false: entering Stop mode resets the chip (nRST_STOP).'
+            NRstStdby            = '$false: entering Standby mode resets the chip (nRST_STDBY).'
+            NBoot0               = 'nBOOT0 (F04x/F09x, L4, G0, G4, WB, WL): the BOOT0 value used when BOOT0 is taken from the option bytes. Careful: with nSWBOOT0/nBOOT_SEL set that way, the BOOT0 pin no longer selects the bootloader.'
+            NBoot1               = 'nBOOT1: with BOOT0 = 1, $true selects system memory (the bootloader), $false SRAM.'
+            NSwBoot0             = 'nSWBOOT0 (L4, G4, WB, WL): $false takes BOOT0 from nBOOT0 instead of the pin.'
+            NBootSel             = 'nBOOT_SEL (G0, C0): $true takes BOOT0 from nBOOT0 instead of the pin.'
+            BorLevel             = 'The brown-out reset level, as the raw field value of the family (0 to 7; F2/F4: 0 to 3).'
+            Data0                = 'The user data byte DATA0 (F0, F1, F3).'
+            Data1                = 'The user data byte DATA1 (F0, F1, F3).'
+            WriteProtectedSector = 'The complete set of write-protected WRP sectors (replaces the current set; @() clears it). Protect-Stm32Flash -Page is usually simpler.'
+            Raw                  = 'The whole option block, byte for byte, complements included, as long as Get-Stm32OptionByte''s Raw. Checked, never fixed: wrong complements or a wrong length give the error InvalidArgument.'
+            Force                = 'Allows read protection level 2, which is permanent. Nothing else needs it. Without -Force a level 2 change is refused before any prompt.'
+            PassThru             = 'Returns what was done: the plan (before and after, field by field), the block read back after the reset, and any warnings.'
+        }
+        Inputs      = @(
+            @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'A session, by value or from a Session property (Get-Stm32OptionByte output has one).' }
+            @{ Type = 'System.Int32'; Description = 'A session Id from a SessionId property.' }
+        )
+        Outputs     = @(
+            @{ Type = 'None'; Description = 'Nothing, unless -PassThru is given.' }
+            @{ Type = 'Stm32.Protocol.OptionBytes.OptionByteWriteResult'; Description = 'With -PassThru: Plan (Changes, Describe()), Before, After (null when the chip is now read-protected or silent), Written, ChipSilent, Warnings.' }
+        )
+        Notes       = @'
+ConfirmImpact is High, so it asks before writing. In scripts and under -NonInteractive pass -Confirm:$false. -WhatIf shows the before and after and changes nothing.
+
+Level 2, exactly: without -Force it is refused (ReadProtectionLevel2Refused), with or without -Confirm:$false. With -Force: first the ShouldProcess confirmation (skipped by -Confirm:$false), then a ShouldContinue question (skipped only when -Force and -Confirm:$false are both given; $ConfirmPreference = 'None' does not skip it). A host that cannot ask refuses with ReadProtectionLevel2Refused. After a level 2 write the chip no longer answers and the session is closed.
+'@
+        Examples    = @(
+            @{
+                Title   = 'See what a change would do'
+                Code    = 'Set-Stm32OptionByte -NRstStop $false -WhatIf'
+                Remarks = 'Prints "NRstStop: 1 -> 0" for the single open session and writes nothing.'
+            }
+            @{
+                Title   = 'Make Stop mode reset the chip, and check it'
+                Code    = @'
+Set-Stm32OptionByte -NRstStop $false -Confirm:$false
+(Get-Stm32OptionByte).NRstStop
+'@
+                Remarks = 'Writes the option bytes (the chip resets and the session resynchronises), checks the field after the reset, and reads it again: False.'
+            }
+            @{
+                Title   = 'Write the user data bytes of an F1'
+                Code    = 'Connect-Stm32 sim://0x410 | Set-Stm32OptionByte -Data0 0x12 -Data1 0x34 -Confirm:$false -PassThru'
+                Remarks = 'Returns the result: the change field by field, the block before and the block read back after the reset.'
+            }
+            @{
+                Title   = 'Restore a saved block'
+                Code    = 'Set-Stm32OptionByte -Raw $backup -Confirm:$false'
+                Remarks = 'Writes the bytes saved earlier with $backup = (Get-Stm32OptionByte).Raw.'
+            }
+        )
+        Links       = @('Get-Stm32OptionByte', 'Protect-Stm32Flash', 'Unprotect-Stm32Flash', 'about_Stm32')
+    }
+
+    'Protect-Stm32Flash' = @{
+        Synopsis    = 'Turns on read protection (-ReadOut) or write protection of pages, sectors or an address range.'
+        Description = @'
+Protect-Stm32Flash -ReadOut sends Readout Protect: the chip goes to read protection level 1 and resets. From then on the bootloader refuses to read, write or start the flash (the errors say ReadProtected); Unprotect-Stm32Flash -ReadOut lifts the protection again, and that erases the whole flash.
+
+Protect-Stm32Flash -Page, -Sector or -Address -Length sends Write Protect: the pages can no longer be erased or written until Unprotect-Stm32Flash -Write. Write protection has the part's granularity: one protection bit covers a group of pages (4 pages of 1 KiB on an STM32F103, one sector on F2/F4/F7), so protecting one page protects its whole group. A warning says which extra pages come along. The pages protected before stay protected (Write Protect replaces the set, so they are sent again), unless -Replace is given.
+
+Both commands reset the chip; the session resynchronises by itself and stays usable. Where the option bytes are readable, the write protection is read back and checked (error OptionByteVerifyFailed if it did not take).
+'@
+        Parameters  = @{
+            Session   = 'The session whose chip to protect: from Connect-Stm32 or Get-Stm32Session, by value or from a Session property.'
+            SessionId = 'The Id of the session (Get-Stm32Session lists them). Tab completion offers the open ones.'
+            ReadOut   = 'Turns on read protection (RDP level 1). Lifting it later erases the whole flash.'
+            Page      = 'The pages (sectors on F2/F4/F7) to write-protect, by erase index as Get-Stm32Info counts them. Their whole protection group is protected.'
+            Sector    = 'The write-protection sectors (groups of pages one protection bit covers) to protect, by number.'
+            Address   = 'The start of a flash range to write-protect: every page it touches is protected (with its group). Hex works: 0x08000000.'
+            Length    = 'The length of the range in bytes, at least 1.'
+            Replace   = 'Protect only the pages given: the pages protected now lose their protection.'
+            PassThru  = 'Returns the chip''s description afterwards (as Get-Stm32Info does), with ReadProtection, WriteProtection and WriteProtectedPages.'
+        }
+        Inputs      = @(
+            @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'A session, by value or from a Session property.' }
+            @{ Type = 'System.Int32'; Description = 'A session Id from a SessionId property.' }
+        )
+        Outputs     = @(
+            @{ Type = 'None'; Description = 'Nothing, unless -PassThru is given.' }
+            @{ Type = 'Stm32.PowerShell.Stm32DeviceInfo'; Description = 'With -PassThru: the chip''s description afterwards.' }
+        )
+        Notes       = 'ConfirmImpact is High, so it asks first. In scripts and under -NonInteractive pass -Confirm:$false; -WhatIf says what would be protected (and which extra pages come along) and changes nothing. A read-protected chip refuses Write Protect (ReadProtected).'
+        Examples    = @(
+            @{
+                Title   = 'Write-protect the first 4 KiB of an STM32F103 (the boot loader of your application)'
+                Code    = 'Protect-Stm32Flash -Page 0, 1, 2, 3 -Confirm:$false -PassThru'
+                Remarks = 'Pages 0-3 form one protection group, so nothing extra comes along; the output shows WriteProtection: pages 0-3.'
+            }
+            @{
+                Title   = 'Protect a range and see which pages come along'
+                Code    = 'Protect-Stm32Flash -Address 0x08001400 -Length 0x400 -WhatIf'
+                Remarks = 'Page 5 is in the range; the warning says pages 4, 6-7 are protected too because one bit covers four pages. -WhatIf changes nothing.'
+            }
+            @{
+                Title   = 'Read-protect the chip'
+                Code    = 'Protect-Stm32Flash -ReadOut -Confirm:$false; (Get-Stm32Info).ReadProtection'
+                Remarks = 'The chip resets; the session resynchronises and shows Level1.'
+            }
+        )
+        Links       = @('Unprotect-Stm32Flash', 'Get-Stm32OptionByte', 'Set-Stm32OptionByte', 'Get-Stm32Info', 'about_Stm32')
+    }
+
+    'Unprotect-Stm32Flash' = @{
+        Synopsis    = 'Lifts read protection (-ReadOut, which ERASES THE WHOLE FLASH) or all write protection (-Write).'
+        Description = @'
+Unprotect-Stm32Flash -ReadOut sends Readout Unprotect. THE CHIP ERASES ITS WHOLE FLASH AND CLEARS ITS RAM before it lifts the read protection: the firmware on it is gone for good. It then resets. The mass erase takes from under a second to tens of seconds on large F4/F7 parts; the cmdlet waits as long as the part needs, showing progress, then the session resynchronises by itself and is usable again (the chip is empty). It erases a chip that is not read-protected just the same. Write protection stays; a warning names the pages, and Unprotect-Stm32Flash -Write removes it.
+
+Unprotect-Stm32Flash -Write sends Write Unprotect: all write protection is removed, the flash contents stay, and the chip resets; the session resynchronises by itself. Where the option bytes are readable the result is checked.
+'@
+        Parameters  = @{
+            Session   = 'The session whose chip to unprotect: from Connect-Stm32 or Get-Stm32Session, by value or from a Session property.'
+            SessionId = 'The Id of the session (Get-Stm32Session lists them). Tab completion offers the open ones.'
+            ReadOut   = 'Lifts read protection. THE CHIP ERASES ITS WHOLE FLASH doing it.'
+            Write     = 'Removes all write protection; the flash contents stay.'
+            PassThru  = 'Returns the chip''s description afterwards (as Get-Stm32Info does), with ReadProtection, WriteProtection and WriteProtectedPages.'
+        }
+        Inputs      = @(
+            @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'A session, by value or from a Session property.' }
+            @{ Type = 'System.Int32'; Description = 'A session Id from a SessionId property.' }
+        )
+        Outputs     = @(
+            @{ Type = 'None'; Description = 'Nothing, unless -PassThru is given.' }
+            @{ Type = 'Stm32.PowerShell.Stm32DeviceInfo'; Description = 'With -PassThru: the chip''s description afterwards.' }
+        )
+        Notes       = 'ConfirmImpact is High, and the confirmation of -ReadOut says that the whole flash is erased. In scripts and under -NonInteractive pass -Confirm:$false; -WhatIf says what would happen and changes nothing.'
+        Examples    = @(
+            @{
+                Title   = 'Recover a read-protected chip (its firmware is erased)'
+                Code    = @'
+Unprotect-Stm32Flash -ReadOut -Confirm:$false
+(Get-Stm32Info).ReadProtection
+'@
+                Remarks = 'The chip mass-erases its flash with a progress bar, resets, and the session resynchronises: Level0.'
+            }
+            @{
+                Title   = 'Remove write protection before writing new firmware'
+                Code    = 'Unprotect-Stm32Flash -Write -Confirm:$false -PassThru'
+                Remarks = 'Shows WriteProtection: none afterwards.'
+            }
+            @{
+                Title   = 'See what -ReadOut would do'
+                Code    = 'Unprotect-Stm32Flash -ReadOut -WhatIf'
+                Remarks = 'Says that the whole flash would be erased, and sends nothing.'
+            }
+        )
+        Links       = @('Protect-Stm32Flash', 'Get-Stm32OptionByte', 'Set-Stm32OptionByte', 'Get-Stm32Info', 'about_Stm32')
     }
 }
