@@ -67,7 +67,7 @@ namespace Stm32.PowerShell
             try
             {
                 protection = session.Connection.GetProtectionState(ct);
-                session.WriteProtectedPages = protection.WriteProtectedPages?.ToArray();
+                session.NoteWriteProtectedPages(protection.WriteProtectedPages);
             }
             catch (Exception e) when (e is Protocol.Bootloader.Stm32Exception || e is NotSupportedException)
             {

@@ -72,7 +72,13 @@ namespace Stm32.PowerShell
         /// Get-Stm32OptionByte, Set-Stm32OptionByte or Protect-/Unprotect-Stm32Flash; null while
         /// not known or not readable (read-protected chip, H7/L5/U5/H5, L4-style WRP areas).
         /// </summary>
-        public int[]? WriteProtectedPages { get; internal set; }
+        public int[]? WriteProtectedPages => (int[]?)_writeProtectedPages?.Clone();
+
+        private int[]? _writeProtectedPages;
+
+        /// <summary>Records what a cmdlet just read of the write protection (null: not known).</summary>
+        internal void NoteWriteProtectedPages(System.Collections.Generic.IEnumerable<int>? pages)
+            => _writeProtectedPages = pages?.ToArray();
 
         /// <summary>False once the application was started (Go): the bootloader no longer listens.</summary>
         public bool InBootloader => IsOpen && Connection.InBootloader;

@@ -14,6 +14,7 @@ Describe 'The Stm32 module' {
     }
 
     It 'exports exactly the cmdlets of the manifest' {
+        $Expected = @($Expected) + @('Get-Stm32OptionByte', 'Set-Stm32OptionByte', 'Protect-Stm32Flash', 'Unprotect-Stm32Flash')   # issue 6
         $exported = (Get-Module Stm32).ExportedCmdlets.Keys | Sort-Object
         $exported | Should -Be ($Expected | Sort-Object)
         (Get-Module Stm32).ExportedFunctions.Count | Should -Be 0
@@ -25,6 +26,10 @@ Describe 'The Stm32 module' {
     }
 
     It 'declares an output type for <_>' -ForEach @('Connect-Stm32', 'Disconnect-Stm32', 'Get-Stm32Device', 'Get-Stm32Info', 'Get-Stm32Session') {
+        (Get-Command $_).OutputType.Count | Should -BeGreaterThan 0
+    }
+
+    It 'declares an output type for <_>' -ForEach @('Get-Stm32OptionByte', 'Set-Stm32OptionByte', 'Protect-Stm32Flash', 'Unprotect-Stm32Flash') {
         (Get-Command $_).OutputType.Count | Should -BeGreaterThan 0
     }
 

@@ -20,7 +20,7 @@ namespace Stm32.PowerShell.Commands
             // ReadOptionBytes: OptionBytesNotSupportedException (H7/L5/U5/H5) and
             // Stm32ReadProtectedException (RDP 1) go to ErrorFor like every other failure.
             var options = session.Connection.ReadOptionBytes(CancelToken);
-            session.WriteProtectedPages = options.WriteProtectedPages?.ToArray();
+            session.NoteWriteProtectedPages(options.WriteProtectedPages);
             if (options.BadComplementOffsets.Count > 0)
                 WriteWarning($"{session}: complement bytes do not match their values at {string.Join(", ", options.BadComplementOffsets.Select(o => "+0x" + o.ToString("X2")))} (an option byte error: the chip may ignore the block at reset).");
             WriteObject(new Stm32OptionByte(session, options));

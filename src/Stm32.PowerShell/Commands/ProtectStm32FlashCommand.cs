@@ -73,7 +73,7 @@ namespace Stm32.PowerShell.Commands
                         "Protect-Stm32Flash -ReadOut"))
                         return;
                     connection.ApplyReadoutProtection(CancelToken);
-                    session.WriteProtectedPages = null;
+                    session.NoteWriteProtectedPages(null);
                     WriteVerbose($"{session}: read protection is on (RDP level 1); the chip reset and the session resynchronised.");
                 }
             }
@@ -92,7 +92,7 @@ namespace Stm32.PowerShell.Commands
                     return;
                 var result = connection.ApplyWriteProtection(plan, keepExisting: !Replace, CancelToken);
                 foreach (var w in result.Warnings) WriteWarning($"{session}: {w}");
-                session.WriteProtectedPages = result.ProtectedAfter?.ToArray();
+                session.NoteWriteProtectedPages(result.ProtectedAfter);
                 WriteVerbose(result.ProtectedAfter != null
                     ? $"{session}: write-protected {plan.UnitName}s now: {(result.ProtectedAfter.Count == 0 ? "none" : OptionByteSet.Ranges(result.ProtectedAfter))}."
                     : $"{session}: Write Protect sent; this part's write protection cannot be read back through the bootloader.");

@@ -128,7 +128,7 @@ namespace Stm32.PowerShell.Commands
             }
             else
             {
-                session.WriteProtectedPages = result.After?.WriteProtectedPages?.ToArray();
+                session.NoteWriteProtectedPages(result.After?.WriteProtectedPages);
                 WriteVerbose(result.After != null
                     ? $"{session}: read back after the reset:{Environment.NewLine}{result.After.Describe()}"
                     : $"{session}: written; the chip is read-protected now, so the other fields cannot be read back.");

@@ -77,7 +77,7 @@ namespace Stm32.PowerShell.Commands
                 try
                 {
                     var pages = connection.GetWriteProtectedPages(CancelToken);
-                    session.WriteProtectedPages = pages?.ToArray();
+                    session.NoteWriteProtectedPages(pages);
                     if (pages != null && pages.Count > 0)
                         WriteWarning($"{session}: write protection stays on {connection.Device.Layout?.UnitName ?? "page"}s {OptionByteSet.Ranges(pages)}; Unprotect-Stm32Flash -Write removes it.");
                 }
@@ -91,7 +91,7 @@ namespace Stm32.PowerShell.Commands
                     $"Remove all write protection of {session}? The flash contents stay; the chip resets.", "Unprotect-Stm32Flash -Write"))
                     return;
                 var before = connection.RemoveWriteProtection(CancelToken);
-                session.WriteProtectedPages = before == null ? null : new int[0];
+                session.NoteWriteProtectedPages(before == null ? null : new int[0]);
                 WriteVerbose(before == null
                     ? $"{session}: Write Unprotect sent; the chip reset and the session resynchronised."
                     : $"{session}: write protection removed (was: {(before.Count == 0 ? "none" : (connection.Device.Layout?.UnitName ?? "page") + "s " + OptionByteSet.Ranges(before))}).");
