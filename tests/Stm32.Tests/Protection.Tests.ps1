@@ -207,6 +207,37 @@ try { $null = Connect-Stm32 -Port 'sim://0x466?timing=instant' -ErrorAction Stop
         }
     }
 
+    Context 'Readout unprotect progress, and level 1 through the option bytes' {
+        It 'Unprotect-Stm32Flash -ReadOut writes progress while the chip erases, and completes it' {
+            $ps = New-TestPowerShell
+            try {
+                $null = $ps.AddScript(@'
+$s = Connect-Stm32 -Port 'sim://0x413?timing=instant'
+Protect-Stm32Flash -ReadOut -Confirm:$false
+Unprotect-Stm32Flash -ReadOut -Confirm:$false
+'@).Invoke()
+                $ps.Streams.Error.Count | Should -Be 0
+                $p = @($ps.Streams.Progress)
+                $p.Count | Should -BeGreaterOrEqual 2
+                $p[0].Activity | Should -Match 'Lifting read protection'
+                $p[-1].RecordType | Should -Be 'Completed'
+            }
+            finally { $ps.Dispose() }
+        }
+
+        It 'Set-Stm32OptionByte -ReadProtection Level1 protects (nothing to read back), Unprotect-Stm32Flash -ReadOut recovers' {
+            $s = Connect-Stm32 -Port 'sim://0x413?timing=instant&protocol=3.1'
+            $r = Set-Stm32OptionByte -Session $s -ReadProtection Level1 -Confirm:$false -PassThru -WarningVariable warn -WarningAction SilentlyContinue
+            $r.Written | Should -BeTrue
+            $r.After | Should -BeNullOrEmpty
+            ($warn -join ' ') | Should -Match 'read-protected now'
+            $s.ReadProtection | Should -Be 'Level1'
+            Unprotect-Stm32Flash -Session $s -ReadOut -Confirm:$false
+            $s.ReadProtection | Should -Be 'Level0'
+            (Get-Stm32OptionByte -Session $s).ReadProtection | Should -Be 'Level0'
+        }
+    }
+
     Context 'Families the bootloader cannot reach' {
         It 'H7 (0x450): Get-/Set-Stm32OptionByte give OptionBytesNotSupported; Get-Stm32Info still works' {
             $s = Connect-Stm32 -Port 'sim://0x450?timing=instant'

@@ -86,7 +86,7 @@ namespace Stm32.PowerShell.Commands
                 // Which extra pages a WRP sector brings along: a warning (it is a surprise), else verbose.
                 if (plan.ExtraPages.Count > 0)
                     WriteWarning($"{session}: {plan.UnitName}s {OptionByteSet.Ranges(plan.ExtraPages)} get write-protected too. {text}");
-                else WriteVerbose(text);
+                else if (MyInvocation.BoundParameters.ContainsKey("WhatIf")) WriteVerbose(text);
                 var replaceText = Replace ? " The pages protected now lose their protection." : " Pages already protected stay protected.";
                 if (!ShouldProcess($"{session}: {text}{replaceText}", $"Write-protect flash of {session}? {text}{replaceText} The chip resets.", "Protect-Stm32Flash"))
                     return;

@@ -102,7 +102,8 @@ namespace Stm32.PowerShell.Commands
             // gate is here, before any prompt.
             var plan = connection.PlanOptionBytes(change, allowLevel2: true, CancelToken);
             var text = plan.Describe();
-            WriteVerbose(text);
+            // ShouldProcess writes the text as verbose itself, except under -WhatIf (host only).
+            if (MyInvocation.BoundParameters.ContainsKey("WhatIf")) WriteVerbose(text);
             if (plan.IsNoChange)
             {
                 WriteVerbose($"{session}: the option bytes already hold these values; nothing is written.");
