@@ -32,6 +32,12 @@ namespace Stm32.PowerShell
         public const string SessionClosed = "SessionClosed";
         public const string SessionBusy = "SessionBusy";
 
+        // Protection and option bytes (issue 6)
+        public const string OptionBytesNotSupported = "OptionBytesNotSupported";
+        public const string ReadProtectionLevel2Refused = "ReadProtectionLevel2Refused";
+        public const string OptionByteVerifyFailed = "OptionByteVerifyFailed";
+        public const string WriteProtected = "WriteProtected";
+
         // Files, images, addresses, the catalog
         public const string FileNotFound = "FileNotFound";
         public const string FileInvalid = "FileInvalid";
@@ -39,12 +45,6 @@ namespace Stm32.PowerShell
         public const string AddressOutOfRange = "AddressOutOfRange";
         public const string DeviceNotFound = "DeviceNotFound";
         public const string DeviceLayoutUnknown = "DeviceLayoutUnknown";
-
-        // Protection and option bytes (issue 6)
-        public const string OptionBytesNotSupported = "OptionBytesNotSupported";
-        public const string ReadProtectionLevel2Refused = "ReadProtectionLevel2Refused";
-        public const string OptionByteVerifyFailed = "OptionByteVerifyFailed";
-        public const string WriteProtected = "WriteProtected";
 
         public const string InvalidArgument = "InvalidArgument";
         public const string UnexpectedError = "UnexpectedError";

@@ -89,12 +89,8 @@ namespace Stm32.PowerShell.Infrastructure
         {
             switch (e)
             {
-                case ModuleException m:
-                    var record = new ErrorRecord(m, m.ErrorId, m.Category, target);
-                    if (m.RecommendedAction != null) record.ErrorDetails = new ErrorDetails(m.Message) { RecommendedAction = m.RecommendedAction };
-                    return record;
-                // Protection and option bytes (issue 6): before the general Stm32VerifyException,
-                // InvalidOperationException and ReadProtected cases they derive from or refine.
+                // Protection and option bytes (issue 6): first, before the general cases they derive
+                // from (NotSupportedException, InvalidOperationException, Stm32VerifyException).
                 case OptionBytesNotSupportedException _:
                     return Error(e, ErrorIds.OptionBytesNotSupported, ErrorCategory.NotImplemented, target);
                 case ReadProtectionLevel2RefusedException _:
@@ -108,6 +104,10 @@ namespace Stm32.PowerShell.Infrastructure
                 case Stm32ReadProtectedException _:
                     return WithAction(Error(e, ErrorIds.ReadProtected, ErrorCategory.SecurityError, target),
                         "Unprotect-Stm32Flash -ReadOut lifts read protection; the chip then ERASES ITS WHOLE FLASH (your firmware is gone).");
+                case ModuleException m:
+                    var record = new ErrorRecord(m, m.ErrorId, m.Category, target);
+                    if (m.RecommendedAction != null) record.ErrorDetails = new ErrorDetails(m.Message) { RecommendedAction = m.RecommendedAction };
+                    return record;
                 case PortOpenException p:
                     switch (p.Failure)
                     {
