@@ -27,6 +27,11 @@ Describe 'Protection and option bytes' {
                 throw $e
             }
         }
+        # The module's one exception-to-ErrorRecord map, as every cmdlet (the write cmdlet too) uses it.
+        function Get-TestErrorRecord([Exception] $Exception) {
+            $m = [Stm32.PowerShell.Infrastructure.Stm32CmdletBase].GetMethod('ErrorFor', [Reflection.BindingFlags]'NonPublic,Static')
+            $m.Invoke($null, @($Exception, $null))
+        }
         function Read-TestFlash($Session, [uint32] $Address, [int] $Count) {
             (Get-TestConnection $Session).Read($Address, $Count, $null, [Threading.CancellationToken]::None)
         }
@@ -105,6 +110,10 @@ Describe 'Protection and option bytes' {
             $e.Exception.Message | Should -Match ('0x{0:X8}' -f $PageAddress)
             $e.Exception.Message | Should -Match 'write-protected'
             $e.Exception.Message | Should -Match 'Unprotect-Stm32Flash -Write'
+            $record = Get-TestErrorRecord $e.Exception
+            $record.FullyQualifiedErrorId | Should -BeExactly 'WriteProtected'
+            $record.CategoryInfo.Category | Should -Be 'PermissionDenied'
+            $record.ErrorDetails.RecommendedAction | Should -Match 'Unprotect-Stm32Flash -Write'
             Read-TestFlash $s $PageAddress 32 | Should -Be (,[byte] 0xFF * 32)
 
             $out = Unprotect-Stm32Flash -Session $s -Write -Confirm:$false -PassThru
