@@ -15,6 +15,13 @@
         'Get-Stm32Device'
         'Get-Stm32Info'
         'Get-Stm32Session'
+        'Clear-Stm32Flash'
+        'Export-Stm32Firmware'
+        'Import-Stm32Firmware'
+        'Read-Stm32Memory'
+        'Start-Stm32Application'
+        'Test-Stm32Firmware'
+        'Write-Stm32Firmware'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()
