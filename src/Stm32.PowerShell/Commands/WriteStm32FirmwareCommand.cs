@@ -31,7 +31,7 @@ namespace Stm32.PowerShell.Commands
         [ValidateNotNullOrEmpty]
         public string Path { get; set; } = "";
 
-        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, ValueFromPipelineByPropertyName = true, HelpMessage = "The firmware file, taken literally.")]
+        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, HelpMessage = "The firmware file, taken literally.")]
         [Alias("PSPath", "LP")]
         [ValidateNotNullOrEmpty]
         public string LiteralPath { get; set; } = "";

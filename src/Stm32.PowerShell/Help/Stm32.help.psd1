@@ -373,7 +373,7 @@ The result object carries the session, so | Start-Stm32Application follows. Prog
 '@
         Parameters  = @{
             Path        = 'The firmware file. Wildcards are allowed but must match exactly one file (else AmbiguousPath).'
-            LiteralPath = 'The firmware file, taken literally. A file piped from Get-ChildItem (or the output of Read-Stm32Memory -OutFile) binds here.'
+            LiteralPath = 'The firmware file, taken literally (no wildcards). To flash files from Get-ChildItem, pipe them through Import-Stm32Firmware.'
             Image       = 'A firmware image: Import-Stm32Firmware output by value, or the Image property of a Read-Stm32Memory block.'
             Format      = 'Auto (the default: from the extension, else the content), IntelHex, SRecord, Elf or Binary.'
             Address     = 'Where a raw binary goes. Default: the flash start of the device (0x08000000 on nearly every STM32).'
@@ -388,7 +388,6 @@ The result object carries the session, so | Start-Stm32Application follows. Prog
         Inputs      = @(
             @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'A session, by value or from a Session property.' }
             @{ Type = 'Stm32.Protocol.Firmware.FirmwareImage'; Description = 'An image, by value or from an Image property.' }
-            @{ Type = 'System.String'; Description = 'A file path from a PSPath property (-LiteralPath).' }
         )
         Outputs     = @(
             @{ Type = 'Stm32.PowerShell.Stm32WriteResult'; Description = 'Session, Path, Sha256, DataBytes, LowestAddress, HighestAddress, BytesWritten, BlocksWritten, BlocksSkipped, BytesSent, PagesErased, EraseUnit, MassErased, CollateralErased, Verified, VerifyMethod, Duration, BytesPerSecond, Started, Retries, Resyncs, Rewrites, Resets, Time.' }
@@ -480,7 +479,7 @@ The file is read and checked against the device's memory map first, as Write-Stm
 '@
         Parameters  = @{
             Path        = 'The firmware file. Wildcards are allowed but must match exactly one file.'
-            LiteralPath = 'The firmware file, taken literally; files piped from Get-ChildItem bind here.'
+            LiteralPath = 'The firmware file, taken literally (no wildcards).'
             Image       = 'A firmware image from Import-Stm32Firmware, by value or from an Image property.'
             Format      = 'Auto (the default: from the extension, else the content), IntelHex, SRecord, Elf or Binary.'
             Address     = 'Where a raw binary starts. Default: the flash start of the device.'
