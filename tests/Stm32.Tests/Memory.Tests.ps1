@@ -52,6 +52,8 @@ Describe 'Read-Stm32Memory and Test-Stm32Firmware' {
             $f | Should -BeOfType ([System.IO.FileInfo])
             $f.Session | Should -Be $s
             $f.Address | Should -Be 0x08000000
+            $f.BytesRead | Should -Be 0x400
+            $f.Length | Should -Be (Get-Item $f.FullName).Length
             $image = Import-Stm32Firmware $f.FullName
             $image.DataBytes | Should -Be 0x400
             $block = $s | Read-Stm32Memory -Address 0x08000000 -Length 0x400

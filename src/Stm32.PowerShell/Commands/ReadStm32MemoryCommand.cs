@@ -10,7 +10,7 @@ namespace Stm32.PowerShell.Commands
     /// <summary>
     /// Reads memory: -Address and -Length, or the whole flash when neither is given. Returns one
     /// Stm32MemoryBlock, or with -OutFile writes a .hex/.srec/.bin file (by extension) and returns
-    /// its FileInfo with Session, Address and Length added, so the pipeline goes on. Reading
+    /// its FileInfo with Session, Address and BytesRead added, so the pipeline goes on. Reading
     /// changes nothing on the chip; writing the file follows Out-File (-NoClobber, -Force).
     /// </summary>
     [Cmdlet(VerbsCommunications.Read, "Stm32Memory", DefaultParameterSetName = FlashSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
@@ -97,7 +97,7 @@ namespace Stm32.PowerShell.Commands
             var result = PSObject.AsPSObject(info);
             result.Properties.Add(new PSNoteProperty("Session", session));
             result.Properties.Add(new PSNoteProperty("Address", address));
-            result.Properties.Add(new PSNoteProperty("Length", length));
+            result.Properties.Add(new PSNoteProperty("BytesRead", length));
             WriteObject(result);
         }
     }

@@ -427,7 +427,7 @@ $image | Write-Stm32Firmware -Session $session -Verify -Go
         Description = @'
 Read-Stm32Memory reads -Length bytes from -Address, or with neither the whole flash (its real size, from the chip's flash-size register where readable). It returns one Stm32MemoryBlock: Address, Length, Bytes, an Image for Export-Stm32Firmware or Write-Stm32Firmware, and a hex-dump view in which runs of identical lines collapse to one "*" line.
 
-With -OutFile it writes the bytes to a file instead, Intel HEX, S-record or raw binary by the extension (or -Format), and returns that file's FileInfo with Session, Address and Length added, so the result still pipes on to cmdlets that want the session. Like Out-File it replaces an existing file unless -NoClobber is given; a read-only one only with -Force.
+With -OutFile it writes the bytes to a file instead, Intel HEX, S-record or raw binary by the extension (or -Format), and returns that file's FileInfo with Session, Address and BytesRead added, so the result still pipes on to cmdlets that want the session. Like Out-File it replaces an existing file unless -NoClobber is given; a read-only one only with -Force.
 
 A read-protected chip refuses to be read: the error ReadProtected explains that lifting the protection erases the flash. Progress shows bytes and rate; Ctrl+C stops within a second.
 '@
@@ -447,7 +447,7 @@ A read-protected chip refuses to be read: the error ReadProtected explains that 
         )
         Outputs     = @(
             @{ Type = 'Stm32.PowerShell.Stm32MemoryBlock'; Description = 'Without -OutFile: Session, Address, Length, End, Bytes, Image; shown as a hex dump.' }
-            @{ Type = 'System.IO.FileInfo'; Description = 'With -OutFile: the file written, with Session, Address and Length note properties.' }
+            @{ Type = 'System.IO.FileInfo'; Description = 'With -OutFile: the file written, with Session, Address and BytesRead note properties.' }
         )
         Notes       = 'Reading changes nothing on the chip. -WhatIf with -OutFile reads nothing and writes no file.'
         Examples    = @(
