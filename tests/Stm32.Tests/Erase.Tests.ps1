@@ -5,7 +5,7 @@ Describe 'Clear-Stm32Flash' {
         $script:Data = (Resolve-Path (Join-Path $PSScriptRoot '../data')).ProviderPath
         function Test-Erased($Session, [uint32] $Address, [int] $Length) {
             $b = (Read-Stm32Memory -Session $Session -Address $Address -Length $Length).Bytes
-            @($b | Where-Object { $_ -ne 0xFF }).Count -eq 0
+            [Convert]::ToHexString($b) -ceq ('FF' * $b.Length)
         }
         # Programs 0x00 bytes over [Address, Address+Length) so erasing shows.
         function Set-Filled($Session, [uint32] $Address, [int] $Length) {
@@ -21,6 +21,18 @@ Describe 'Clear-Stm32Flash' {
         Set-Filled $s 0x0801FC00 0x400
         $s | Clear-Stm32Flash -All -Confirm:$false
         Test-Erased $s 0x08000000 0x20000 | Should -BeTrue
+    }
+
+    It '-All erases a part without mass erase (page by page, L0 0x417) and a dual-bank part (0x419)' -ForEach @(
+        @{ Port = 'sim://0x417?timing=instant' }
+        @{ Port = 'sim://0x419?timing=instant' }
+    ) {
+        $s = Connect-Stm32 $Port
+        Set-Filled $s 0x08000000 0x100
+        $r = $s | Clear-Stm32Flash -All -Confirm:$false -PassThru
+        $r.All | Should -BeTrue
+        $r.Length | Should -Be $s.Device.Flash.Length
+        Test-Erased $s 0x08000000 0x100 | Should -BeTrue
     }
 
     It '-Page erases those pages only, and -PassThru says which' {
