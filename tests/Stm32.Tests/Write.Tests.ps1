@@ -25,6 +25,8 @@ Describe 'Write-Stm32Firmware' {
         $r.Sha256 | Should -Be (Import-Stm32Firmware $Blinky).Sha256
         $r.Path | Should -Be $Blinky
         $r.PagesErased | Should -Be @(0)
+        $r.BlocksWritten | Should -Be 2          # 272 bytes: two 256-byte blocks, not one write per HEX line
+        $r.BytesWritten | Should -Be 512
         $r.BytesSent | Should -BeGreaterThan 512
         $r.BytesPerSecond | Should -BeGreaterThan 0
         $r.Session.InBootloader | Should -BeTrue
