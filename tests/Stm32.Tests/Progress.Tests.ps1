@@ -53,7 +53,7 @@ Describe 'Progress and Ctrl+C of the flashing cmdlets' {
         $ps = New-TestPowerShell
         try {
             # Realistic timing: 128 KiB at 115200 baud takes over ten seconds.
-            $null = $ps.AddScript("`$s = Connect-Stm32 'sim://0x410' -WarningAction SilentlyContinue; `$s | Read-Stm32Memory").BeginInvoke()
+            $null = $ps.AddScript("`$s = Connect-Stm32 'sim://0x410' -Retry 3 -TimeoutMs 2000 -WarningAction SilentlyContinue; `$s | Read-Stm32Memory").BeginInvoke()
             Wait-Progress $ps 'Reading' | Should -BeTrue
             $sw = [Diagnostics.Stopwatch]::StartNew()
             $ps.Stop()
@@ -73,11 +73,11 @@ Describe 'Progress and Ctrl+C of the flashing cmdlets' {
         $ps = New-TestPowerShell
         try {
             $null = $ps.AddScript(@'
-$s = Connect-Stm32 'sim://0x410' -WarningAction SilentlyContinue
+$s = Connect-Stm32 'sim://0x410' -Retry 3 -TimeoutMs 2000 -WarningAction SilentlyContinue
 $image = [Stm32.Protocol.Firmware.FirmwareImage]::FromBytes(0x08000000, [byte[]]::new(48KB))
 $image | Write-Stm32Firmware -Session $s
 '@).BeginInvoke()
-            Wait-Progress $ps 'Writing' | Should -BeTrue
+            Wait-Progress $ps 'Writing' | Should -BeTrue -Because "the write should be under way ($($ps.InvocationStateInfo.State) $($ps.InvocationStateInfo.Reason); $($ps.Streams.Error -join '; '); $(@($ps.Streams.Progress).Count) progress records, last: $(($ps.Streams.Progress | Select-Object -Last 1).Activity) $(($ps.Streams.Progress | Select-Object -Last 1).StatusDescription))"
             $sw = [Diagnostics.Stopwatch]::StartNew()
             $ps.Stop()
             $sw.Elapsed.TotalSeconds | Should -BeLessThan 1.2
@@ -90,7 +90,7 @@ $image | Write-Stm32Firmware -Session $s
             }
             else {
                 $after[0].Length | Should -Be 16
-                $after[1] | Should -BeTrue
+                $after[1] | Should -BeTrue -Because 'the session is open when the read after the stop worked'
             }
         }
         finally { $ps.Dispose() }
