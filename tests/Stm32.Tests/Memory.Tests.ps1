@@ -86,6 +86,13 @@ Describe 'Read-Stm32Memory and Test-Stm32Firmware' {
             Get-Content TestDrive:/k.bin | Should -Be 'keep'
         }
 
+        It 'refuses an -OutFile in a missing folder before reading (FileWriteFailed)' {
+            $s = New-Flashed
+            { $s | Read-Stm32Memory -OutFile TestDrive:/no/such/folder/b.hex -ErrorAction Stop } |
+                Should -Throw -ErrorId 'FileWriteFailed,Stm32.PowerShell.Commands.ReadStm32MemoryCommand'
+            $s.IsOpen | Should -BeTrue
+        }
+
         It 'refuses a read-protected chip with ReadProtected, saying lifting it erases the flash' {
             $ps = New-TestPowerShell
             try {

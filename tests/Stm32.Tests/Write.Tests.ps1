@@ -149,6 +149,12 @@ Describe 'Write-Stm32Firmware' {
         $e.Exception.Message | Should -Match '0x08000000'
     }
 
+    It 'refuses an image with no data (EmptyImage)' {
+        Set-Content TestDrive:/empty.hex ':00000001FF'
+        { Connect-Stm32 $F103 | Write-Stm32Firmware -Path TestDrive:/empty.hex -ErrorAction Stop } |
+            Should -Throw -ErrorId 'EmptyImage,Stm32.PowerShell.Commands.WriteStm32FirmwareCommand'
+    }
+
     It 'reports FileNotFound and AmbiguousPath' {
         $s = Connect-Stm32 $F103
         { $s | Write-Stm32Firmware -Path TestDrive:/none.hex -ErrorAction Stop } |
