@@ -20,6 +20,13 @@
         'Set-Stm32OptionByte'
         'Protect-Stm32Flash'
         'Unprotect-Stm32Flash'
+        'Clear-Stm32Flash'
+        'Export-Stm32Firmware'
+        'Import-Stm32Firmware'
+        'Read-Stm32Memory'
+        'Start-Stm32Application'
+        'Test-Stm32Firmware'
+        'Write-Stm32Firmware'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

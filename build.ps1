@@ -7,13 +7,15 @@
     Test   builds, runs the xunit tests of Stm32.Protocol and the Pester tests of the module (in a
            child pwsh, against out/Stm32), and ends with one line "N passed, N failed, N skipped".
     Demo   builds and runs demo/Demo.ps1 against a simulated chip.
+    Package builds and writes out/Stm32.<version>.nupkg (Compress-PSResource), which Install-PSResource
+           and Save-PSResource install from a local folder repository.
     Clean  removes out/ and the bin/obj folders.
 .EXAMPLE
     dotnet tool restore && dotnet pwsh ./build.ps1 -Task Test
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Demo', 'Clean')]
+    [ValidateSet('Build', 'Test', 'Demo', 'Package', 'Clean')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -133,6 +135,22 @@ function Invoke-Demo {
     if ($LASTEXITCODE -ne 0) { throw "The demo failed (exit code $LASTEXITCODE)." }
 }
 
+function Invoke-Package {
+    Invoke-Build
+    # ELF import needs ELFSharp beside Stm32.Protocol.dll; a package without it would fail only at run time.
+    foreach ($f in 'Stm32.PowerShell.dll', 'Stm32.Protocol.dll', 'ELFSharp.dll', 'Stm32.psd1', 'Stm32.format.ps1xml', 'en-US/Stm32.PowerShell.dll-Help.xml') {
+        if (-not (Test-Path (Join-Path $moduleDir $f))) { throw "out/Stm32 lacks $f; the package would be broken." }
+    }
+    $version = (Import-PowerShellDataFile (Join-Path $moduleDir 'Stm32.psd1')).ModuleVersion
+    $nupkg = Join-Path $out "Stm32.$version.nupkg"
+    if (Test-Path $nupkg) { Remove-Item $nupkg -Force }
+    Import-Module Microsoft.PowerShell.PSResourceGet -ErrorAction Stop
+    Compress-PSResource -Path $moduleDir -DestinationPath $out
+    if (-not (Test-Path $nupkg)) { throw "Compress-PSResource did not write $nupkg." }
+    Write-Host "== Package -> $nupkg"
+    Write-Host "   Install it: Register-PSResourceRepository -Name local -Uri $out -Trusted; Install-PSResource Stm32 -Repository local"
+}
+
 function Invoke-Clean {
     if (Test-Path $out) { Remove-Item $out -Recurse -Force }
     Get-ChildItem $root -Directory -Recurse -Include 'bin', 'obj' |
@@ -144,5 +162,6 @@ switch ($Task) {
     'Build' { Invoke-Build }
     'Test' { Invoke-Test }
     'Demo' { Invoke-Demo }
+    'Package' { Invoke-Package }
     'Clean' { Invoke-Clean }
 }

@@ -92,6 +92,10 @@ namespace Stm32.PowerShell
         /// <summary>Held by a cmdlet while it talks to the chip: one conversation at a time.</summary>
         internal object SyncRoot { get; } = new object();
 
+        /// <summary>Set when an operation was stopped (Ctrl+C) or timed out mid-conversation: the next
+        /// command resynchronises with the bootloader before it sends anything.</summary>
+        internal bool NeedsResync { get; set; }
+
         /// <summary>The runspace store that lists this session.</summary>
         internal SessionStore? Owner { get; set; }
 

@@ -1,7 +1,8 @@
 Describe 'The Stm32 module' {
     BeforeAll {
         . (Join-Path $PSScriptRoot '../Common.ps1')
-        $script:Expected = 'Connect-Stm32', 'Disconnect-Stm32', 'Get-Stm32Device', 'Get-Stm32Info', 'Get-Stm32Session'
+        $script:Expected = 'Connect-Stm32', 'Disconnect-Stm32', 'Get-Stm32Device', 'Get-Stm32Info', 'Get-Stm32Session',
+            'Clear-Stm32Flash', 'Export-Stm32Firmware', 'Import-Stm32Firmware', 'Read-Stm32Memory', 'Start-Stm32Application', 'Test-Stm32Firmware', 'Write-Stm32Firmware'
     }
     AfterEach { Remove-AllStm32Session }
 
@@ -25,7 +26,8 @@ Describe 'The Stm32 module' {
         Join-Path (Split-Path $ModulePath) 'System.Management.Automation.dll' | Should -Not -Exist
     }
 
-    It 'declares an output type for <_>' -ForEach @('Connect-Stm32', 'Disconnect-Stm32', 'Get-Stm32Device', 'Get-Stm32Info', 'Get-Stm32Session') {
+    It 'declares an output type for <_>' -ForEach @('Connect-Stm32', 'Disconnect-Stm32', 'Get-Stm32Device', 'Get-Stm32Info', 'Get-Stm32Session',
+        'Clear-Stm32Flash', 'Export-Stm32Firmware', 'Import-Stm32Firmware', 'Read-Stm32Memory', 'Start-Stm32Application', 'Test-Stm32Firmware', 'Write-Stm32Firmware') {
         (Get-Command $_).OutputType.Count | Should -BeGreaterThan 0
     }
 

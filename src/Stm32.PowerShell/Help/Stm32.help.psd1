@@ -430,4 +430,339 @@ Unprotect-Stm32Flash -ReadOut -Confirm:$false
         )
         Links       = @('Protect-Stm32Flash', 'Get-Stm32OptionByte', 'Set-Stm32OptionByte', 'Get-Stm32Info', 'about_Stm32')
     }
+
+    # ------------------------------------------------------------------ firmware files and flashing (issues 3 and 4)
+
+    'Import-Stm32Firmware' = @{
+        Synopsis    = 'Reads firmware files (Intel HEX, S-record, ELF, raw binary) into image objects.'
+        Description = @'
+Import-Stm32Firmware reads a firmware file and returns a FirmwareImage: its segments (address and bytes, sorted, adjacent ones merged), the start address if the file named one, the number of data bytes, the span and a SHA-256 of the content with the addresses, so that the same program read from a .hex and an .elf gives equal images and the same hash.
+
+The format comes from the extension (.hex .ihex; .srec .s19 .s28 .s37 .mot; .elf .axf .out; .bin), else from the first bytes of the file; -Format overrides both. A raw binary carries no address: it is placed at -Address, by default 0x08000000, the flash start of nearly every STM32.
+
+A bad file gives the error FileInvalid, naming the file, the line (or byte offset) and what is wrong; no partial image is ever returned. Import-Stm32Firmware touches no chip and needs no session. Its output pipes to Write-Stm32Firmware, Test-Stm32Firmware and Export-Stm32Firmware.
+'@
+        Parameters  = @{
+            Path        = 'The firmware files. Wildcards are allowed; each file that matches gives one image. A path that matches nothing gives the error FileNotFound.'
+            LiteralPath = 'The firmware files, taken literally (no wildcards). Files piped from Get-ChildItem bind here (alias PSPath).'
+            Format      = 'Auto (the default: from the extension, else the content), IntelHex, SRecord, Elf or Binary.'
+            Address     = 'Where a raw binary starts. Ignored by the formats that carry addresses. Default: 0x08000000.'
+        }
+        Defaults    = @{ Format = 'Auto'; Address = '0x08000000' }
+        Inputs      = @(
+            @{ Type = 'System.String[]'; Description = 'Paths, by value (-Path) or from a PSPath property (-LiteralPath).' }
+        )
+        Outputs     = @(
+            @{ Type = 'Stm32.Protocol.Firmware.FirmwareImage'; Description = 'One image per file: Segments, StartAddress, SourcePath, SourceFormat, DataBytes, LowestAddress, HighestAddress, Span, Sha256.' }
+        )
+        Notes       = 'Equal images have equal Sha256 values whatever format they came from; a .bin filled with 0xFF between segments is a different (bigger) image than the sparse .hex it came from.'
+        Examples    = @(
+            @{
+                Title   = 'Look at a firmware file'
+                Code    = 'Import-Stm32Firmware ./app.hex'
+                Remarks = 'Shows the segments with start, end and size in hex, the data bytes, the span, the start address and the SHA-256.'
+            }
+            @{
+                Title   = 'Check that an ELF and a HEX hold the same program'
+                Code    = '(Import-Stm32Firmware ./app.elf).Sha256 -eq (Import-Stm32Firmware ./app.hex).Sha256'
+                Remarks = 'True when both files put the same bytes at the same addresses.'
+            }
+            @{
+                Title   = 'Read a raw binary meant for the second half of a 128 KiB flash'
+                Code    = 'Import-Stm32Firmware ./bootloader-app.bin -Address 0x08010000'
+                Remarks = 'A .bin has no addresses of its own; -Address places it.'
+            }
+        )
+        Links       = @('Export-Stm32Firmware', 'Write-Stm32Firmware', 'Test-Stm32Firmware', 'about_Stm32')
+    }
+
+    'Export-Stm32Firmware' = @{
+        Synopsis    = 'Writes a firmware image to an Intel HEX, S-record or raw binary file.'
+        Description = @'
+Export-Stm32Firmware writes a FirmwareImage (from Import-Stm32Firmware, or the Image of a Read-Stm32Memory block) to a file. The format comes from the extension (.hex; .srec, .s19, .s28, .s37, .mot; .bin) or from -Format. Intel HEX gets type 04 records and 32 data bytes a record, with the start address record when the image has one; S-records use the smallest address width that fits; a binary starts at the image's lowest address and fills gaps with 0xFF. ELF is read-only.
+
+With Import-Stm32Firmware it converts: Import-Stm32Firmware app.elf | Export-Stm32Firmware app.hex.
+
+Like Out-File, it replaces an existing file (after the usual -Confirm/-WhatIf); -NoClobber refuses to, and a read-only file is replaced only with -Force. The file is written beside the target first and then moved into place, so a failure leaves no half-written file.
+'@
+        Parameters  = @{
+            Image       = 'The image to write: from Import-Stm32Firmware by value, or from an Image property (Read-Stm32Memory output).'
+            Path        = 'The file to write. Its extension chooses the format unless -Format is given.'
+            LiteralPath = 'The file to write, taken literally.'
+            Format      = 'Auto (the default: from the extension), IntelHex, SRecord or Binary.'
+            Force       = 'Replaces a read-only file.'
+            NoClobber   = 'Refuses to replace an existing file (the error FileExists).'
+            PassThru    = 'Returns the FileInfo of the written file.'
+        }
+        Defaults    = @{ Format = 'Auto' }
+        Inputs      = @(
+            @{ Type = 'Stm32.Protocol.Firmware.FirmwareImage'; Description = 'An image, by value or from an Image property.' }
+        )
+        Outputs     = @(
+            @{ Type = 'None'; Description = 'Nothing, unless -PassThru is given.' }
+            @{ Type = 'System.IO.FileInfo'; Description = 'With -PassThru: the file written.' }
+        )
+        Notes       = 'ConfirmImpact is Medium: it does not prompt by default. Scripts can add -Confirm:$false to be sure it never does.'
+        Examples    = @(
+            @{
+                Title   = 'Convert an ELF file to Intel HEX'
+                Code    = 'Import-Stm32Firmware ./app.elf | Export-Stm32Firmware ./app.hex'
+                Remarks = 'Writes the loadable segments of app.elf as Intel HEX, with the entry point as the start address record.'
+            }
+            @{
+                Title   = 'Save a flash backup as S-records, never overwriting'
+                Code    = 'Read-Stm32Memory | Export-Stm32Firmware ./backup.s19 -NoClobber -PassThru'
+                Remarks = 'The memory block carries an Image property, which binds to -Image. -NoClobber keeps an older backup safe.'
+            }
+        )
+        Links       = @('Import-Stm32Firmware', 'Read-Stm32Memory', 'about_Stm32')
+    }
+
+    'Clear-Stm32Flash' = @{
+        Synopsis    = 'Erases flash: all of it, pages or sectors by number, or an address range rounded out to whole pages.'
+        Description = @'
+Clear-Stm32Flash erases the flash of the chip behind a session. Erased flash reads 0xFF.
+
+-All erases the whole flash: one mass erase, each bank on its own on dual-bank parts that refuse a plain mass erase, and page by page on parts that have no mass erase (STM32L0/L1).
+
+-Page or -Sector erases erase units by number (0 is the first). Parts with uniform pages (F0, F1, F3, L0, L4, G0, ...) take -Page; parts with sectors of mixed sizes (F2, F4, F7) take -Sector. The wrong one for the part gives the error EraseUnitMismatch, naming the right one; a number past the end gives PageOutOfRange.
+
+-Address and -Length erase the pages or sectors the range touches. Flash can only be erased in whole units, so when the range does not start and end on unit boundaries a warning names the addresses outside the range that get erased too.
+
+The session comes from the pipeline, from -SessionId, or is the single open session. Progress is shown while erasing.
+'@
+        Parameters  = @{
+            All       = 'Erases the whole flash.'
+            Page      = 'Page numbers to erase (parts with uniform pages). Get-Stm32Info shows the layout.'
+            Sector    = 'Sector numbers to erase (STM32F2/F4/F7 and other parts with sectors).'
+            Address   = 'The first address of a range to erase, for example 0x08004000. Used with -Length.'
+            Length    = 'How many bytes from -Address to erase; rounded out to whole pages or sectors.'
+            PassThru  = 'Returns a Stm32EraseResult (pages, address range, time) that carries the session.'
+            Session   = 'The session whose chip to erase: from Connect-Stm32, Get-Stm32Session or any object with a Session property.'
+            SessionId = 'The Id of the session (Get-Stm32Session lists them).'
+        }
+        Inputs      = @(
+            @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'A session, by value or from a Session property.' }
+        )
+        Outputs     = @(
+            @{ Type = 'None'; Description = 'Nothing, unless -PassThru is given.' }
+            @{ Type = 'Stm32.PowerShell.Stm32EraseResult'; Description = 'With -PassThru: Session, All, EraseUnit, Pages, Address, Length, Duration.' }
+        )
+        Notes       = 'ConfirmImpact is High, so it asks before erasing. In scripts and under -NonInteractive pass -Confirm:$false; -WhatIf shows what would be erased and erases nothing. A read-protected chip refuses to erase (ReadProtected); lifting read protection erases the whole flash.'
+        Examples    = @(
+            @{
+                Title   = 'Erase the whole flash without a prompt'
+                Code    = 'Connect-Stm32 -Port /dev/ttyUSB0 | Clear-Stm32Flash -All -Confirm:$false'
+                Remarks = 'Mass-erases the chip (per bank or page by page where the part needs it).'
+            }
+            @{
+                Title   = 'Erase the last page of an STM32F103 (where an application keeps its settings)'
+                Code    = 'Clear-Stm32Flash -Page 127 -PassThru'
+                Remarks = 'Asks for confirmation, erases page 127 (0x0801FC00-0x0801FFFF) and returns what it erased.'
+            }
+            @{
+                Title   = 'Erase sectors of an STM32F407'
+                Code    = 'Clear-Stm32Flash -Sector 5,6 -Confirm:$false'
+                Remarks = 'Erases the 128 KiB sectors 5 and 6 (0x08020000-0x0805FFFF).'
+            }
+            @{
+                Title   = 'See what an address range would erase'
+                Code    = 'Clear-Stm32Flash -Address 0x08000100 -Length 0x100 -WhatIf'
+                Remarks = 'Warns that page 0 is erased whole (0x08000000-0x080003FF) and says what would be done, without erasing.'
+            }
+        )
+        Links       = @('Write-Stm32Firmware', 'Get-Stm32Info', 'about_Stm32')
+    }
+
+    'Write-Stm32Firmware' = @{
+        Synopsis    = 'Writes a firmware file or image to the chip: erase what it needs, write, optionally verify and start it.'
+        Description = @'
+Write-Stm32Firmware programs the chip behind a session with a firmware file (-Path or -LiteralPath: Intel HEX, S-record, ELF or raw binary) or an image from the pipeline (Import-Stm32Firmware output, or a Read-Stm32Memory block by its Image property).
+
+The whole file is read and checked before anything is sent: a bad file gives FileInvalid (with the file and line), an image with bytes outside the device's flash and RAM gives ImageOutOfRange (naming the first such address), and bytes in the option area are refused (use the option-byte cmdlets). The chip is then untouched.
+
+By default only the pages or sectors the image touches are erased; when that is the whole flash, one mass erase is used. -EraseAll erases the whole flash first; -NoErase erases nothing (the flash must already be erased there). When the pages to erase hold more than the image covers, a warning names those addresses before anything happens (the unused end of the image's last page is only mentioned with -Verbose).
+
+The image is written in 256-byte blocks aligned to 256 and padded with 0xFF (never one write per HEX line); blocks that are all 0xFF are skipped after an erase. -Verify checks the whole image afterwards: with the chip's Get Checksum command where it has one, by reading back otherwise; a difference gives VerifyMismatch with the first differing address. -Go starts the program at the flash start afterwards.
+
+A raw binary is placed at -Address, by default the device's flash start.
+
+The result object carries the session, so | Start-Stm32Application follows. Progress shows erasing, writing and verifying with bytes and rate. Ctrl+C stops within a second; the next command on the session synchronises with the bootloader again first.
+'@
+        Parameters  = @{
+            Path        = 'The firmware file. Wildcards are allowed but must match exactly one file (else AmbiguousPath).'
+            LiteralPath = 'The firmware file, taken literally (no wildcards). To flash files from Get-ChildItem, pipe them through Import-Stm32Firmware.'
+            Image       = 'A firmware image: Import-Stm32Firmware output by value, or the Image property of a Read-Stm32Memory block.'
+            Format      = 'Auto (the default: from the extension, else the content), IntelHex, SRecord, Elf or Binary.'
+            Address     = 'Where a raw binary goes. Default: the flash start of the device (0x08000000 on nearly every STM32).'
+            EraseAll    = 'Erases the whole flash first (mass erase, per bank or page by page as the part needs).'
+            NoErase     = 'Erases nothing; use when the flash was just erased (Clear-Stm32Flash).'
+            Verify      = 'Checks the whole image after writing: by the chip''s Get Checksum where offered, by reading back otherwise.'
+            Go          = 'Starts the program at the flash start after writing (and verifying). The session then leaves the bootloader.'
+            Session     = 'The session whose chip to program: from Connect-Stm32, Get-Stm32Session or any object with a Session property.'
+            SessionId   = 'The Id of the session (Get-Stm32Session lists them).'
+        }
+        Defaults    = @{ Format = 'Auto'; Address = 'the flash start' }
+        Inputs      = @(
+            @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'A session, by value or from a Session property.' }
+            @{ Type = 'Stm32.Protocol.Firmware.FirmwareImage'; Description = 'An image, by value or from an Image property.' }
+        )
+        Outputs     = @(
+            @{ Type = 'Stm32.PowerShell.Stm32WriteResult'; Description = 'Session, Path, Sha256, DataBytes, LowestAddress, HighestAddress, BytesWritten, BlocksWritten, BlocksSkipped, BytesSent, PagesErased, EraseUnit, MassErased, CollateralErased, Verified, VerifyMethod, Duration, BytesPerSecond, Started, Retries, Resyncs, Rewrites, Resets, Time.' }
+        )
+        Notes       = 'ConfirmImpact is Medium: writing the firmware you name is the point of the cmdlet and it erases only what the image needs, so it does not prompt by default. -WhatIf says what would be erased and written and sends nothing that changes the chip; -Confirm asks first. Scripts can pass -Confirm:$false to be sure it never prompts. A read-protected chip refuses to be written (ReadProtected).'
+        Examples    = @(
+            @{
+                Title   = 'Flash, verify and run'
+                Code    = 'Connect-Stm32 -Port /dev/ttyUSB0 | Write-Stm32Firmware -Path ./app.hex -Verify | Start-Stm32Application'
+                Remarks = 'Erases the pages app.hex touches, writes it, verifies it and starts it. On Windows use a port such as COM3.'
+            }
+            @{
+                Title   = 'Write a raw binary at an offset, erasing everything first'
+                Code    = 'Write-Stm32Firmware -Path ./app.bin -Address 0x08004000 -EraseAll -Verify'
+                Remarks = 'Uses the single open session.'
+            }
+            @{
+                Title   = 'Check first, then write an image kept in a variable'
+                Code    = @'
+$image = Import-Stm32Firmware ./app.elf
+$image | Write-Stm32Firmware -Session $session -WhatIf
+$image | Write-Stm32Firmware -Session $session -Verify -Go
+'@
+                Remarks = '-WhatIf says which pages would be erased and what would be written, and changes nothing.'
+            }
+            @{
+                Title   = 'Keep a production log'
+                Code    = 'Write-Stm32Firmware ./app.hex -Verify | Select-Object Time, Path, Sha256, Verified, Duration | Export-Csv ./flash-log.csv -Append'
+                Remarks = 'The SHA-256 proves which program went onto the chip.'
+            }
+        )
+        Links       = @('Import-Stm32Firmware', 'Test-Stm32Firmware', 'Start-Stm32Application', 'Clear-Stm32Flash', 'about_Stm32')
+    }
+
+    'Read-Stm32Memory' = @{
+        Synopsis    = 'Reads memory from the chip: a range, or the whole flash; as an object with a hex dump or into a file.'
+        Description = @'
+Read-Stm32Memory reads -Length bytes from -Address, or with neither the whole flash (its real size, from the chip's flash-size register where readable). It returns one Stm32MemoryBlock: Address, Length, Bytes, an Image for Export-Stm32Firmware or Write-Stm32Firmware, and a hex-dump view in which runs of identical lines collapse to one "*" line.
+
+With -OutFile it writes the bytes to a file instead, Intel HEX, S-record or raw binary by the extension (or -Format), and returns that file's FileInfo with Session, Address and BytesRead added, so the result still pipes on to cmdlets that want the session. Like Out-File it replaces an existing file unless -NoClobber is given; a read-only one only with -Force.
+
+A read-protected chip refuses to be read: the error ReadProtected explains that lifting the protection erases the flash. Progress shows bytes and rate; Ctrl+C stops within a second.
+'@
+        Parameters  = @{
+            Address   = 'The first address to read, for example 0x08000000 or 0x1FFFF800. Used with -Length.'
+            Length    = 'How many bytes to read from -Address.'
+            OutFile   = 'Writes the bytes to this file (.hex, .srec/.s19, .bin) and returns the file instead of a memory block.'
+            Format    = 'The format of -OutFile: Auto (the default: from the extension), IntelHex, SRecord or Binary.'
+            Force     = 'With -OutFile: replaces a read-only file.'
+            NoClobber = 'With -OutFile: refuses to replace an existing file (the error FileExists).'
+            Session   = 'The session whose chip to read: from Connect-Stm32, Get-Stm32Session or any object with a Session property.'
+            SessionId = 'The Id of the session (Get-Stm32Session lists them).'
+        }
+        Defaults    = @{ Format = 'Auto'; Address = 'the flash start'; Length = 'the flash size' }
+        Inputs      = @(
+            @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'A session, by value or from a Session property.' }
+        )
+        Outputs     = @(
+            @{ Type = 'Stm32.PowerShell.Stm32MemoryBlock'; Description = 'Without -OutFile: Session, Address, Length, End, Bytes, Image; shown as a hex dump.' }
+            @{ Type = 'System.IO.FileInfo'; Description = 'With -OutFile: the file written, with Session, Address and BytesRead note properties.' }
+        )
+        Notes       = 'Reading changes nothing on the chip. -WhatIf with -OutFile reads nothing and writes no file.'
+        Examples    = @(
+            @{
+                Title   = 'Back the flash up before a risky change'
+                Code    = 'Connect-Stm32 COM3 | Read-Stm32Memory -OutFile ./backup.hex'
+                Remarks = 'Reads the whole flash and writes it as Intel HEX. Write-Stm32Firmware -Path ./backup.hex puts it back.'
+            }
+            @{
+                Title   = 'Look at the vector table'
+                Code    = 'Read-Stm32Memory -Address 0x08000000 -Length 64'
+                Remarks = 'Shows the first 64 bytes of flash as a hex dump: the initial stack pointer, then the reset handler.'
+            }
+            @{
+                Title   = 'Get the raw bytes'
+                Code    = '$bytes = (Read-Stm32Memory 0x1FFFF7E8 12).Bytes'
+                Remarks = 'Reads the 96-bit unique ID of an STM32F1 as a byte array.'
+            }
+        )
+        Links       = @('Export-Stm32Firmware', 'Write-Stm32Firmware', 'Test-Stm32Firmware', 'about_Stm32')
+    }
+
+    'Test-Stm32Firmware' = @{
+        Synopsis    = 'Compares the chip''s memory with a firmware file or image.'
+        Description = @'
+Test-Stm32Firmware reads back every address the image holds and compares. It returns a Stm32CompareResult (Matches, FirstDifference and FirstDifferenceHex, DifferingBytes, ComparedBytes, Path, Sha256, Session), or with -Quiet only $true or $false. It never writes.
+
+The file is read and checked against the device's memory map first, as Write-Stm32Firmware does (FileInvalid, ImageOutOfRange). A raw binary is placed at -Address, by default the flash start.
+'@
+        Parameters  = @{
+            Path        = 'The firmware file. Wildcards are allowed but must match exactly one file.'
+            LiteralPath = 'The firmware file, taken literally (no wildcards).'
+            Image       = 'A firmware image from Import-Stm32Firmware, by value or from an Image property.'
+            Format      = 'Auto (the default: from the extension, else the content), IntelHex, SRecord, Elf or Binary.'
+            Address     = 'Where a raw binary starts. Default: the flash start of the device.'
+            Quiet       = 'Returns only $true (the chip holds the image) or $false.'
+            Session     = 'The session whose chip to check: from Connect-Stm32, Get-Stm32Session or any object with a Session property.'
+            SessionId   = 'The Id of the session (Get-Stm32Session lists them).'
+        }
+        Defaults    = @{ Format = 'Auto'; Address = 'the flash start' }
+        Inputs      = @(
+            @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'A session, by value or from a Session property.' }
+            @{ Type = 'Stm32.Protocol.Firmware.FirmwareImage'; Description = 'An image, by value or from an Image property.' }
+        )
+        Outputs     = @(
+            @{ Type = 'Stm32.PowerShell.Stm32CompareResult'; Description = 'Matches, FirstDifference, FirstDifferenceHex, DifferingBytes, ComparedBytes, Path, Sha256, Session.' }
+            @{ Type = 'System.Boolean'; Description = 'With -Quiet.' }
+        )
+        Examples    = @(
+            @{
+                Title   = 'Is app.hex on the chip?'
+                Code    = 'Connect-Stm32 /dev/ttyUSB0 | Test-Stm32Firmware -Path ./app.hex'
+                Remarks = 'Shows Matches, the first differing address and how many bytes differ.'
+            }
+            @{
+                Title   = 'Flash only when needed'
+                Code    = 'if (-not (Test-Stm32Firmware ./app.hex -Quiet)) { Write-Stm32Firmware ./app.hex -Verify }'
+                Remarks = 'Uses the single open session.'
+            }
+        )
+        Links       = @('Write-Stm32Firmware', 'Import-Stm32Firmware', 'about_Stm32')
+    }
+
+    'Start-Stm32Application' = @{
+        Synopsis    = 'Starts the program in flash (the bootloader''s Go command).'
+        Description = @'
+Start-Stm32Application sends Go with the address of a vector table, by default the flash start: the chip loads the stack pointer and jumps to the reset handler found there. The bootloader then stops listening, so the session's InBootloader becomes False and cmdlets that talk to the bootloader refuse it (NotInBootloader). To program the chip again, reset it with BOOT0 high and connect again.
+
+The session comes from the pipeline (for example the result of Write-Stm32Firmware), from -SessionId, or is the single open session.
+'@
+        Parameters  = @{
+            Address   = 'The address of the program''s vector table. Default: the flash start.'
+            PassThru  = 'Returns the session.'
+            Session   = 'The session: from Connect-Stm32, Get-Stm32Session or any object with a Session property (Write-Stm32Firmware output).'
+            SessionId = 'The Id of the session (Get-Stm32Session lists them).'
+        }
+        Defaults    = @{ Address = 'the flash start' }
+        Inputs      = @(
+            @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'A session, by value or from a Session property.' }
+        )
+        Outputs     = @(
+            @{ Type = 'None'; Description = 'Nothing, unless -PassThru is given.' }
+            @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'With -PassThru: the session (InBootloader is then False).' }
+        )
+        Notes       = 'ConfirmImpact is Medium: it does not prompt by default; -WhatIf sends nothing. A read-protected chip refuses Go.'
+        Examples    = @(
+            @{
+                Title   = 'Flash, then run'
+                Code    = 'Connect-Stm32 /dev/ttyUSB0 | Write-Stm32Firmware ./app.hex -Verify | Start-Stm32Application'
+                Remarks = 'The write result carries the session, which Start-Stm32Application takes by property name.'
+            }
+            @{
+                Title   = 'Run a program loaded into RAM'
+                Code    = 'Start-Stm32Application -Address 0x20001000 -PassThru'
+                Remarks = 'Jumps to the vector table at 0x20001000 and returns the session.'
+            }
+        )
+        Links       = @('Write-Stm32Firmware', 'Connect-Stm32', 'about_Stm32')
+    }
 }

@@ -46,6 +46,15 @@ namespace Stm32.PowerShell
         public const string DeviceNotFound = "DeviceNotFound";
         public const string DeviceLayoutUnknown = "DeviceLayoutUnknown";
 
+        // Flashing (Clear-, Write-, Read-, Test-Stm32*, Import-/Export-Stm32Firmware)
+        public const string EraseUnitMismatch = "EraseUnitMismatch";
+        public const string PageOutOfRange = "PageOutOfRange";
+        public const string FileExists = "FileExists";
+        public const string FileWriteFailed = "FileWriteFailed";
+        public const string FormatNotSupported = "FormatNotSupported";
+        public const string AmbiguousPath = "AmbiguousPath";
+        public const string EmptyImage = "EmptyImage";
+
         public const string InvalidArgument = "InvalidArgument";
         public const string UnexpectedError = "UnexpectedError";
     }

@@ -48,7 +48,7 @@ namespace Stm32.PowerShell.Infrastructure
             if (p.Total > 0 && p.Done > 0 && p.Done < p.Total && rate > 0)
                 _record.SecondsRemaining = (int)Math.Ceiling((p.Total - p.Done) / rate);
             _written = true;
-            _cmdlet.WriteProgress(_record);
+            _cmdlet.WriteProgress(Snapshot());
         }
 
         /// <summary>Removes the bar. Safe to call twice; quiet when the pipeline is stopping.</summary>
@@ -61,7 +61,7 @@ namespace Stm32.PowerShell.Infrastructure
             _record.SecondsRemaining = -1;
             try
             {
-                _cmdlet.WriteProgress(_record);
+                _cmdlet.WriteProgress(Snapshot());
             }
             catch (PipelineStoppedException)
             {
@@ -69,5 +69,15 @@ namespace Stm32.PowerShell.Infrastructure
         }
 
         public void Dispose() => Complete();
+
+        /// <summary>A copy per write: hosts that keep records (PowerShell.Streams.Progress, remoting) must not see later changes.</summary>
+        private ProgressRecord Snapshot() => new ProgressRecord(_record.ActivityId, _record.Activity, _record.StatusDescription)
+        {
+            ParentActivityId = _record.ParentActivityId,
+            PercentComplete = _record.PercentComplete,
+            SecondsRemaining = _record.SecondsRemaining,
+            CurrentOperation = _record.CurrentOperation,
+            RecordType = _record.RecordType,
+        };
     }
 }

@@ -81,7 +81,8 @@ namespace Stm32.PowerShell.Infrastructure
             if (e is OptionBytesNotSupportedException) return true;
             return e is ModuleException || e is Stm32Exception || e is IOException || e is TimeoutException
                 || e is UnauthorizedAccessException || e is ObjectDisposedException
-                || e is InvalidOperationException || e is FormatException || e is ArgumentException;
+                || e is InvalidOperationException || e is FormatException || e is ArgumentException
+                || e is Protocol.Firmware.FirmwareFormatException || e is Protocol.Firmware.ImageOutOfRangeException || e is NotSupportedException;
         }
 
         /// <summary>The one place that maps exceptions to ErrorIds and categories.</summary>
@@ -108,6 +109,12 @@ namespace Stm32.PowerShell.Infrastructure
                     var record = new ErrorRecord(m, m.ErrorId, m.Category, target);
                     if (m.RecommendedAction != null) record.ErrorDetails = new ErrorDetails(m.Message) { RecommendedAction = m.RecommendedAction };
                     return record;
+                case Protocol.Firmware.FirmwareFormatException _:
+                    return Error(e, ErrorIds.FileInvalid, ErrorCategory.InvalidData, target);
+                case Protocol.Firmware.ImageOutOfRangeException _:
+                    return Error(e, ErrorIds.ImageOutOfRange, ErrorCategory.InvalidArgument, target);
+                case NotSupportedException _:
+                    return Error(e, ErrorIds.FormatNotSupported, ErrorCategory.NotImplemented, target);
                 case PortOpenException p:
                     switch (p.Failure)
                     {

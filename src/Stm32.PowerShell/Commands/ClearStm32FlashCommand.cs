@@ -1,0 +1,135 @@
+using System;
+using System.Collections.Generic;
+using System.Diagnostics;
+using System.Globalization;
+using System.Linq;
+using System.Management.Automation;
+using Stm32.PowerShell.Infrastructure;
+using Stm32.Protocol.Devices;
+
+namespace Stm32.PowerShell.Commands
+{
+    /// <summary>
+    /// Erases flash: all of it (-All: mass erase, per bank or page by page as the part needs), pages
+    /// (-Page) or sectors (-Sector) by number, or the pages an address range touches (-Address
+    /// -Length, rounded out to whole pages with a warning). Destroys data: ConfirmImpact High.
+    /// </summary>
+    [Cmdlet(VerbsCommon.Clear, "Stm32Flash", DefaultParameterSetName = PageSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+    [OutputType(typeof(Stm32EraseResult))]
+    public sealed class ClearStm32FlashCommand : FlashCmdletBase
+    {
+        private const string AllSet = "All";
+        private const string PageSet = "Page";
+        private const string SectorSet = "Sector";
+        private const string RangeSet = "Range";
+
+        #region Parameters
+
+        [Parameter(Mandatory = true, ParameterSetName = AllSet)]
+        public SwitchParameter All { get; set; }
+
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PageSet, HelpMessage = "Page numbers (0 is the first page of flash).")]
+        [ValidateNotNullOrEmpty]
+        [ValidateRange(0, 65535)]
+        public int[]? Page { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = SectorSet, HelpMessage = "Sector numbers (0 is the first sector of flash).")]
+        [ValidateNotNullOrEmpty]
+        [ValidateRange(0, 65535)]
+        public int[]? Sector { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = RangeSet, HelpMessage = "The first address to erase, e.g. 0x08004000.")]
+        public uint Address { get; set; }
+
+        [Parameter(Mandatory = true, ParameterSetName = RangeSet, HelpMessage = "How many bytes from -Address to erase.")]
+        [ValidateRange(1u, uint.MaxValue)]
+        [Alias("Count")]
+        public uint Length { get; set; }
+
+        [Parameter]
+        public SwitchParameter PassThru { get; set; }
+
+        #endregion
+
+        protected override void ProcessFlash(Stm32Session session)
+        {
+            var layout = LayoutOf(session);
+            var flash = session.Connection.Flash;
+            var unit = layout.UnitName;
+            var real = layout.PagesTouching(flash.Start, flash.Length);
+            IReadOnlyList<FlashPage> pages;
+            string what;
+            switch (ParameterSetName)
+            {
+                case AllSet:
+                    pages = real;
+                    what = string.Format(CultureInfo.InvariantCulture, "the whole flash ({0} KiB, {1} {2}s)", flash.Length / 1024, real.Count, unit);
+                    break;
+                case PageSet:
+                case SectorSet:
+                    pages = ByNumber(session, layout, real, ParameterSetName == PageSet ? Page! : Sector!, ParameterSetName == PageSet ? "page" : "sector");
+                    what = DescribePages(pages.Select(p => p.Index).ToList(), unit) + " (" + DescribeRanges(Merge(pages)) + ")";
+                    break;
+                default:
+                    pages = ByRange(session, layout, flash);
+                    what = DescribePages(pages.Select(p => p.Index).ToList(), unit) + " (" + DescribeRanges(Merge(pages)) + ")";
+                    break;
+            }
+
+            if (!ShouldProcess($"{session.DeviceName} (session {session.Id}, {session.Port})", "Erase " + what)) return;
+
+            var sw = Stopwatch.StartNew();
+            using (var progress = StartProgress("Erasing"))
+            {
+                if (All) session.Connection.MassErase(progress.Progress, CancelToken);
+                else session.Connection.ErasePages(pages.Select(p => p.Index).ToList(), progress.Progress, CancelToken);
+            }
+            WriteVerbose($"Erased {what} in {sw.Elapsed.TotalSeconds:0.00} s.");
+            if (PassThru) WriteObject(new Stm32EraseResult(session, pages, unit, All, sw.Elapsed));
+        }
+
+        private static IReadOnlyList<FlashPage> ByNumber(Stm32Session session, FlashLayout layout, IReadOnlyList<FlashPage> real, int[] numbers, string word)
+        {
+            if (word != layout.UnitName)
+                throw new ModuleException(ErrorIds.EraseUnitMismatch, ErrorCategory.InvalidArgument, string.Format(CultureInfo.InvariantCulture,
+                    "{0} erases its flash by {1}s, not {2}s: use -{3} (Get-Stm32Info shows the layout: {4}).",
+                    session.DeviceName, layout.UnitName, word, layout.UnitName == "page" ? "Page" : "Sector", layout));
+            var bad = numbers.Where(n => n >= real.Count).Distinct().OrderBy(n => n).ToList();
+            if (bad.Count > 0)
+                throw new ModuleException(ErrorIds.PageOutOfRange, ErrorCategory.InvalidArgument, string.Format(CultureInfo.InvariantCulture,
+                    "{0} has {1}s 0 to {2}; there is no {1} {3}.", session.DeviceName, word, real.Count - 1, string.Join(", ", bad)));
+            return numbers.Distinct().OrderBy(n => n).Select(n => real[n]).ToList();
+        }
+
+        private IReadOnlyList<FlashPage> ByRange(Stm32Session session, FlashLayout layout, MemoryRange flash)
+        {
+            if (!flash.Contains(Address, Length))
+                throw new ModuleException(ErrorIds.AddressOutOfRange, ErrorCategory.InvalidArgument, string.Format(CultureInfo.InvariantCulture,
+                    "{0}-{1} is not inside the flash of {2} ({3}).", Hex(Address), Hex((uint)Math.Min(uint.MaxValue, (ulong)Address + Length - 1)), session.DeviceName, flash));
+            var pages = layout.PagesTouching(Address, Length);
+            var first = pages[0];
+            var last = pages[pages.Count - 1];
+            var extra = new List<MemoryRange>();
+            if (first.Start < Address) extra.Add(new MemoryRange(first.Start, Address));
+            if (last.End > Address + Length) extra.Add(new MemoryRange(Address + Length, last.End));
+            if (extra.Count > 0)
+                WriteWarning(string.Format(CultureInfo.InvariantCulture,
+                    "Flash is erased in whole {0}s: erasing {1}-{2} erases {3} ({4}-{5}), which also erases {6}.",
+                    layout.UnitName, Hex(Address), Hex(Address + Length - 1), DescribePages(pages.Select(p => p.Index).ToList(), layout.UnitName),
+                    Hex(first.Start), Hex(last.End - 1), DescribeRanges(extra)));
+            return pages;
+        }
+
+        private static IEnumerable<MemoryRange> Merge(IReadOnlyList<FlashPage> pages)
+        {
+            var result = new List<MemoryRange>();
+            foreach (var p in pages.OrderBy(p => p.Start))
+            {
+                if (result.Count > 0 && result[result.Count - 1].End == p.Start)
+                    result[result.Count - 1] = new MemoryRange(result[result.Count - 1].Start, p.End);
+                else result.Add(new MemoryRange(p.Start, p.End));
+            }
+            return result;
+        }
+    }
+}

@@ -1,0 +1,108 @@
+using System;
+using System.Globalization;
+using System.IO;
+using System.Management.Automation;
+using Stm32.PowerShell.Infrastructure;
+using Stm32.Protocol.Firmware;
+
+namespace Stm32.PowerShell.Commands
+{
+    /// <summary>
+    /// Reads memory: -Address and -Length, or the whole flash when neither is given. Returns one
+    /// Stm32MemoryBlock, or with -OutFile writes a .hex/.srec/.bin file (by extension) and returns
+    /// its FileInfo with Session, Address and BytesRead added, so the pipeline goes on. Reading
+    /// changes nothing on the chip; writing the file follows Out-File (-NoClobber, -Force).
+    /// </summary>
+    [Cmdlet(VerbsCommunications.Read, "Stm32Memory", DefaultParameterSetName = FlashSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+    [OutputType(typeof(Stm32MemoryBlock))]
+    [OutputType(typeof(FileInfo))]
+    public sealed class ReadStm32MemoryCommand : FlashCmdletBase
+    {
+        private const string FlashSet = "Flash";
+        private const string RangeSet = "Range";
+
+        #region Parameters
+
+        [Parameter(Mandatory = true, Position = 0, ParameterSetName = RangeSet, HelpMessage = "The first address to read, e.g. 0x08000000.")]
+        public uint Address { get; set; }
+
+        [Parameter(Mandatory = true, Position = 1, ParameterSetName = RangeSet, HelpMessage = "How many bytes to read.")]
+        [ValidateRange(1, int.MaxValue)]
+        [Alias("Count")]
+        public int Length { get; set; }
+
+        /// <summary>Write the bytes to a file instead: .hex, .srec/.s19 or .bin by extension.</summary>
+        [Parameter]
+        [ValidateNotNullOrEmpty]
+        public string? OutFile { get; set; }
+
+        /// <summary>The file format for -OutFile; default from its extension.</summary>
+        [Parameter]
+        [ValidateSet("Auto", "IntelHex", "SRecord", "Binary")]
+        public FirmwareFormat Format { get; set; } = FirmwareFormat.Auto;
+
+        [Parameter]
+        public SwitchParameter Force { get; set; }
+
+        [Parameter]
+        [Alias("NoOverwrite")]
+        public SwitchParameter NoClobber { get; set; }
+
+        #endregion
+
+        protected override void ProcessFlash(Stm32Session session)
+        {
+            uint address;
+            int length;
+            if (ParameterSetName == RangeSet)
+            {
+                address = Address;
+                length = Length;
+                if ((ulong)address + (ulong)length > 0x1_0000_0000UL)
+                    throw new ModuleException(ErrorIds.AddressOutOfRange, ErrorCategory.InvalidArgument,
+                        $"{length} bytes from {Hex(address)} run past 0xFFFFFFFF.");
+            }
+            else
+            {
+                var flash = session.Connection.Flash;
+                if (flash.IsEmpty)
+                    throw new ModuleException(ErrorIds.DeviceLayoutUnknown, ErrorCategory.InvalidOperation,
+                        $"The catalog does not know where the flash of {session.Device} is; give -Address and -Length.");
+                address = flash.Start;
+                length = checked((int)flash.Length);
+            }
+
+            string? file = null;
+            if (OutFile != null)
+            {
+                file = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutFile);
+                if (!ShouldProcess(file, string.Format(CultureInfo.InvariantCulture, "Write {0} bytes read from {1} of {2}", length, Hex(address), session.DeviceName))) return;
+                // Fail before a long read, not after it.
+                if (NoClobber && File.Exists(file))
+                    throw new ModuleException(ErrorIds.FileExists, ErrorCategory.ResourceExists, $"The file '{file}' already exists and -NoClobber was given.");
+                var folder = System.IO.Path.GetDirectoryName(file);
+                if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
+                    throw new ModuleException(ErrorIds.FileWriteFailed, ErrorCategory.ObjectNotFound, $"The folder '{folder}' does not exist.");
+            }
+
+            byte[] bytes;
+            using (var progress = StartProgress("Reading"))
+            {
+                bytes = session.Connection.Read(address, length, progress.Progress, CancelToken);
+            }
+            var block = new Stm32MemoryBlock(session, address, bytes);
+            if (file == null)
+            {
+                WriteObject(block);
+                return;
+            }
+            var info = FirmwareFiles.Write(block.Image, file, Format, Force, NoClobber);
+            WriteVerbose($"Wrote {length} bytes from {Hex(address)} to {info.FullName}.");
+            var result = PSObject.AsPSObject(info);
+            result.Properties.Add(new PSNoteProperty("Session", session));
+            result.Properties.Add(new PSNoteProperty("Address", address));
+            result.Properties.Add(new PSNoteProperty("BytesRead", length));
+            WriteObject(result);
+        }
+    }
+}

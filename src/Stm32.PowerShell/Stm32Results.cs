@@ -1,0 +1,260 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using Stm32.Protocol.Devices;
+using Stm32.Protocol.Firmware;
+using Stm32.Protocol.Programming;
+
+namespace Stm32.PowerShell
+{
+    /// <summary>What Write-Stm32Firmware did: for the console and for production logs. Carries its Session.</summary>
+    public sealed class Stm32WriteResult
+    {
+        internal Stm32WriteResult(Stm32Session session, FirmwareImage image, WriteOutcome outcome, string eraseUnit, bool started)
+        {
+            Session = session;
+            Path = image.SourcePath;
+            Sha256 = image.Sha256;
+            DataBytes = image.DataBytes;
+            LowestAddress = image.LowestAddress;
+            HighestAddress = image.IsEmpty ? 0 : image.HighestAddress - 1;
+            BytesWritten = outcome.BytesWritten;
+            BlocksWritten = outcome.BlocksWritten;
+            BlocksSkipped = outcome.BlocksSkipped;
+            BytesSent = outcome.BytesSent;
+            PagesErased = outcome.PagesErased.ToArray();
+            EraseUnit = eraseUnit;
+            MassErased = outcome.MassErased;
+            CollateralErased = outcome.CollateralErased.Select(r => r.ToString()).ToArray();
+            Verified = outcome.Verified;
+            VerifyMethod = outcome.VerifyMethod;
+            Duration = outcome.Duration;
+            BytesPerSecond = outcome.Duration.TotalSeconds > 0 ? Math.Round(outcome.BytesWritten / outcome.Duration.TotalSeconds) : 0;
+            Started = started;
+            // Retry and recovery counters, where the protocol library reports them.
+            Retries = Counter(outcome, "Retries");
+            Resyncs = Counter(outcome, "Resyncs");
+            Rewrites = Counter(outcome, "Rewrites");
+            Resets = Counter(outcome, "Resets");
+            Time = DateTime.Now;
+        }
+
+        public Stm32Session Session { get; }
+
+        /// <summary>The file the image came from (null for an image built in memory).</summary>
+        public string? Path { get; }
+
+        /// <summary>SHA-256 of the image content (addresses included), as Import-Stm32Firmware shows it.</summary>
+        public string Sha256 { get; }
+
+        /// <summary>Bytes of data in the image.</summary>
+        public long DataBytes { get; }
+
+        public uint LowestAddress { get; }
+
+        /// <summary>The last address the image holds (inclusive).</summary>
+        public uint HighestAddress { get; }
+
+        /// <summary>Bytes sent in Write Memory blocks (256-byte blocks padded with 0xFF; all-0xFF blocks after an erase are skipped).</summary>
+        public long BytesWritten { get; }
+
+        public int BlocksWritten { get; }
+
+        public int BlocksSkipped { get; }
+
+        /// <summary>Every byte that went over the wire (commands, addresses, checksums, data, verify).</summary>
+        public long BytesSent { get; }
+
+        /// <summary>The numbers of the pages or sectors erased.</summary>
+        public int[] PagesErased { get; }
+
+        /// <summary>"page" or "sector".</summary>
+        public string EraseUnit { get; }
+
+        public bool MassErased { get; }
+
+        /// <summary>Parts of erased pages that the image does not cover.</summary>
+        public string[] CollateralErased { get; }
+
+        public bool Verified { get; }
+
+        /// <summary>None, Checksum (the chip's Get Checksum) or ReadBack.</summary>
+        public VerifyMethod VerifyMethod { get; }
+
+        public TimeSpan Duration { get; }
+
+        /// <summary>Data bytes written per second, erase and verify included.</summary>
+        public double BytesPerSecond { get; }
+
+        /// <summary>True when -Go started the program afterwards.</summary>
+        public bool Started { get; }
+
+        public int Retries { get; }
+
+        public int Resyncs { get; }
+
+        public int Rewrites { get; }
+
+        public int Resets { get; }
+
+        /// <summary>When the write finished (local time).</summary>
+        public DateTime Time { get; }
+
+        private static int Counter(WriteOutcome outcome, string name)
+        {
+            var value = typeof(WriteOutcome).GetProperty(name)?.GetValue(outcome);
+            return value == null ? 0 : Convert.ToInt32(value, CultureInfo.InvariantCulture);
+        }
+
+        public override string ToString()
+            => string.Format(CultureInfo.InvariantCulture, "{0} bytes written to {1}{2}", DataBytes, Session.DeviceName, Verified ? ", verified" : "");
+    }
+
+    /// <summary>Memory read by Read-Stm32Memory: address, bytes and a hex dump. Carries its Session.</summary>
+    public sealed class Stm32MemoryBlock
+    {
+        private FirmwareImage? _image;
+
+        internal Stm32MemoryBlock(Stm32Session session, uint address, byte[] bytes)
+        {
+            Session = session;
+            Address = address;
+            Bytes = bytes;
+        }
+
+        public Stm32Session Session { get; }
+
+        public uint Address { get; }
+
+        public int Length => Bytes.Length;
+
+        /// <summary>The first address past the block.</summary>
+        public uint End => Address + (uint)Bytes.Length;
+
+        public byte[] Bytes { get; }
+
+        /// <summary>The bytes as a firmware image, so the block pipes to Export-Stm32Firmware and Write-Stm32Firmware by property name.</summary>
+        public FirmwareImage Image => _image ??= FirmwareImage.FromBytes(Address, Bytes);
+
+        /// <summary>
+        /// A hex dump, 16 bytes a line with ASCII; runs of identical lines collapse to one "*" line
+        /// (as hexdump does), so an erased flash stays short.
+        /// </summary>
+        public string HexDump()
+        {
+            var sb = new StringBuilder();
+            string? previous = null;
+            bool starred = false;
+            for (int off = 0; off < Bytes.Length; off += 16)
+            {
+                int n = Math.Min(16, Bytes.Length - off);
+                var hex = new StringBuilder(16 * 3 + 1);
+                var ascii = new StringBuilder(16);
+                for (int i = 0; i < 16; i++)
+                {
+                    if (i == 8) hex.Append(' ');
+                    if (i < n)
+                    {
+                        var b = Bytes[off + i];
+                        hex.Append(b.ToString("X2", CultureInfo.InvariantCulture)).Append(' ');
+                        ascii.Append(b >= 0x20 && b < 0x7F ? (char)b : '.');
+                    }
+                    else hex.Append("   ");
+                }
+                var body = hex.ToString() + "|" + ascii + "|";
+                bool last = off + 16 >= Bytes.Length;
+                if (body == previous && n == 16 && !last)
+                {
+                    if (!starred) sb.AppendLine("*");
+                    starred = true;
+                    continue;
+                }
+                starred = false;
+                previous = body;
+                sb.Append(((uint)(Address + off)).ToString("X8", CultureInfo.InvariantCulture)).Append("  ").AppendLine(body);
+            }
+            return sb.ToString().TrimEnd('\r', '\n');
+        }
+
+        public override string ToString()
+            => string.Format(CultureInfo.InvariantCulture, "{0} bytes at 0x{1:X8}", Length, Address);
+    }
+
+    /// <summary>Test-Stm32Firmware's answer: does the chip hold the image? Carries its Session.</summary>
+    public sealed class Stm32CompareResult
+    {
+        internal Stm32CompareResult(Stm32Session session, FirmwareImage image, CompareOutcome outcome)
+        {
+            Session = session;
+            Path = image.SourcePath;
+            Sha256 = image.Sha256;
+            Matches = outcome.Matches;
+            FirstDifference = outcome.FirstDifference;
+            DifferingBytes = outcome.DifferingBytes;
+            ComparedBytes = outcome.ComparedBytes;
+        }
+
+        public Stm32Session Session { get; }
+
+        public string? Path { get; }
+
+        public string Sha256 { get; }
+
+        public bool Matches { get; }
+
+        /// <summary>The lowest address where the chip differs from the image; null when it matches.</summary>
+        public uint? FirstDifference { get; }
+
+        /// <summary><see cref="FirstDifference"/> as "0x08000100", or null.</summary>
+        public string? FirstDifferenceHex => FirstDifference.HasValue ? "0x" + FirstDifference.Value.ToString("X8", CultureInfo.InvariantCulture) : null;
+
+        public long DifferingBytes { get; }
+
+        public long ComparedBytes { get; }
+
+        public override string ToString()
+            => Matches ? "matches" : string.Format(CultureInfo.InvariantCulture, "differs at {0} ({1} bytes)", FirstDifferenceHex, DifferingBytes);
+    }
+
+    /// <summary>What Clear-Stm32Flash -PassThru reports. Carries its Session.</summary>
+    public sealed class Stm32EraseResult
+    {
+        internal Stm32EraseResult(Stm32Session session, IReadOnlyList<FlashPage> pages, string unit, bool all, TimeSpan duration)
+        {
+            Session = session;
+            EraseUnit = unit;
+            Pages = pages.Select(p => p.Index).ToArray();
+            All = all;
+            Duration = duration;
+            if (pages.Count > 0)
+            {
+                Address = pages.Min(p => p.Start);
+                Length = (uint)(pages.Max(p => p.End) - Address);
+            }
+        }
+
+        public Stm32Session Session { get; }
+
+        /// <summary>True for the whole flash (-All).</summary>
+        public bool All { get; }
+
+        /// <summary>"page" or "sector".</summary>
+        public string EraseUnit { get; }
+
+        /// <summary>The numbers of the pages or sectors erased.</summary>
+        public int[] Pages { get; }
+
+        /// <summary>The lowest erased address.</summary>
+        public uint Address { get; }
+
+        /// <summary>From <see cref="Address"/> to the end of the last erased page (gaps included when pages are not contiguous).</summary>
+        public uint Length { get; }
+
+        public TimeSpan Duration { get; }
+
+        public override string ToString()
+            => All ? "whole flash erased" : Infrastructure.FlashCmdletBase.DescribePages(Pages, EraseUnit) + " erased";
+    }
+}

@@ -1,0 +1,98 @@
+# Progress records and Ctrl+C (PowerShell.Stop) for the long operations, each in its own runspace.
+Describe 'Progress and Ctrl+C of the flashing cmdlets' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot '../Common.ps1')
+        $script:Blinky = (Resolve-Path (Join-Path $PSScriptRoot '../data/blinky-f103.hex')).ProviderPath
+        function Invoke-InRunspace([string] $Script) {
+            $ps = New-TestPowerShell
+            try {
+                $out = $ps.AddScript($Script).Invoke()
+                [pscustomobject]@{ Output = $out; Progress = @($ps.Streams.Progress); Errors = @($ps.Streams.Error) }
+            }
+            finally { $ps.Dispose() }
+        }
+        # Waits until the running pipeline has written a progress record of the activity.
+        function Wait-Progress($ps, [string] $Activity, [int] $TimeoutMs = 15000) {
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            while ($sw.ElapsedMilliseconds -lt $TimeoutMs) {
+                if (@($ps.Streams.Progress | Where-Object { $_.Activity -eq $Activity -and $_.PercentComplete -gt 0 }).Count) { return $true }
+                Start-Sleep -Milliseconds 50
+            }
+            $false
+        }
+    }
+    AfterEach { Remove-AllStm32Session }
+
+    It '<Name> ends its progress with a Completed record' -ForEach @(
+        @{ Name = 'Write-Stm32Firmware'; Script = "Connect-Stm32 '{0}' | Write-Stm32Firmware -Path '{1}' -Verify" }
+        @{ Name = 'Read-Stm32Memory'; Script = "Connect-Stm32 '{0}' | Read-Stm32Memory" }
+        @{ Name = 'Read-Stm32Memory -OutFile'; Script = "Connect-Stm32 '{0}' | Read-Stm32Memory -OutFile (Join-Path ([IO.Path]::GetTempPath()) 'stm32-progress.bin')" }
+        @{ Name = 'Clear-Stm32Flash'; Script = "Connect-Stm32 '{0}' | Clear-Stm32Flash -All -Confirm:`$false" }
+        @{ Name = 'Test-Stm32Firmware'; Script = "Connect-Stm32 '{0}' | Test-Stm32Firmware -Path '{1}'" }
+    ) {
+        $r = Invoke-InRunspace ($Script -f $F103, $Blinky)
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Progress.Count | Should -BeGreaterThan 1
+        $r.Progress[-1].RecordType | Should -Be 'Completed'
+        @($r.Progress | Where-Object RecordType -eq 'Processing').Count | Should -BeGreaterThan 0
+    }
+
+    It 'shows bytes and rate while writing and reading' {
+        $r = Invoke-InRunspace "Connect-Stm32 '$F103' | Read-Stm32Memory"
+        ($r.Progress | Where-Object RecordType -eq 'Processing' | Select-Object -First 1).StatusDescription |
+            Should -Match '^[\d,]+ of 131,072 bytes, [\d,]+ bytes/s$'
+    }
+
+    It 'writes no progress under $ProgressPreference = SilentlyContinue' {
+        $r = Invoke-InRunspace "`$ProgressPreference = 'SilentlyContinue'; Connect-Stm32 '$F103' | Write-Stm32Firmware -Path '$Blinky' -Verify"
+        $r.Errors | Should -BeNullOrEmpty
+        $r.Progress.Count | Should -Be 0
+    }
+
+    It 'Ctrl+C stops a whole-flash read within a second and the session stays usable' {
+        $ps = New-TestPowerShell
+        try {
+            # Realistic timing: 128 KiB at 115200 baud takes over ten seconds.
+            $null = $ps.AddScript("`$s = Connect-Stm32 'sim://0x410' -Retry 3 -TimeoutMs 2000 -WarningAction SilentlyContinue; `$s | Read-Stm32Memory").BeginInvoke()
+            Wait-Progress $ps 'Reading' | Should -BeTrue
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 1.2
+            $ps.InvocationStateInfo.State | Should -Be 'Stopped'
+            $ps.Commands.Clear()
+            $ps.Streams.Error.Clear()
+            $after = $ps.AddScript('$s | Read-Stm32Memory 0x08000000 16; $s.IsOpen').Invoke()
+            $ps.Streams.Error | Should -BeNullOrEmpty
+            $after[0].Length | Should -Be 16
+            $after[1] | Should -BeTrue
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'Ctrl+C stops a write within a second; the session is then usable or clearly closed' {
+        $ps = New-TestPowerShell
+        try {
+            $null = $ps.AddScript(@'
+$s = Connect-Stm32 'sim://0x410' -Retry 3 -TimeoutMs 2000 -WarningAction SilentlyContinue
+$image = [Stm32.Protocol.Firmware.FirmwareImage]::FromBytes(0x08000000, [byte[]]::new(48KB))
+$image | Write-Stm32Firmware -Session $s
+'@).BeginInvoke()
+            Wait-Progress $ps 'Writing' | Should -BeTrue -Because "the write should be under way ($($ps.InvocationStateInfo.State) $($ps.InvocationStateInfo.Reason); $($ps.Streams.Error -join '; '); $(@($ps.Streams.Progress).Count) progress records, last: $(($ps.Streams.Progress | Select-Object -Last 1).Activity) $(($ps.Streams.Progress | Select-Object -Last 1).StatusDescription))"
+            $sw = [Diagnostics.Stopwatch]::StartNew()
+            $ps.Stop()
+            $sw.Elapsed.TotalSeconds | Should -BeLessThan 1.2
+            $ps.Commands.Clear()
+            $ps.Streams.Error.Clear()
+            $after = $ps.AddScript('$s | Read-Stm32Memory 0x08000000 16; $s.IsOpen').Invoke()
+            if ($ps.Streams.Error.Count) {
+                $ps.Streams.Error[0].FullyQualifiedErrorId | Should -BeExactly 'SessionClosed,Stm32.PowerShell.Commands.ReadStm32MemoryCommand'
+                $after[-1] | Should -BeFalse
+            }
+            else {
+                $after[0].Length | Should -Be 16
+                $after[1] | Should -BeTrue -Because 'the session is open when the read after the stop worked'
+            }
+        }
+        finally { $ps.Dispose() }
+    }
+}

@@ -1,0 +1,205 @@
+# Write-Stm32Firmware against the simulated chips (instant timing).
+Describe 'Write-Stm32Firmware' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot '../Common.ps1')
+        $script:Data = (Resolve-Path (Join-Path $PSScriptRoot '../data')).ProviderPath
+        $script:Blinky = Join-Path $Data 'blinky-f103.hex'
+        function Get-FlashHash($Session) {
+            $bytes = (Read-Stm32Memory -Session $Session).Bytes
+            [Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData($bytes))
+        }
+        function New-Erased($Port = $F103) {
+            $s = Connect-Stm32 -Port $Port
+            $s | Clear-Stm32Flash -All -Confirm:$false
+            $s
+        }
+    }
+    AfterEach { Remove-AllStm32Session }
+
+    It 'flashes, verifies and starts in one pipeline' {
+        $r = Connect-Stm32 $F103 | Write-Stm32Firmware -Path $Blinky -Verify
+        $r | Should -BeOfType ([Stm32.PowerShell.Stm32WriteResult])
+        $r.Verified | Should -BeTrue
+        $r.VerifyMethod | Should -Be 'ReadBack'   # bootloader 2.2 has no Get Checksum
+        $r.DataBytes | Should -Be 272
+        $r.Sha256 | Should -Be (Import-Stm32Firmware $Blinky).Sha256
+        $r.Path | Should -Be $Blinky
+        $r.PagesErased | Should -Be @(0)
+        $r.BlocksWritten | Should -Be 2          # 272 bytes: two 256-byte blocks, not one write per HEX line
+        $r.BytesWritten | Should -Be 512
+        $r.BytesSent | Should -BeGreaterThan 512
+        $r.BytesPerSecond | Should -BeGreaterThan 0
+        $r.Session.InBootloader | Should -BeTrue
+        $s = $r | Start-Stm32Application -PassThru
+        $s.InBootloader | Should -BeFalse
+    }
+
+    It 'writes the same bytes from every vector format (<_>)' -ForEach @('blinky-f103.hex', 'blinky-f103.srec', 'blinky-f103.s3.srec', 'blinky-f103.elf', 'blinky-f103.bin') {
+        $s = New-Erased
+        $null = $s | Write-Stm32Firmware -Path (Join-Path $Data $_) -Verify
+        $expected = (Import-Stm32Firmware $Blinky).ToFlat(0x08000000, 1024, 0xFF)
+        $actual = (Read-Stm32Memory -Session $s -Address 0x08000000 -Length 1024).Bytes
+        [Convert]::ToHexString($actual) | Should -Be ([Convert]::ToHexString($expected))
+    }
+
+    It 'erases two pages for the sparse .hex but the whole flash for its .bin' {
+        $s = New-Erased
+        $hex = $s | Write-Stm32Firmware -Path (Join-Path $Data 'sparse-f103.hex') -Verify -WarningAction SilentlyContinue
+        $hex.PagesErased | Should -Be @(0, 127)
+        $hex.MassErased | Should -BeFalse
+        $hex.CollateralErased.Count | Should -Be 2
+        $bin = $s | Write-Stm32Firmware -Path (Join-Path $Data 'sparse-f103.bin') -Verify
+        $bin.MassErased | Should -BeTrue
+        $bin.BlocksSkipped | Should -BeGreaterThan 400      # the 0xFF fill is not sent
+        ($s | Test-Stm32Firmware -Path (Join-Path $Data 'sparse-f103.hex')).Matches | Should -BeTrue
+    }
+
+    It 'warns before erasing data the image does not cover' {
+        $s = New-Erased
+        $null = $s | Write-Stm32Firmware -Path (Join-Path $Data 'sparse-f103.hex') -WarningVariable w -WarningAction SilentlyContinue
+        ($w -join ' ') | Should -Match '0x0800010C-0x080003FF'
+    }
+
+    It 'takes an image from the pipeline by value, and a memory block by property name' {
+        $s = New-Erased
+        $r = Import-Stm32Firmware $Blinky | Write-Stm32Firmware -Session $s -Verify
+        $r.Path | Should -Be $Blinky
+        $block = Read-Stm32Memory -Session $s -Address 0x08000000 -Length 512
+        $s | Clear-Stm32Flash -All -Confirm:$false
+        $r2 = $block | Write-Stm32Firmware -Verify     # Session and Image both by property name
+        $r2.Session | Should -Be $s
+        ($s | Test-Stm32Firmware -Path $Blinky -Quiet) | Should -BeTrue
+    }
+
+    It 'takes the session by property name and by -SessionId' {
+        $s = New-Erased
+        $null = Connect-Stm32 $F407
+        ([pscustomobject]@{ Session = $s } | Write-Stm32Firmware -Path $Blinky).Session | Should -Be $s
+        (Write-Stm32Firmware -SessionId $s.Id -Path $Blinky).Session | Should -Be $s
+        ([pscustomobject]@{ SessionId = $s.Id } | Write-Stm32Firmware -Path $Blinky).Session | Should -Be $s
+    }
+
+    It 'takes -LiteralPath, and files from Get-ChildItem through Import-Stm32Firmware' {
+        $s = New-Erased
+        (Write-Stm32Firmware -Session $s -LiteralPath $Blinky).Path | Should -Be $Blinky
+        (Get-Item $Blinky | Import-Stm32Firmware | Write-Stm32Firmware -Session $s).Path | Should -Be $Blinky
+    }
+
+    It 'writes a raw binary at -Address' {
+        $s = New-Erased
+        $r = $s | Write-Stm32Firmware -Path (Join-Path $Data 'blinky-f103.bin') -Address 0x08010000 -Verify
+        $r.LowestAddress | Should -Be 0x08010000
+        $r.PagesErased | Should -Be @(64)
+    }
+
+    It '-EraseAll mass-erases first; -NoErase erases nothing' {
+        $s = New-Erased
+        ($s | Write-Stm32Firmware -Path $Blinky -EraseAll).MassErased | Should -BeTrue
+        $s | Clear-Stm32Flash -All -Confirm:$false
+        $r = $s | Write-Stm32Firmware -Path $Blinky -NoErase -Verify
+        $r.PagesErased.Count | Should -Be 0
+        $r.Verified | Should -BeTrue
+    }
+
+    It 'refuses -EraseAll with -NoErase' {
+        { Connect-Stm32 $F103 | Write-Stm32Firmware -Path $Blinky -EraseAll -NoErase -ErrorAction Stop } |
+            Should -Throw -ErrorId 'InvalidArgument,Stm32.PowerShell.Commands.WriteStm32FirmwareCommand'
+    }
+
+    It 'changes nothing under -WhatIf' {
+        $s = New-Erased
+        $null = $s | Write-Stm32Firmware -Path (Join-Path $Data 'sparse-f103.hex') -WarningAction SilentlyContinue
+        $before = Get-FlashHash $s
+        $s | Write-Stm32Firmware -Path $Blinky -EraseAll -Verify -Go -WhatIf | Should -BeNullOrEmpty
+        $s.InBootloader | Should -BeTrue
+        Get-FlashHash $s | Should -Be $before
+    }
+
+    It 'reports a bad file as FileInvalid with the line, before touching the chip' {
+        $s = New-Erased
+        $null = $s | Write-Stm32Firmware -Path $Blinky
+        $before = Get-FlashHash $s
+        $lines = Get-Content $Blinky
+        $lines[4] = $lines[4] -replace '^:10', ':1G'
+        Set-Content TestDrive:/bad.hex $lines
+        $e = { $s | Write-Stm32Firmware -Path TestDrive:/bad.hex -EraseAll -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeExactly 'FileInvalid,Stm32.PowerShell.Commands.WriteStm32FirmwareCommand'
+        $e.Exception.Message | Should -Match 'bad\.hex, line 5'
+        Get-FlashHash $s | Should -Be $before
+        $s.IsOpen | Should -BeTrue
+    }
+
+    It 'refuses an image outside the chip (ImageOutOfRange, naming the address) and leaves it untouched' {
+        $s = New-Erased
+        $null = $s | Write-Stm32Firmware -Path $Blinky
+        $before = Get-FlashHash $s
+        $e = { $s | Write-Stm32Firmware -Path (Join-Path $Data 'big-f407.hex') -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeExactly 'ImageOutOfRange,Stm32.PowerShell.Commands.WriteStm32FirmwareCommand'
+        $e.Exception.Message | Should -Match '0x08020000'
+        Get-FlashHash $s | Should -Be $before
+    }
+
+    It 'reports a verify failure with the address (VerifyMismatch)' {
+        $s = New-Erased
+        $null = $s | Write-Stm32Firmware -Path $Blinky
+        $other = [Stm32.Protocol.Firmware.FirmwareImage]::FromBytes(0x08000000, [byte[]](1..64))
+        $e = { $other | Write-Stm32Firmware -Session $s -NoErase -Verify -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeExactly 'VerifyMismatch,Stm32.PowerShell.Commands.WriteStm32FirmwareCommand'
+        $e.CategoryInfo.Category | Should -Be 'InvalidResult'
+        $e.Exception.Message | Should -Match '0x08000000'
+    }
+
+    It 'refuses an image with no data (EmptyImage)' {
+        Set-Content TestDrive:/empty.hex ':00000001FF'
+        { Connect-Stm32 $F103 | Write-Stm32Firmware -Path TestDrive:/empty.hex -ErrorAction Stop } |
+            Should -Throw -ErrorId 'EmptyImage,Stm32.PowerShell.Commands.WriteStm32FirmwareCommand'
+    }
+
+    It 'reports FileNotFound and AmbiguousPath' {
+        $s = Connect-Stm32 $F103
+        { $s | Write-Stm32Firmware -Path TestDrive:/none.hex -ErrorAction Stop } |
+            Should -Throw -ErrorId 'FileNotFound,Stm32.PowerShell.Commands.WriteStm32FirmwareCommand'
+        { $s | Write-Stm32Firmware -Path (Join-Path $Data 'blinky-f103.*') -ErrorAction Stop } |
+            Should -Throw -ErrorId 'AmbiguousPath,Stm32.PowerShell.Commands.WriteStm32FirmwareCommand'
+        $s.IsOpen | Should -BeTrue
+    }
+
+    It 'refuses a read-protected chip with ReadProtected, explaining the way out' {
+        $ps = New-TestPowerShell
+        try {
+            $null = $ps.AddScript(@"
+`$s = Connect-Stm32 -Port 'sim://0x410?timing=instant&rdp=1' -WarningAction SilentlyContinue
+`$s | Write-Stm32Firmware -Path '$Blinky'
+"@).Invoke()
+            $err = $ps.Streams.Error | Select-Object -First 1
+            $err.FullyQualifiedErrorId | Should -BeExactly 'ReadProtected,Stm32.PowerShell.Commands.WriteStm32FirmwareCommand'
+            $err.CategoryInfo.Category | Should -Be 'SecurityError'
+            $err.Exception.Message | Should -Match 'erases the whole flash'
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'writes the F407 image by sectors and verifies it with Get Checksum (bootloader 3.3)' {
+        $s = Connect-Stm32 'sim://0x413?timing=instant&protocol=3.3'
+        $r = $s | Write-Stm32Firmware -Path (Join-Path $Data 'big-f407.hex') -Verify -WarningAction SilentlyContinue
+        $r.EraseUnit | Should -Be 'sector'
+        $r.PagesErased | Should -Be @(0, 1, 2, 3, 4, 5, 6, 11)
+        $r.VerifyMethod | Should -Be 'Checksum'
+        ($s | Test-Stm32Firmware -Path (Join-Path $Data 'big-f407.elf')).Matches | Should -BeTrue
+    }
+
+    It '-Go starts the program' {
+        $r = Connect-Stm32 $F103 | Write-Stm32Firmware -Path $Blinky -Go
+        $r.Started | Should -BeTrue
+        $r.Session.InBootloader | Should -BeFalse
+        { $r | Write-Stm32Firmware -Path $Blinky -ErrorAction Stop } |
+            Should -Throw -ErrorId 'NotInBootloader,Stm32.PowerShell.Commands.WriteStm32FirmwareCommand'
+    }
+
+    It 'formats the result as a list with erase, write and verify lines' {
+        $text = Connect-Stm32 $F103 | Write-Stm32Firmware -Path $Blinky -Verify | Out-String -Width 200
+        $text | Should -Match 'Verified\s+: yes \(ReadBack\)'
+        $text | Should -Match 'Erased\s+: 1 page\(s\): 0'
+        $text | Should -Match 'Duration\s+: [\d.]+ s, [\d,]+ bytes/s'
+    }
+}
