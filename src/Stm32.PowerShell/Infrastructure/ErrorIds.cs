@@ -40,6 +40,12 @@ namespace Stm32.PowerShell
         public const string DeviceNotFound = "DeviceNotFound";
         public const string DeviceLayoutUnknown = "DeviceLayoutUnknown";
 
+        // Boot sequences (DTR/RTS) and the served simulator
+        public const string ModemLinesNotSupported = "ModemLinesNotSupported";
+        public const string InvalidBootSequence = "InvalidBootSequence";
+        public const string NoExitSequence = "NoExitSequence";
+        public const string SimulatorFailed = "SimulatorFailed";
+
         public const string InvalidArgument = "InvalidArgument";
         public const string UnexpectedError = "UnexpectedError";
     }
