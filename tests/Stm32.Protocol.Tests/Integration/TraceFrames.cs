@@ -25,6 +25,18 @@ internal sealed record TraceFrame(byte Code, IReadOnlyList<byte[]> Packets, IRea
         return sb.ToString();
     }
 
+    /// <summary>How many packets follow the command pair (each after an ACK): Read 2, Go 1, Write 2, Erase 1, Write Protect 1, Get Checksum 2+.</summary>
+    private static int PacketsOf(byte code) => code switch
+    {
+        0x11 => 2,
+        0x21 => 1,
+        0x31 => 2,
+        0x43 => 1,
+        0x44 => 1,
+        0x63 => 1,
+        _ => 0,
+    };
+
     /// <summary>Splits a trace into sync bytes (code 0x7F, no packets) and command frames.</summary>
     public static List<TraceFrame> Parse(IReadOnlyList<TraceEntry> trace)
     {
@@ -53,7 +65,9 @@ internal sealed record TraceFrame(byte Code, IReadOnlyList<byte[]> Packets, IRea
             }
             int i = 0;
             // A command pair starts a frame; a lone 0x7F (or 7F 7F) is a sync attempt.
-            if (bytes.Count >= 2 && bytes[0] == (byte)~bytes[1] && bytes.Count == 2)
+            // (Read's "N, ~N" looks like a pair too: a frame still owed packets takes the run as one.)
+            bool owed = packets != null && packets.Count < PacketsOf(code);
+            if (!owed && bytes.Count == 2 && bytes[0] == (byte)~bytes[1])
             {
                 Close();
                 code = bytes[0];
@@ -61,7 +75,7 @@ internal sealed record TraceFrame(byte Code, IReadOnlyList<byte[]> Packets, IRea
                 answer = new List<byte>();
                 i = 2;
             }
-            else if (bytes.TrueForAll(b => b == 0x7F))
+            else if (!owed && bytes.TrueForAll(b => b == 0x7F))
             {
                 Close();
                 frames.Add(new TraceFrame(0x7F, Array.Empty<byte[]>(), Array.Empty<byte>()));
