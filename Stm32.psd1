@@ -15,6 +15,8 @@
         'Get-Stm32Device'
         'Get-Stm32Info'
         'Get-Stm32Session'
+        'Start-Stm32Simulator'
+        'Get-Stm32Port'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

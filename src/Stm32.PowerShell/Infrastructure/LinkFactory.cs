@@ -174,14 +174,19 @@ namespace Stm32.PowerShell.Infrastructure
         public static bool IsTcp(string port) => port.StartsWith(TcpScheme, StringComparison.OrdinalIgnoreCase);
 
         /// <summary>Parses tcp://host:port (IPv6 in brackets). Throws ModuleException (InvalidPortName).</summary>
-        public static (string Host, int Port) ParseTcp(string port)
+        public static (string Host, int Port) ParseTcp(string port) => ParseTcp(port, 1);
+
+        /// <summary>tcp://address:port to listen on; port 0 picks a free one.</summary>
+        public static (string Host, int Port) ParseTcpForServing(string port) => ParseTcp(port, 0);
+
+        private static (string Host, int Port) ParseTcp(string port, int lowest)
         {
             var rest = port.Substring(TcpScheme.Length).TrimEnd('/');
             var colon = rest.LastIndexOf(':');
             var host = colon > 0 ? rest.Substring(0, colon).Trim('[', ']') : "";
             if (host.Length == 0 || colon == rest.Length - 1
                 || !int.TryParse(rest.Substring(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var number)
-                || number < 1 || number > 65535)
+                || number < lowest || number > 65535)
                 throw new ModuleException(ErrorIds.InvalidPortName, ErrorCategory.InvalidArgument,
                     $"'{port}' is not tcp://<host>:<port>; for example tcp://192.168.1.20:3333 (a ser2net or ESP-link serial server) or tcp://127.0.0.1:5000.");
             return (host, number);
