@@ -40,7 +40,8 @@ namespace Stm32.PowerShell
         public const string DeviceNotFound = "DeviceNotFound";
         public const string DeviceLayoutUnknown = "DeviceLayoutUnknown";
 
-        // Boot sequences (DTR/RTS) and the served simulator
+        // Port permissions, boot sequences (DTR/RTS) and the served simulator
+        public const string PortAccessDenied = "PortAccessDenied";
         public const string ModemLinesNotSupported = "ModemLinesNotSupported";
         public const string InvalidBootSequence = "InvalidBootSequence";
         public const string NoExitSequence = "NoExitSequence";
