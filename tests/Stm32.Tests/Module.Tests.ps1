@@ -2,6 +2,7 @@ Describe 'The Stm32 module' {
     BeforeAll {
         . (Join-Path $PSScriptRoot '../Common.ps1')
         $script:Expected = 'Connect-Stm32', 'Disconnect-Stm32', 'Get-Stm32Device', 'Get-Stm32Info', 'Get-Stm32Session'
+        $script:Expected += 'Get-Stm32Port', 'Start-Stm32Simulator'   # issue 5: real links
     }
     AfterEach { Remove-AllStm32Session }
 

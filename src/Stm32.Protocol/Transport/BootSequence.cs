@@ -87,9 +87,9 @@ namespace Stm32.Protocol.Transport
     /// <summary>The link cannot drive the modem lines a boot sequence needs (a pseudo-terminal, a raw TCP stream).</summary>
     public sealed class ModemLinesNotSupportedException : NotSupportedException
     {
-        public ModemLinesNotSupportedException(string linkName)
+        public ModemLinesNotSupportedException(string linkName, Exception? inner = null)
             : base($"Cannot drive DTR/RTS on {linkName}: it has no modem lines (a pseudo-terminal or a raw TCP stream). "
-                   + "Drop the boot sequence and set BOOT0 and reset the chip by hand, or use a serial adapter whose DTR/RTS are wired to RESET/BOOT0.")
+                   + "Drop the boot sequence and set BOOT0 and reset the chip by hand, or use a serial adapter whose DTR/RTS are wired to RESET/BOOT0.", inner)
         {
             LinkName = linkName;
         }

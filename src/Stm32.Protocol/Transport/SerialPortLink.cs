@@ -48,6 +48,9 @@ namespace Stm32.Protocol.Transport
         private SerialPortLink(SerialPort port)
         {
             _port = port;
+            // A Linux pseudo-terminal opens like a serial port but has no modem lines.
+            SupportsModemLines = !(RuntimeInformation.IsOSPlatform(OSPlatform.Linux)
+                && Path.GetFullPath(port.PortName).StartsWith("/dev/pts/", StringComparison.Ordinal));
         }
 
         /// <summary>Opens <paramref name="portName"/>. Throws <see cref="PortOpenException"/>.</summary>
@@ -81,7 +84,7 @@ namespace Stm32.Protocol.Transport
             return new SerialPortLink(port);
         }
 
-        private const int R_OK = 4, W_OK = 2, EBUSY = 16;
+        private const int R_OK = 4, W_OK = 2, EBUSY = 16, ENOTTY = 25, EINVAL = 22;
 
         [DllImport("libc", SetLastError = true)]
         private static extern int access([MarshalAs(UnmanagedType.LPStr)] string path, int mode);
@@ -127,7 +130,8 @@ namespace Stm32.Protocol.Transport
 
         public Parity Parity => _port.Parity;
 
-        public bool SupportsModemLines => true;
+        /// <summary>False on a Linux pseudo-terminal (/dev/pts/N); true on real ports.</summary>
+        public bool SupportsModemLines { get; }
 
         public void Write(byte[] buffer, int offset, int count)
         {
@@ -159,12 +163,21 @@ namespace Stm32.Protocol.Transport
 
         public void SetModemLine(ModemLine line, bool asserted)
         {
-            switch (line)
+            if (!SupportsModemLines) throw new ModemLinesNotSupportedException(Name);
+            try
             {
-                case ModemLine.Dtr: _port.DtrEnable = asserted; break;
-                case ModemLine.Rts: _port.RtsEnable = asserted; break;
-                case ModemLine.Break: _port.BreakState = asserted; break;
-                default: throw new ArgumentOutOfRangeException(nameof(line));
+                switch (line)
+                {
+                    case ModemLine.Dtr: _port.DtrEnable = asserted; break;
+                    case ModemLine.Rts: _port.RtsEnable = asserted; break;
+                    case ModemLine.Break: _port.BreakState = asserted; break;
+                    default: throw new ArgumentOutOfRangeException(nameof(line));
+                }
+            }
+            catch (IOException e) when (e.HResult == ENOTTY || e.HResult == EINVAL || e.Message.IndexOf("ioctl", StringComparison.OrdinalIgnoreCase) >= 0)
+            {
+                // The driver has no modem-control ioctls (a pty under another name, some virtual ports).
+                throw new ModemLinesNotSupportedException(Name, e);
             }
         }
 

@@ -158,3 +158,16 @@ public class BootSequenceTests
         BootSequence.Parse(",").Entry.Run(pty); // a pure delay needs no lines
     }
 }
+
+public class SerialPortOnPtyLinesTests
+{
+    [LinuxFact]
+    public void A_serial_port_opened_on_a_pty_says_it_has_no_modem_lines()
+    {
+        using var pty = new PseudoTerminalLink();
+        using var link = SerialPortLink.Open(pty.SlavePath, 115200, System.IO.Ports.Parity.None);
+        Assert.False(link.SupportsModemLines);
+        var e = Assert.Throws<ModemLinesNotSupportedException>(() => BootSequence.Parse("-rts&dtr,-dtr").Entry.Run(link));
+        Assert.Contains("Cannot drive DTR/RTS on " + pty.SlavePath, e.Message);
+    }
+}
