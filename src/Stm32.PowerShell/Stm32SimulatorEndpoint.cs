@@ -47,6 +47,9 @@ namespace Stm32.PowerShell
         /// <summary>What a client must use: 8N1 on a pseudo-terminal (no parity there), the server's business on TCP.</summary>
         public string LineSettings { get; }
 
+        /// <summary>The parity a client uses (None on a pseudo-terminal); binds to Connect-Stm32 -Parity by property name.</summary>
+        public System.IO.Ports.Parity Parity { get; internal set; } = System.IO.Ports.Parity.Even;
+
         public override string ToString() => string.Format(CultureInfo.InvariantCulture, "{0} ({1}, bootloader {2})", Endpoint, Device, Protocol);
     }
 }

@@ -217,6 +217,13 @@ Describe 'A served pseudo-terminal' -Skip:(-not $IsLinux) {
         $s.DeviceName | Should -Be 'STM32F10xxx Medium-density'
     }
 
+    It 'pipes its endpoint (Port and Parity None) straight into Connect-Stm32' {
+        $sim.Endpoint.Parity | Should -Be 'None'
+        $s = $sim.Endpoint | Connect-Stm32
+        $s.Parity | Should -Be 'None'
+        $s.ProductId | Should -Be 0x410
+    }
+
     It 'says a pty cannot drive DTR/RTS' {
         $e = { Connect-Stm32 -Port $pty -Parity None -EnterBootloader -ErrorAction Stop } | Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeExactly 'ModemLinesNotSupported,Stm32.PowerShell.Commands.ConnectStm32Command'

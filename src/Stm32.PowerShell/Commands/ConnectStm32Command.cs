@@ -32,7 +32,7 @@ namespace Stm32.PowerShell.Commands
         public int BaudRate { get; set; } = 115200;
 
         /// <summary>Even is what the bootloader speaks (8E1); None only for adapters that cannot do parity.</summary>
-        [Parameter]
+        [Parameter(ValueFromPipelineByPropertyName = true)]
         [ValidateSet("Even", "None", "Odd")]
         public Parity Parity { get; set; } = Parity.Even;
 
@@ -52,6 +52,7 @@ namespace Stm32.PowerShell.Commands
         #region Boot sequence parameters (DTR/RTS wired to RESET/BOOT0)
 
         private const string PortSet = "Port";
+        private string? _entryRan;
         private const string LinesSet = "Lines";
         private const string SequenceSet = "Sequence";
 
@@ -192,6 +193,7 @@ namespace Stm32.PowerShell.Commands
                 {
                     if (entry != null && !entry.IsEmpty)
                     {
+                        _entryRan = entry.ToString();
                         WriteVerbose($"Entry sequence on {Port}: {entry}.");
                         entry.Run(link.Link, CancelToken);
                         link.Link.DiscardInput();
@@ -214,6 +216,7 @@ namespace Stm32.PowerShell.Commands
                 "No response from the target on {0} at {1} baud, 8{2}1: sent {3}, received {4}.{5}" +
                 "Likely causes, most likely first:{5}" +
                 "  1. The chip is not in its bootloader: set BOOT0 high (and BOOT1 low where the part has it), then reset the chip.{5}" +
+                (_entryRan != null ? "     The entry sequence " + _entryRan + " ran: check which line is wired to RESET and which to BOOT0, and their polarity (-ResetLine, -Boot0Line, -InvertReset, -InvertBoot0).{5}" : "") +
                 "  2. TX and RX are not crossed: the adapter's TX goes to the chip's RX (PA10 on most parts), its RX to the chip's TX (PA9).{5}" +
                 "  3. The baud rate: try a lower one (-BaudRate 57600 or 9600); the bootloader measures it from the first 0x7F.{5}" +
                 "  4. Parity: the bootloader speaks 8E1 (even parity); the adapter and its driver must do even parity too.{5}" +

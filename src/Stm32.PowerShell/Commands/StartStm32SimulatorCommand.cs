@@ -104,8 +104,8 @@ namespace Stm32.PowerShell.Commands
                 if (PseudoTerminal)
                 {
                     if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux))
-                        ThrowTerminatingError(Error("-PseudoTerminal needs Linux. Serve on TCP instead: -Port tcp://127.0.0.1:0.",
-                            ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, null));
+                        throw new ModuleException(ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument,
+                            "-PseudoTerminal needs Linux. Serve on TCP instead: -Port tcp://127.0.0.1:0.");
                     host = SimulatorHost.OnPseudoTerminal(chip, BaudRate);
                     (endpoint, kind, line) = (host.Endpoint, "PseudoTerminal", "8N1 (a pseudo-terminal carries no parity: stm32flash -m 8n1, Connect-Stm32 -Parity None)");
                 }
@@ -136,7 +136,10 @@ namespace Stm32.PowerShell.Commands
                     + (TimeoutSec > 0 ? $" for {TimeoutSec} s." : " until Ctrl+C."));
                 WriteObject(new Stm32SimulatorEndpoint(endpoint, kind, device.Name, device.ProductId,
                     string.Format(CultureInfo.InvariantCulture, "{0}.{1}", chip.BootloaderVersion >> 4, chip.BootloaderVersion & 0xF),
-                    Timing.ToString(), BaudRate, line));
+                    Timing.ToString(), BaudRate, line)
+                {
+                    Parity = kind == "PseudoTerminal" ? Parity.None : kind == "SerialPort" ? Parity : Parity.Even,
+                });
 
                 var waited = TimeoutSec > 0 ? CancelToken.WaitHandle.WaitOne(TimeSpan.FromSeconds(TimeoutSec)) : CancelToken.WaitHandle.WaitOne();
                 WriteVerboseSafe(waited ? "Stopped." : $"{TimeoutSec} s are over: the simulator stops.");

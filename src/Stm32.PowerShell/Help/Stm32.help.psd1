@@ -21,7 +21,7 @@ When nothing answers, the error (BootloaderNoResponse) says what was sent and wh
         Parameters  = @{
             Port     = 'The serial port (/dev/ttyUSB0, /dev/serial/by-id/usb-FTDI..., COM3) or a simulated chip (sim://0x410, sim://0x413?timing=instant). Tab completion offers the serial ports present, the ports of open sessions and sim:// names from the device catalog.'
             BaudRate = 'The line rate in baud. The bootloader measures it from the first 0x7F, so any standard rate from 1200 to 115200 works (some parts go higher). Default: 115200.'
-            Parity   = 'Even (the default) is what the bootloader speaks: 8 data bits, even parity, 1 stop bit (8E1). None or Odd only for unusual set-ups; a bootloader never answers without even parity on the wire.'
+            Parity   = 'Even (the default) is what the bootloader speaks: 8 data bits, even parity, 1 stop bit (8E1). None or Odd only for unusual set-ups; a bootloader never answers without even parity on the wire. Also taken from a Parity property: the endpoint of Start-Stm32Simulator -PseudoTerminal says None (a pseudo-terminal carries no parity), so it pipes straight into Connect-Stm32.'
             TimeoutMs = 'How long to wait, in milliseconds, for the reply to each short command (the sync byte, Get, addresses). Erase and write have their own, longer timeouts. Default: 500.'
             Retry    = 'How many more times to try the whole handshake when the chip does not answer, for example while you press RESET. Default: 0.'
             BootSequence = 'An entry (and optional exit) sequence in stm32flash''s -i syntax: entry[:exit]. Elements are rts or dtr (assert the line; on a USB-TTL adapter its pin goes low), -rts or -dtr (release it), brk (a 250 ms BREAK), -brk (ignored, as in stm32flash) and, beyond stm32flash, a delay such as 250ms. A comma between elements waits 100 ms, an ampersand does not; empty elements add 100 ms each. Host GPIO numbers are refused. Example: ''-rts&dtr,-dtr,:rts&dtr,-dtr,-rts''.'
@@ -335,7 +335,7 @@ The chip keeps its state across clients, as a board on the desk does: a second c
             @{ Type = 'System.String'; Description = 'A device from a Device or ProductId property.' }
         )
         Outputs     = @(
-            @{ Type = 'Stm32.PowerShell.Stm32SimulatorEndpoint'; Description = 'One object when the chip is served: Endpoint, Port, Path, Kind, Device, ProductId, Protocol, Timing, BaudRate, LineSettings.' }
+            @{ Type = 'Stm32.PowerShell.Stm32SimulatorEndpoint'; Description = 'One object when the chip is served: Endpoint, Port, Path, Kind, Device, ProductId, Protocol, Timing, BaudRate, LineSettings, Parity (Port and Parity bind to Connect-Stm32).' }
         )
         Notes       = 'The pseudo-terminal and the TCP port cannot drive modem lines, so clients cannot use boot sequences there. The served chip is not a sim:// chip of the runspace: it lives only as long as Start-Stm32Simulator runs.'
         Examples    = @(
