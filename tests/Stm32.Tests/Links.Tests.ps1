@@ -265,6 +265,21 @@ Describe 'Get-Stm32Port' {
         }
     }
 
+    It 'feeds the -Port completer' {
+        $first = Get-Stm32Port | Select-Object -First 1
+        if ($first) {
+            $line = "Connect-Stm32 -Port $($first.Port)"
+            $r = TabExpansion2 -inputScript $line -cursorColumn $line.Length
+            $r.CompletionMatches.CompletionText | Should -Contain $first.Port
+            ($r.CompletionMatches | Where-Object CompletionText -eq $first.Port | Select-Object -First 1).ToolTip | Should -Match ([regex]::Escape($first.Port))
+        }
+        else {
+            # Nothing to list on this machine: the completer still offers sim:// names.
+            $r = TabExpansion2 -inputScript 'Connect-Stm32 -Port sim://0x41' -cursorColumn 30
+            $r.CompletionMatches.CompletionText | Should -Contain 'sim://0x410'
+        }
+    }
+
     It 'says when a named port is not there' {
         $e = { Get-Stm32Port -Name ttyNOPE -ErrorAction Stop } | Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeExactly 'PortNotFound,Stm32.PowerShell.Commands.GetStm32PortCommand'

@@ -50,6 +50,20 @@ public class SimulatorHostTests
     }
 
     [LinuxFact]
+    public void Realistic_timing_on_a_pty_still_charges_11_bits_per_byte()
+    {
+        using var chip = new SimulatedChip(DeviceCatalog.Find(0x410)!, new SimulatorOptions { Timing = SimulatorTiming.Realistic });
+        using var host = SimulatorHost.OnPseudoTerminal(chip, 19200);
+        using var link = SerialPortLink.Open(host.Endpoint, 115200, Parity.None); // the pty itself has no rate
+        using var c = Stm32Connection.Open(link);
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        c.Read(0x08000000, 1024);
+        // 4 x (256 data + 1 ACK + 1 ACK + 1 ACK) bytes to the host at 11 bits / 19200 baud: at least 0.59 s.
+        var floor = 4 * 256 * 11 / 19200.0;
+        Assert.True(clock.Elapsed.TotalSeconds >= floor, $"{clock.Elapsed.TotalSeconds:0.000} s < {floor:0.000} s");
+    }
+
+    [LinuxFact]
     public void Serves_a_chip_on_a_pty_to_a_real_serial_port_8N1()
     {
         using var chip = NewChip(0x413);
