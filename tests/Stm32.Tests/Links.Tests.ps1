@@ -213,7 +213,7 @@ Describe 'A served pseudo-terminal' -Skip:(-not $IsLinux) {
     }
 
     It 'Connect-Stm32 -Parity None identifies the chip through System.IO.Ports' {
-        $s = Connect-Stm32 -Port $pty -Parity None
+        $s = Connect-Stm32 -Port $pty -Parity None -TimeoutMs 3000   # generous: a loaded CI machine
         $s.DeviceName | Should -Be 'STM32F10xxx Medium-density'
     }
 
@@ -245,7 +245,7 @@ Describe 'A served pseudo-terminal' -Skip:(-not $IsLinux) {
         }
         finally { Remove-Item $file -ErrorAction Ignore }
 
-        $s = Connect-Stm32 -Port $pty -Parity None
+        $s = Connect-Stm32 -Port $pty -Parity None -TimeoutMs 3000   # generous: a loaded CI machine
         (Get-TestConnection $s).Read(0x08000000, 4096, $null, [Threading.CancellationToken]::None) | Should -Be $data
     }
 }

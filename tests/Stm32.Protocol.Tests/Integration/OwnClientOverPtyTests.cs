@@ -29,7 +29,7 @@ public class OwnClientOverPtyTests
         public Stm32Connection Connect(out SerialPortLink link)
         {
             link = SerialPortLink.Open(Host.Endpoint, 115200, Parity.None);
-            return Stm32Connection.Open(link);
+            return Stm32Connection.Open(link, new BootloaderOptions { ReplyTimeout = TimeSpan.FromSeconds(3) }); // generous: loaded CI machines
         }
 
         public void Dispose()

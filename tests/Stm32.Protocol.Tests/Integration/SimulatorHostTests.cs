@@ -55,7 +55,7 @@ public class SimulatorHostTests
         using var chip = new SimulatedChip(DeviceCatalog.Find(0x410)!, new SimulatorOptions { Timing = SimulatorTiming.Realistic });
         using var host = SimulatorHost.OnPseudoTerminal(chip, 19200);
         using var link = SerialPortLink.Open(host.Endpoint, 115200, Parity.None); // the pty itself has no rate
-        using var c = Stm32Connection.Open(link);
+        using var c = Stm32Connection.Open(link, new Stm32.Protocol.Bootloader.BootloaderOptions { ReplyTimeout = TimeSpan.FromSeconds(3) });
         var clock = System.Diagnostics.Stopwatch.StartNew();
         c.Read(0x08000000, 1024);
         // 4 x (256 data + 1 ACK + 1 ACK + 1 ACK) bytes to the host at 11 bits / 19200 baud: at least 0.59 s.
@@ -70,7 +70,7 @@ public class SimulatorHostTests
         using var host = SimulatorHost.OnPseudoTerminal(chip, 115200);
         Assert.StartsWith("/dev/pts/", host.Endpoint);
         using var link = SerialPortLink.Open(host.Endpoint, 115200, Parity.None);
-        using var c = Stm32Connection.Open(link);
+        using var c = Stm32Connection.Open(link, new Stm32.Protocol.Bootloader.BootloaderOptions { ReplyTimeout = TimeSpan.FromSeconds(3) });
         Assert.Equal(0x413, c.ProductId);
         Assert.True(c.HasExtendedErase);
     }

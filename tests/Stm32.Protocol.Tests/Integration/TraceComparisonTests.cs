@@ -48,7 +48,7 @@ public class TraceComparisonTests
         using var chip = new SimulatedChip(DeviceCatalog.Find(pid)!);
         using var host = SimulatorHost.OnPseudoTerminal(chip, 115200);
         using var link = SerialPortLink.Open(host.Endpoint, 115200, Parity.None);
-        using var c = Stm32Connection.Open(link);
+        using var c = Stm32Connection.Open(link, new Stm32.Protocol.Bootloader.BootloaderOptions { ReplyTimeout = TimeSpan.FromSeconds(3) });
         var outcome = FlashProgrammer.Write(c, FirmwareImage.FromBytes(0x08000000, data), new WriteOptions { Verify = true });
         Assert.True(outcome.Verified);
         return chip.Trace;
