@@ -131,11 +131,11 @@ Describe 'Start-Stm32Simulator and tcp://' {
 
     It 'writes one endpoint object at once and keeps serving until -TimeoutSec' {
         $clock = [Diagnostics.Stopwatch]::StartNew()
-        $seen = Start-Stm32Simulator -Device 0x410 -Port tcp://127.0.0.1:0 -Timing Instant -TimeoutSec 2 |
+        $seen = Start-Stm32Simulator -Device 0x410 -Port tcp://127.0.0.1:0 -Timing Instant -TimeoutSec 3 |
             ForEach-Object { [pscustomobject]@{ Endpoint = $_; At = $clock.Elapsed.TotalSeconds } }
-        $clock.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 1.9
+        $clock.Elapsed.TotalSeconds | Should -BeGreaterOrEqual 2.9
         @($seen).Count | Should -Be 1
-        $seen.At | Should -BeLessThan 1.5 -Because 'the object goes down the pipeline before the serving ends'
+        $seen.At | Should -BeLessThan 2.5 -Because 'the object goes down the pipeline before the serving ends'
         $seen.Endpoint.Endpoint | Should -Match '^tcp://127\.0\.0\.1:\d+$'
         $seen.Endpoint.Kind | Should -Be 'Tcp'
         $seen.Endpoint.Device | Should -Be 'STM32F10xxx Medium-density'
