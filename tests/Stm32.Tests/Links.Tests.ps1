@@ -119,6 +119,14 @@ Describe 'Boot sequences on a simulated chip wired to DTR/RTS' {
         Get-Stm32Session | Should -HaveCount 1
     }
 
+    It 'a session that leaves RESET asserted releases it when it closes, as a port does' {
+        $e = { Connect-Stm32 -Port $F103 -BootSequence 'dtr' -TimeoutMs 50 -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeExactly 'BootloaderNoResponse,Stm32.PowerShell.Commands.ConnectStm32Command'
+        $e.ErrorDetails.Message | Should -Match 'entry sequence dtr ran'
+        (Get-TestChip '0x410').State | Should -Not -Be 'HeldInReset'
+        (Connect-Stm32 -Port $F103).ProductId | Should -Be 0x410
+    }
+
     It 'wiring=none leaves the chip deaf to the lines' {
         $e = { Connect-Stm32 -Port 'sim://0x410?timing=instant&boot0=0&wiring=none' -EnterBootloader -ResetPulseMs 1 -BootDelayMs 1 -TimeoutMs 50 -ErrorAction Stop } |
             Should -Throw -PassThru

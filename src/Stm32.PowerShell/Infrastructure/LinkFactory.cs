@@ -157,6 +157,9 @@ namespace Stm32.PowerShell.Infrastructure
                 else chip.Attach(pair.Device);
                 return new OpenedLink(pair.Host, key, () =>
                 {
+                    // Closing a port drops DTR and RTS (HUPCL): a chip held in reset comes out of it.
+                    pair.Host.SetModemLine(ModemLine.Dtr, false);
+                    pair.Host.SetModemLine(ModemLine.Rts, false);
                     chip.Detach();
                     chip.UnwireModemLines();
                     pair.Device.Dispose();
