@@ -35,7 +35,7 @@ When nothing answers, the error (BootloaderNoResponse) says what was sent and wh
         }
         Defaults    = @{ BaudRate = '115200'; Parity = 'Even'; TimeoutMs = '500'; Retry = '0'; ResetLine = 'Dtr'; Boot0Line = 'Rts'; ResetPulseMs = '100'; BootDelayMs = '100' }
         Inputs      = @(
-            @{ Type = 'System.String'; Description = 'A port name, by value or from a Port or PortName property.' }
+            @{ Type = 'System.String'; Description = 'A port name, by value or from a Port or PortName property (a Get-Stm32Port or Start-Stm32Simulator object), and the parity from a Parity property.' }
         )
         Outputs     = @(
             @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'The open session: Id, Port, BaudRate, Parity, DeviceName, ProductId, BootloaderVersion, Commands, IsOpen, IsReadProtected, InBootloader, Device.' }
