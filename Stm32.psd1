@@ -27,6 +27,8 @@
         'Start-Stm32Application'
         'Test-Stm32Firmware'
         'Write-Stm32Firmware'
+        'Start-Stm32Simulator'
+        'Get-Stm32Port'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -86,6 +86,16 @@ namespace Stm32.PowerShell
         /// <summary>The catalog row of the chip (a generic row for an unknown product ID).</summary>
         public DeviceInfo Device => Connection.Device;
 
+        /// <summary>The entry sequence Connect-Stm32 ran on DTR/RTS (stm32flash -i form), or null.</summary>
+        public string? BootSequence => EntrySequence?.ToString();
+
+        /// <summary>The sequence Disconnect-Stm32 -Reset runs (BOOT0 low, pulse RESET), or null.</summary>
+        public string? ExitSequence => ExitSequenceSteps?.ToString();
+
+        internal Stm32.Protocol.Transport.BootSequence? EntrySequence { get; set; }
+
+        internal Stm32.Protocol.Transport.BootSequence? ExitSequenceSteps { get; set; }
+
         /// <summary>The protocol conversation: for the module's cmdlets only.</summary>
         internal Stm32Connection Connection { get; }
 

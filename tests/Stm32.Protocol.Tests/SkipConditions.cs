@@ -34,3 +34,12 @@ public sealed class Stm32FlashTheoryAttribute : TheoryAttribute
         if (fact.Skip != null) Skip = fact.Skip;
     }
 }
+
+/// <summary>A theory that reports skipped (never passed) where there are no pseudo-terminals.</summary>
+public sealed class LinuxTheoryAttribute : TheoryAttribute
+{
+    public LinuxTheoryAttribute()
+    {
+        if (!RuntimeInformation.IsOSPlatform(OSPlatform.Linux)) Skip = "Needs Linux pseudo-terminals.";
+    }
+}

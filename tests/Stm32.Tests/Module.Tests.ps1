@@ -3,6 +3,7 @@ Describe 'The Stm32 module' {
         . (Join-Path $PSScriptRoot '../Common.ps1')
         $script:Expected = 'Connect-Stm32', 'Disconnect-Stm32', 'Get-Stm32Device', 'Get-Stm32Info', 'Get-Stm32Session',
             'Clear-Stm32Flash', 'Export-Stm32Firmware', 'Import-Stm32Firmware', 'Read-Stm32Memory', 'Start-Stm32Application', 'Test-Stm32Firmware', 'Write-Stm32Firmware'
+        $script:Expected += 'Get-Stm32Port', 'Start-Stm32Simulator'   # issue 5: real links
     }
     AfterEach { Remove-AllStm32Session }
 

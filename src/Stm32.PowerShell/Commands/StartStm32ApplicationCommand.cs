@@ -1,21 +1,28 @@
 using System.Management.Automation;
 using Stm32.PowerShell.Infrastructure;
+using Stm32.Protocol.Transport;
 
 namespace Stm32.PowerShell.Commands
 {
     /// <summary>
     /// Go: starts the program whose vector table is at -Address (default the flash start). The
-    /// bootloader stops listening, so the session is no longer in the bootloader.
+    /// bootloader stops listening, so the session is no longer in the bootloader. With -Reset it
+    /// runs the session's exit sequence instead (BOOT0 low, pulse RESET through DTR/RTS), so the
+    /// chip boots its application as it would from the reset button.
     /// </summary>
-    [Cmdlet(VerbsLifecycle.Start, "Stm32Application", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
+    [Cmdlet(VerbsLifecycle.Start, "Stm32Application", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = "Go")]
     [OutputType(typeof(Stm32Session))]
     public sealed class StartStm32ApplicationCommand : FlashCmdletBase
     {
         #region Parameters
 
         /// <summary>The vector table of the program (its initial stack pointer, then its reset handler).</summary>
-        [Parameter(Position = 0)]
+        [Parameter(Position = 0, ParameterSetName = "Go")]
         public uint? Address { get; set; }
+
+        /// <summary>Reset the chip into its application with the session's exit sequence instead of Go.</summary>
+        [Parameter(Mandatory = true, ParameterSetName = "Reset")]
+        public SwitchParameter Reset { get; set; }
 
         [Parameter]
         public SwitchParameter PassThru { get; set; }
@@ -24,6 +31,30 @@ namespace Stm32.PowerShell.Commands
 
         protected override void ProcessFlash(Stm32Session session)
         {
+            if (Reset)
+            {
+                var exit = session.ExitSequenceSteps;
+                if (exit == null)
+                {
+                    WriteError(Error($"{session} has no exit sequence: it was connected without -EnterBootloader, -ResetLine or -BootSequence 'entry:exit'. Use Start-Stm32Application without -Reset (Go), or Disconnect-Stm32 -ExitSequence.",
+                        ErrorIds.NoExitSequence, ErrorCategory.InvalidOperation, session, "Start-Stm32Application"));
+                    return;
+                }
+                if (!ShouldProcess($"{session.DeviceName} (session {session.Id}, {session.Port})", $"Reset into the application ({exit})")) return;
+                try
+                {
+                    exit.Run(session.Connection.Link, CancelToken);
+                }
+                catch (ModemLinesNotSupportedException e)
+                {
+                    WriteError(ConnectStm32Command.ModemLinesError(e, session));
+                    return;
+                }
+                session.Connection.MarkLeftBootloader();
+                WriteVerbose($"Ran the exit sequence on {session.Port} ({exit}); the chip runs its application.");
+                if (PassThru) WriteObject(session);
+                return;
+            }
             var address = Address ?? session.Connection.Flash.Start;
             if (!ShouldProcess($"{session.DeviceName} (session {session.Id}, {session.Port})", $"Start the program at {Hex(address)} (Go)")) return;
             session.Connection.Go(address, CancelToken);

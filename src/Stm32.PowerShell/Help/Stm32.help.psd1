@@ -10,6 +10,10 @@ The chip must already be in its bootloader: BOOT0 high (BOOT1 low where the part
 
 Ports are serial port names (/dev/ttyUSB0, /dev/serial/by-id/..., COM3) or simulated chips: sim://<product ID or name>, for example sim://0x410, with the options ?timing=instant|realistic (realistic is the default), &protocol=2.2|3.1|3.3|4.0 (the bootloader version; the default follows the family) &boot0=0 (the chip runs its application and never answers) and &rdp=0|1|2 (programs the read-protection level, which stays on the chip). A simulated chip lives as long as the runspace: the same name reaches the same chip, so its memory survives Disconnect-Stm32 and Connect-Stm32.
 
+A port may also be tcp://host:port: a raw byte stream to a serial server (ser2net, ESP-link, a lab serial server, or Start-Stm32Simulator). Line settings are the server's business there.
+
+Boards that wire RESET and BOOT0 to the adapter's DTR and RTS can be put into the bootloader by Connect-Stm32 itself: -EnterBootloader with the usual wiring (DTR to RESET, RTS to BOOT0, an asserted line drives its pin low), -ResetLine, -Boot0Line, -InvertReset and -InvertBoot0 for other wirings, -ResetPulseMs and -BootDelayMs for the timing, or -BootSequence with stm32flash's -i syntax. The entry sequence sets BOOT0 high, pulses RESET and waits; it runs again before each -Retry. The session keeps the exit sequence (BOOT0 low, pulse RESET) for Disconnect-Stm32 -Reset. A pseudo-terminal or a TCP stream has no modem lines: the error ModemLinesNotSupported says so. A sim:// chip has its RESET and BOOT0 wired to the session's DTR and RTS (option &wiring=), so sim://0x410?boot0=0 answers only after an entry sequence.
+
 One session per port: a port that an open session holds is refused with the error PortInUse. Warnings about the chip (an unknown product ID, a register that could not be read) are written with Write-Warning.
 
 When nothing answers, the error (BootloaderNoResponse) says what was sent and what came back, then lists the likely causes in order: the boot pins and reset, TX and RX crossed, the baud rate, 8E1 parity on the adapter, another program holding the port, read protection.
@@ -17,13 +21,21 @@ When nothing answers, the error (BootloaderNoResponse) says what was sent and wh
         Parameters  = @{
             Port     = 'The serial port (/dev/ttyUSB0, /dev/serial/by-id/usb-FTDI..., COM3) or a simulated chip (sim://0x410, sim://0x413?timing=instant). Tab completion offers the serial ports present, the ports of open sessions and sim:// names from the device catalog.'
             BaudRate = 'The line rate in baud. The bootloader measures it from the first 0x7F, so any standard rate from 1200 to 115200 works (some parts go higher). Default: 115200.'
-            Parity   = 'Even (the default) is what the bootloader speaks: 8 data bits, even parity, 1 stop bit (8E1). None or Odd only for unusual set-ups; a bootloader never answers without even parity on the wire.'
+            Parity   = 'Even (the default) is what the bootloader speaks: 8 data bits, even parity, 1 stop bit (8E1). None or Odd only for unusual set-ups; a bootloader never answers without even parity on the wire. Also taken from a Parity property: the endpoint of Start-Stm32Simulator -PseudoTerminal says None (a pseudo-terminal carries no parity), so it pipes straight into Connect-Stm32.'
             TimeoutMs = 'How long to wait, in milliseconds, for the reply to each short command (the sync byte, Get, addresses). Erase and write have their own, longer timeouts. Default: 500.'
             Retry    = 'How many more times to try the whole handshake when the chip does not answer, for example while you press RESET. Default: 0.'
+            BootSequence = 'An entry (and optional exit) sequence in stm32flash''s -i syntax: entry[:exit]. Elements are rts or dtr (assert the line; on a USB-TTL adapter its pin goes low), -rts or -dtr (release it), brk (a 250 ms BREAK), -brk (ignored, as in stm32flash) and, beyond stm32flash, a delay such as 250ms. A comma between elements waits 100 ms, an ampersand does not; empty elements add 100 ms each. Host GPIO numbers are refused. Example: ''-rts&dtr,-dtr,:rts&dtr,-dtr,-rts''.'
+            EnterBootloader = 'Runs the entry sequence for the usual wiring (DTR to RESET, RTS to BOOT0; an asserted line drives its pin low): release RTS (BOOT0 high), assert DTR (RESET), wait -ResetPulseMs, release DTR, wait -BootDelayMs. Implied by any of -ResetLine, -Boot0Line, -InvertReset, -InvertBoot0, -ResetPulseMs and -BootDelayMs.'
+            ResetLine = 'The modem line wired to the chip''s RESET (nRST): Dtr (the default) or Rts.'
+            Boot0Line = 'The modem line wired to BOOT0: Rts (the default), Dtr, or None when BOOT0 is strapped or switched by hand (only RESET is pulsed). With -ResetLine Rts alone, BOOT0 is taken to be on DTR.'
+            InvertReset = 'The chip is held in reset while the reset line is released (an inverting transistor between the adapter and nRST).'
+            InvertBoot0 = 'BOOT0 is high while its line is asserted (an inverting transistor between the adapter and BOOT0).'
+            ResetPulseMs = 'How long RESET is held, in milliseconds. Default: 100.'
+            BootDelayMs = 'How long to wait after releasing RESET before the first 0x7F, in milliseconds. Default: 100.'
         }
-        Defaults    = @{ BaudRate = '115200'; Parity = 'Even'; TimeoutMs = '500'; Retry = '0' }
+        Defaults    = @{ BaudRate = '115200'; Parity = 'Even'; TimeoutMs = '500'; Retry = '0'; ResetLine = 'Dtr'; Boot0Line = 'Rts'; ResetPulseMs = '100'; BootDelayMs = '100' }
         Inputs      = @(
-            @{ Type = 'System.String'; Description = 'A port name, by value or from a Port or PortName property.' }
+            @{ Type = 'System.String'; Description = 'A port name, by value or from a Port or PortName property (a Get-Stm32Port or Start-Stm32Simulator object), and the parity from a Parity property.' }
         )
         Outputs     = @(
             @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'The open session: Id, Port, BaudRate, Parity, DeviceName, ProductId, BootloaderVersion, Commands, IsOpen, IsReadProtected, InBootloader, Device.' }
@@ -54,8 +66,38 @@ On Linux your user must be in the dialout group to open /dev/ttyUSB* and /dev/tt
                 Code    = 'Connect-Stm32 -Port ''sim://0x413?timing=instant&protocol=3.3'''
                 Remarks = 'The simulated chip reports bootloader version 3.3 (which also offers Get Checksum) and answers without wire delays.'
             }
+            @{
+                Title   = 'Reset a board into its bootloader through DTR and RTS'
+                Code    = 'Connect-Stm32 -Port /dev/ttyUSB0 -EnterBootloader'
+                Remarks = 'With DTR wired to RESET and RTS to BOOT0 (the usual USB-TTL wiring), Connect-Stm32 sets BOOT0 high, pulses RESET for 100 ms, waits 100 ms and then synchronises. Disconnect-Stm32 -Reset later starts the application.'
+            }
+            @{
+                Title   = 'Swapped lines, an inverted BOOT0 and slower timing'
+                Code    = 'Connect-Stm32 -Port COM5 -ResetLine Rts -Boot0Line Dtr -InvertBoot0 -ResetPulseMs 50 -BootDelayMs 300'
+                Remarks = 'RESET hangs on RTS, BOOT0 on DTR through an inverter (BOOT0 high while DTR is asserted).'
+            }
+            @{
+                Title   = 'The same sequence stm32flash -i would use'
+                Code    = 'Connect-Stm32 -Port /dev/ttyUSB0 -BootSequence ''-rts&dtr,-dtr,:rts&dtr,-dtr,-rts'''
+                Remarks = 'Entry: release RTS and assert DTR, 100 ms, release DTR, 100 ms. The exit part after the colon is kept for Disconnect-Stm32 -Reset.'
+            }
+            @{
+                Title   = 'A simulated chip that starts in its application'
+                Code    = 'Connect-Stm32 -Port ''sim://0x410?boot0=0&timing=instant'' -EnterBootloader'
+                Remarks = 'The simulated chip runs its application and ignores 0x7F; its RESET and BOOT0 hang on the session''s DTR and RTS, so the entry sequence brings it into the bootloader, as on a board. Without -EnterBootloader the result is BootloaderNoResponse.'
+            }
+            @{
+                Title   = 'A board behind a serial server'
+                Code    = 'Connect-Stm32 -Port tcp://192.168.1.20:3333'
+                Remarks = 'A raw TCP stream to ser2net or ESP-link; the server''s port must be set to 8E1 and the baud rate.'
+            }
+            @{
+                Title   = 'Pick the adapter from the ports present'
+                Code    = 'Get-Stm32Port -Name ''*FTDI*'' | Connect-Stm32'
+                Remarks = 'Get-Stm32Port objects have a Port property, which binds to -Port by property name.'
+            }
         )
-        Links       = @('Get-Stm32Info', 'Get-Stm32Session', 'Disconnect-Stm32', 'about_Stm32')
+        Links       = @('Get-Stm32Info', 'Get-Stm32Session', 'Disconnect-Stm32', 'Get-Stm32Port', 'Start-Stm32Simulator', 'about_Stm32')
     }
 
     'Disconnect-Stm32' = @{
@@ -69,6 +111,8 @@ The session comes from the pipeline (Connect-Stm32 or Get-Stm32Session output, o
             Session   = 'The session to close: from Connect-Stm32 or Get-Stm32Session, by value or from a Session property.'
             SessionId = 'The Id of the session to close (Get-Stm32Session lists them). Tab completion offers the open ones.'
             PassThru  = 'Returns the closed session (IsOpen is then False).'
+            Reset     = 'Before closing, runs the session''s exit sequence on DTR/RTS (BOOT0 low, pulse RESET), so the chip starts its application. The session must have been opened with -EnterBootloader, the line parameters or -BootSequence ''entry:exit''; otherwise the error NoExitSequence.'
+            ExitSequence = 'An exit sequence in stm32flash''s -i syntax (one sequence, no colon) to run before closing, instead of the session''s own; implies -Reset. Example: ''rts&dtr,-dtr,-rts''.'
         }
         Inputs      = @(
             @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'A session, by value or from a Session property.' }
@@ -97,6 +141,20 @@ Connect-Stm32 sim://0x410 | Get-Stm32Info
 Disconnect-Stm32
 '@
                 Remarks = 'With a single open session, Disconnect-Stm32 needs no argument.'
+            }
+            @{
+                Title   = 'Start the application through DTR and RTS'
+                Code    = @'
+$s = Connect-Stm32 -Port /dev/ttyUSB0 -EnterBootloader
+# ... program the chip ...
+$s | Disconnect-Stm32 -Reset
+'@
+                Remarks = 'The exit sequence pulls BOOT0 low, pulses RESET and releases the lines: the chip boots its application.'
+            }
+            @{
+                Title   = 'An exit sequence of your own'
+                Code    = 'Disconnect-Stm32 -SessionId 1 -ExitSequence ''rts&dtr,-dtr,,-rts'''
+                Remarks = 'Runs the given sequence (stm32flash -i syntax) before closing session 1: BOOT0 low and RESET active together, 100 ms, RESET released, 200 ms, then RTS released.'
             }
         )
         Links       = @('Connect-Stm32', 'Get-Stm32Session', 'about_Stm32')
@@ -734,10 +792,13 @@ The file is read and checked against the device's memory map first, as Write-Stm
         Description = @'
 Start-Stm32Application sends Go with the address of a vector table, by default the flash start: the chip loads the stack pointer and jumps to the reset handler found there. The bootloader then stops listening, so the session's InBootloader becomes False and cmdlets that talk to the bootloader refuse it (NotInBootloader). To program the chip again, reset it with BOOT0 high and connect again.
 
+With -Reset it does not send Go: it runs the session's exit sequence on DTR/RTS (BOOT0 low, then a RESET pulse; see Connect-Stm32 -EnterBootloader and -BootSequence), so the chip boots its application exactly as after pressing the reset button, peripherals in their reset state.
+
 The session comes from the pipeline (for example the result of Write-Stm32Firmware), from -SessionId, or is the single open session.
 '@
         Parameters  = @{
             Address   = 'The address of the program''s vector table. Default: the flash start.'
+            Reset     = 'Resets the chip into its application with the session''s exit sequence (DTR/RTS) instead of sending Go. The session must have been connected with -EnterBootloader, -ResetLine or -BootSequence ''entry:exit''; otherwise the error NoExitSequence.'
             PassThru  = 'Returns the session.'
             Session   = 'The session: from Connect-Stm32, Get-Stm32Session or any object with a Session property (Write-Stm32Firmware output).'
             SessionId = 'The Id of the session (Get-Stm32Session lists them).'
@@ -762,7 +823,108 @@ The session comes from the pipeline (for example the result of Write-Stm32Firmwa
                 Code    = 'Start-Stm32Application -Address 0x20001000 -PassThru'
                 Remarks = 'Jumps to the vector table at 0x20001000 and returns the session.'
             }
+            @{
+                Title   = 'Leave the bootloader through the reset line'
+                Code    = 'Connect-Stm32 /dev/ttyUSB0 -EnterBootloader | Write-Stm32Firmware ./app.hex -Verify | Start-Stm32Application -Reset'
+                Remarks = 'DTR drives RESET and RTS drives BOOT0 (the usual wiring): the exit sequence pulls BOOT0 low and pulses RESET, and the chip boots from flash.'
+            }
         )
         Links       = @('Write-Stm32Firmware', 'Connect-Stm32', 'about_Stm32')
+    }
+
+    # ------------------------------------------------------------------ ports and served simulators (issue 5)
+
+    'Get-Stm32Port' = @{
+        Synopsis    = 'Lists the serial ports present, with what the operating system knows about each.'
+        Description = @'
+Get-Stm32Port lists the serial ports of this machine. On Linux it reads /sys/class/tty (ports with hardware behind them; the placeholder ttyS ports of the platform bus are left out, as pseudo-terminals are) and /dev/serial/by-id: the driver, the bus, and for USB adapters the vendor and product ids, manufacturer, product, serial number, interface and a stable by-id path that survives replugging. On Windows and macOS it lists the names SerialPort.GetPortNames() returns.
+
+Each object has a Port property, so Get-Stm32Port | Connect-Stm32 binds it by property name. The -Port completer of Connect-Stm32 offers the same ports, with their descriptions as tooltips.
+'@
+        Parameters  = @{
+            Name = 'Filters by port, kernel name, by-id path, manufacturer, product or serial number; wildcards are allowed. A name without wildcards that matches nothing gives the error PortNotFound.'
+        }
+        Inputs      = @(
+            @{ Type = 'None'; Description = 'Get-Stm32Port takes no pipeline input.' }
+        )
+        Outputs     = @(
+            @{ Type = 'Stm32.Protocol.Transport.SerialPortDescription'; Description = 'Port, Name, ByIdPath, Driver, Subsystem, UsbVendorId, UsbProductId, Manufacturer, Product, SerialNumber, Interface, Description.' }
+        )
+        Notes       = 'On Linux, opening /dev/ttyUSB* and /dev/ttyACM* needs membership of the dialout group (sudo usermod -aG dialout $USER, then log in again).'
+        Examples    = @(
+            @{
+                Title   = 'What is plugged in?'
+                Code    = 'Get-Stm32Port'
+                Remarks = 'A table of the ports with their driver, USB ids and description.'
+            }
+            @{
+                Title   = 'The stable path of an FTDI adapter'
+                Code    = 'Get-Stm32Port -Name ''*FT232R*'' | Select-Object -ExpandProperty ByIdPath'
+                Remarks = 'The /dev/serial/by-id path stays the same when the adapter is plugged into another USB socket; use it with Connect-Stm32 -Port.'
+            }
+            @{
+                Title   = 'Pipe a port into Connect-Stm32'
+                Code    = 'Get-Stm32Port -Name ttyUSB0 | Connect-Stm32 -EnterBootloader'
+                Remarks = 'The Port property binds to Connect-Stm32 -Port.'
+            }
+        )
+        Links       = @('Connect-Stm32', 'about_Stm32')
+    }
+
+    'Start-Stm32Simulator' = @{
+        Synopsis    = 'Serves a simulated STM32 bootloader to any client (stm32flash, another PowerShell) on a pseudo-terminal, a TCP port or a serial port.'
+        Description = @'
+Start-Stm32Simulator makes one simulated chip and serves it until Ctrl+C, Stop-Job or -TimeoutSec. As soon as it serves, it writes one object with the endpoint (Endpoint, Port, Path, Kind, Device, ProductId, Protocol, Timing, BaudRate, LineSettings) and keeps running: commands later in the pipeline get the object at once, and in a thread job the first Receive-Job returns it.
+
+-PseudoTerminal (Linux) creates a pseudo-terminal and reports the path a client opens like a serial port. A pseudo-terminal carries no parity, so clients use 8N1 (stm32flash -m 8n1, Connect-Stm32 -Parity None); with -Timing Realistic the chip still charges 11 bit times per byte at -BaudRate, as a real 8E1 line would. -Port tcp://127.0.0.1:0 listens on a free TCP port (the endpoint says which) and serves one client at a time, like ser2net; -Port with a serial port name serves on a real port (for example to a board programmer at the other end of a null-modem cable).
+
+The chip keeps its state across clients, as a board on the desk does: a second client finds it still synchronised and its flash written. -Image loads a firmware file (bin at the start of flash, hex, srec, elf) before serving.
+'@
+        Parameters  = @{
+            Device = 'The chip to simulate: a product ID (0x410, 0x413) or a catalog name (Get-Stm32Device lists them).'
+            Port = 'Where to serve: tcp://<address>:<port> (port 0 picks a free one; tcp://0.0.0.0:3333 serves other machines) or a serial port (/dev/ttyUSB1, COM4).'
+            PseudoTerminal = 'Creates a Linux pseudo-terminal and serves on it; the endpoint object''s Path is what clients open (8N1).'
+            Timing = 'Realistic (the default): every byte costs 11 bit times at -BaudRate and erase and program take the family''s typical time. Instant: no delays.'
+            BaudRate = 'The line rate the realistic timing uses, and the rate of a served serial port. Default: 115200.'
+            Protocol = 'The bootloader version the chip reports: 2.2, 3.1, 3.3 or 4.0. Default: the family''s own (2.2 on F0/F1, 3.1 later).'
+            Image = 'A firmware file to start with: raw binary (placed at the start of flash), Intel HEX, S-record or ELF.'
+            TimeoutSec = 'Stops serving after this many seconds. 0 (the default) serves until Ctrl+C or Stop-Job.'
+            Parity = 'The parity of a served serial port: Even (the bootloader''s 8E1, the default), None or Odd. Not used on pseudo-terminals and TCP.'
+        }
+        Defaults    = @{ Timing = 'Realistic'; BaudRate = '115200'; TimeoutSec = '0'; Parity = 'Even' }
+        Inputs      = @(
+            @{ Type = 'System.String'; Description = 'A device from a Device or ProductId property.' }
+        )
+        Outputs     = @(
+            @{ Type = 'Stm32.PowerShell.Stm32SimulatorEndpoint'; Description = 'One object when the chip is served: Endpoint, Port, Path, Kind, Device, ProductId, Protocol, Timing, BaudRate, LineSettings, Parity (Port and Parity bind to Connect-Stm32).' }
+        )
+        Notes       = 'The pseudo-terminal and the TCP port cannot drive modem lines, so clients cannot use boot sequences there. The served chip is not a sim:// chip of the runspace: it lives only as long as Start-Stm32Simulator runs.'
+        Examples    = @(
+            @{
+                Title   = 'Serve an STM32F103 to stm32flash'
+                Code    = @'
+$job = Start-ThreadJob { Start-Stm32Simulator -Device 0x410 -PseudoTerminal -TimeoutSec 600 }
+while (-not ($sim = Receive-Job $job)) { Start-Sleep -Milliseconds 50 }
+stm32flash -m 8n1 -w firmware.bin -v $sim.Path
+Stop-Job $job
+'@
+                Remarks = 'The thread job writes the endpoint as soon as it serves; stm32flash opens the pseudo-terminal with 8N1.'
+            }
+            @{
+                Title   = 'Serve on TCP and connect from this session'
+                Code    = @'
+$job = Start-ThreadJob { Start-Stm32Simulator 0x413 tcp://127.0.0.1:0 -Timing Instant }
+while (-not ($sim = Receive-Job $job)) { Start-Sleep -Milliseconds 50 }
+$sim | Connect-Stm32 | Get-Stm32Info
+'@
+                Remarks = 'The endpoint object''s Port property binds to Connect-Stm32 -Port.'
+            }
+            @{
+                Title   = 'A chip that already holds a program, with another bootloader version'
+                Code    = 'Start-Stm32Simulator -Device STM32F40xxx/41xxx -PseudoTerminal -Protocol 3.3 -Image ./blinky.hex -Verbose'
+                Remarks = 'Serves until Ctrl+C; -Verbose shows the endpoint and how many bytes were loaded.'
+            }
+        )
+        Links       = @('Connect-Stm32', 'Get-Stm32Device', 'about_Stm32')
     }
 }

@@ -28,12 +28,26 @@ namespace Stm32.PowerShell.Infrastructure
                     results.Add(new CompletionResult(Completion.Quote(name), name, CompletionResultType.ParameterValue, tip));
             }
 
+            foreach (var d in SafeCatalog()) Add(d.Port, "Serial port " + d.Port + (d.Description.Length > 0 ? " (" + d.Description + ")" : ""));
             foreach (var p in SafePortNames()) Add(p, "Serial port " + p);
             foreach (var p in ByIdNames()) Add(p, "Serial adapter " + Path.GetFileName(p));
             foreach (var s in ModuleState.Current.Sessions.Snapshot().Where(s => s.IsOpen))
                 Add(s.Port, $"Open in session {s.Id} ({s.DeviceName})");
             foreach (var (name, description) in LinkFactory.SimNames()) Add(name, "Simulated " + description);
             return results;
+        }
+
+        /// <summary>What Get-Stm32Port lists (with descriptions for the tooltips).</summary>
+        private static IEnumerable<Stm32.Protocol.Transport.SerialPortDescription> SafeCatalog()
+        {
+            try
+            {
+                return Stm32.Protocol.Transport.SerialPortCatalog.Enumerate();
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is DllNotFoundException || e is EntryPointNotFoundException)
+            {
+                return Array.Empty<Stm32.Protocol.Transport.SerialPortDescription>();
+            }
         }
 
         private static IEnumerable<string> SafePortNames()

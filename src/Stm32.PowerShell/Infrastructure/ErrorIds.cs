@@ -54,6 +54,12 @@ namespace Stm32.PowerShell
         public const string FormatNotSupported = "FormatNotSupported";
         public const string AmbiguousPath = "AmbiguousPath";
         public const string EmptyImage = "EmptyImage";
+        // Port permissions, boot sequences (DTR/RTS) and the served simulator
+        public const string PortAccessDenied = "PortAccessDenied";
+        public const string ModemLinesNotSupported = "ModemLinesNotSupported";
+        public const string InvalidBootSequence = "InvalidBootSequence";
+        public const string NoExitSequence = "NoExitSequence";
+        public const string SimulatorFailed = "SimulatorFailed";
 
         public const string InvalidArgument = "InvalidArgument";
         public const string UnexpectedError = "UnexpectedError";

@@ -57,14 +57,19 @@ namespace Stm32.PowerShell.Infrastructure
     /// <summary>What a sim:// port name asks for.</summary>
     internal sealed class SimPortName
     {
-        public SimPortName(DeviceInfo device, SimulatorTiming timing, byte? bootloaderVersion, bool inBootloader, int? readProtection)
+        public SimPortName(DeviceInfo device, SimulatorTiming timing, byte? bootloaderVersion, bool inBootloader, int? readProtection,
+            ModemWiring? wiring = null)
         {
+            Wiring = wiring;
             Device = device;
             Timing = timing;
             BootloaderVersion = bootloaderVersion;
             InBootloader = inBootloader;
             ReadProtection = readProtection;
         }
+
+        /// <summary>?wiring=: how the chip's RESET and BOOT0 hang on the session's DTR/RTS (null for wiring=none).</summary>
+        public ModemWiring? Wiring { get; }
 
         /// <summary>?rdp=0|1|2: program the chip's read-protection level (it stays, as option bytes do); null leaves it.</summary>
         public int? ReadProtection { get; }
@@ -86,8 +91,9 @@ namespace Stm32.PowerShell.Infrastructure
 
     /// <summary>
     /// Turns a port name into a link. "sim://&lt;PID or name&gt;[?timing=instant|realistic&amp;protocol=2.2|3.1|3.3|4.0&amp;boot0=1|0&amp;rdp=0|1|2]"
-    /// gives an in-memory pair with the runspace's simulated chip on the device end; anything else
-    /// is a serial port. One session per port: a port an open session holds is refused (PortInUse).
+    /// gives an in-memory pair with the runspace's simulated chip on the device end (its RESET and
+    /// BOOT0 on the pair's DTR/RTS, see &amp;wiring=); "tcp://host:port" a raw TCP stream to a serial
+    /// server; anything else is a serial port. One session per port: a port an open session holds is refused (PortInUse).
     /// </summary>
     internal static class LinkFactory
     {
@@ -106,6 +112,7 @@ namespace Stm32.PowerShell.Infrastructure
         public static OpenedLink Open(ModuleState state, string port, LinkSettings settings, string holder, Action<string>? warn = null)
         {
             if (IsSimulated(port)) return OpenSimulated(state, port, ParseSim(port), settings, holder, warn);
+            if (IsTcp(port)) return OpenTcp(port, settings, holder);
 
             var key = "serial:" + (RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? port.ToUpperInvariant() : port);
             Reserve(key, port, holder);
@@ -145,12 +152,70 @@ namespace Stm32.PowerShell.Infrastructure
                 chip.Boot0 = sim.InBootloader;
                 chip.Reset();
                 var pair = new InMemoryLinkPair(port, settings.BaudRate);
-                chip.Attach(pair.Device);
+                // RESET and BOOT0 hang on the host end's DTR/RTS (unless wiring=none), so boot sequences act on the chip.
+                if (sim.Wiring != null) chip.Attach(pair, sim.Wiring);
+                else chip.Attach(pair.Device);
                 return new OpenedLink(pair.Host, key, () =>
                 {
+                    // Closing a port drops DTR and RTS (HUPCL): a chip held in reset comes out of it.
+                    pair.Host.SetModemLine(ModemLine.Dtr, false);
+                    pair.Host.SetModemLine(ModemLine.Rts, false);
                     chip.Detach();
+                    chip.UnwireModemLines();
                     pair.Device.Dispose();
                 });
+            }
+            catch
+            {
+                PortReservations.Release(key);
+                throw;
+            }
+        }
+
+        public const string TcpScheme = "tcp://";
+
+        public static bool IsTcp(string port) => port.StartsWith(TcpScheme, StringComparison.OrdinalIgnoreCase);
+
+        /// <summary>Parses tcp://host:port (IPv6 in brackets). Throws ModuleException (InvalidPortName).</summary>
+        public static (string Host, int Port) ParseTcp(string port) => ParseTcp(port, 1);
+
+        /// <summary>tcp://address:port to listen on; port 0 picks a free one.</summary>
+        public static (string Host, int Port) ParseTcpForServing(string port) => ParseTcp(port, 0);
+
+        private static (string Host, int Port) ParseTcp(string port, int lowest)
+        {
+            var rest = port.Substring(TcpScheme.Length).TrimEnd('/');
+            var colon = rest.LastIndexOf(':');
+            var host = colon > 0 ? rest.Substring(0, colon).Trim('[', ']') : "";
+            if (host.Length == 0 || colon == rest.Length - 1
+                || !int.TryParse(rest.Substring(colon + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var number)
+                || number < lowest || number > 65535)
+                throw new ModuleException(ErrorIds.InvalidPortName, ErrorCategory.InvalidArgument,
+                    $"'{port}' is not tcp://<host>:<port>; for example tcp://192.168.1.20:3333 (a ser2net or ESP-link serial server) or tcp://127.0.0.1:5000.");
+            return (host, number);
+        }
+
+        /// <summary>A raw TCP stream to a serial server: line settings (8E1, baud) are the server's business.</summary>
+        private static OpenedLink OpenTcp(string port, LinkSettings settings, string holder)
+        {
+            var (host, number) = ParseTcp(port);
+            var key = "tcp:" + host.ToLowerInvariant() + ":" + number.ToString(CultureInfo.InvariantCulture);
+            Reserve(key, port, holder);
+            try
+            {
+                var link = TcpLink.Connect(host, number, settings.BaudRate, TimeSpan.FromSeconds(5));
+                return new OpenedLink(link, key, null);
+            }
+            catch (System.Net.Sockets.SocketException e)
+            {
+                PortReservations.Release(key);
+                var failure = e.SocketErrorCode == System.Net.Sockets.SocketError.HostNotFound || e.SocketErrorCode == System.Net.Sockets.SocketError.NoData
+                    || e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused
+                    ? PortOpenFailure.NotFound : PortOpenFailure.Failed;
+                var why = e.SocketErrorCode == System.Net.Sockets.SocketError.ConnectionRefused
+                    ? $"nothing listens on {host}:{number} (is the serial server running, and is that its port?)"
+                    : e.Message;
+                throw new PortOpenException(port, failure, $"Cannot connect to '{port}': {why}", e);
             }
             catch
             {
@@ -189,6 +254,7 @@ namespace Stm32.PowerShell.Infrastructure
             byte? version = null;
             bool boot = true;
             int? rdp = null;
+            ModemWiring? wiring = new ModemWiring();
             foreach (var part in query.Split(new[] { '&' }, StringSplitOptions.RemoveEmptyEntries))
             {
                 var eq = part.IndexOf('=');
@@ -215,11 +281,47 @@ namespace Stm32.PowerShell.Infrastructure
                         if (value == "0" || value == "1" || value == "2") rdp = value[0] - '0';
                         else throw BadQuery(port, "rdp is the read-protection level: 0, 1 or 2");
                         break;
+                    case "wiring":
+                        wiring = ParseWiring(port, value);
+                        break;
                     default:
-                        throw BadQuery(port, $"'{name}' is not an option; the options are timing, protocol, boot0 and rdp");
+                        throw BadQuery(port, $"'{name}' is not an option; the options are timing, protocol, boot0, rdp and wiring");
                 }
             }
-            return new SimPortName(device, timing, version, boot, rdp);
+            return new SimPortName(device, timing, version, boot, rdp, wiring);
+        }
+
+        /// <summary>
+        /// wiring=none, or &lt;reset&gt;[:&lt;boot0&gt;] with each dtr or rts ('!' in front: inverted, i.e. reset
+        /// active while released, BOOT0 high while asserted) and boot0 also none. Default dtr:rts (the
+        /// usual USB-TTL wiring: an asserted line drives its pin low).
+        /// </summary>
+        private static ModemWiring? ParseWiring(string port, string value)
+        {
+            const string why = "wiring is none or <reset line>[:<BOOT0 line>], each dtr or rts, '!' in front for an inverted line, BOOT0 also none (default dtr:rts)";
+            var v = value.Trim().ToLowerInvariant();
+            if (v == "none") return null;
+            var parts = v.Split(':');
+            if (parts.Length > 2) throw BadQuery(port, why);
+            (ModemLine? Line, bool Inverted) One(string text, bool allowNone)
+            {
+                var inverted = text.StartsWith("!", StringComparison.Ordinal);
+                var name = inverted ? text.Substring(1) : text;
+                if (name == "dtr") return (ModemLine.Dtr, inverted);
+                if (name == "rts") return (ModemLine.Rts, inverted);
+                if (name == "none" && allowNone && !inverted) return (null, false);
+                throw BadQuery(port, why);
+            }
+            var reset = One(parts[0], false);
+            var boot0 = parts.Length > 1 ? One(parts[1], true) : (reset.Line == ModemLine.Dtr ? ModemLine.Rts : ModemLine.Dtr, false);
+            if (boot0.Line == reset.Line) throw BadQuery(port, "RESET and BOOT0 cannot share a line");
+            return new ModemWiring
+            {
+                ResetLine = reset.Line!.Value,
+                ResetActiveWhenAsserted = !reset.Inverted,
+                Boot0Line = boot0.Line,
+                Boot0HighWhenAsserted = boot0.Inverted,
+            };
         }
 
         private static ModuleException BadQuery(string port, string why)

@@ -120,6 +120,7 @@ namespace Stm32.PowerShell.Infrastructure
                     {
                         case PortOpenFailure.NotFound: return Error(e, ErrorIds.PortNotFound, ErrorCategory.ObjectNotFound, target);
                         case PortOpenFailure.Busy: return Error(e, ErrorIds.PortBusy, ErrorCategory.ResourceBusy, target);
+                        case PortOpenFailure.AccessDenied: return Error(e, ErrorIds.PortAccessDenied, ErrorCategory.PermissionDenied, target);
                         default: return Error(e, ErrorIds.PortOpenFailed, ErrorCategory.OpenError, target);
                     }
                 case Stm32NoResponseException _:

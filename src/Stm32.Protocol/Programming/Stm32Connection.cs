@@ -311,6 +311,9 @@ namespace Stm32.Protocol.Programming
             InBootloader = false;
         }
 
+        /// <summary>The chip was reset into its application by other means (an exit sequence on DTR/RTS).</summary>
+        internal void MarkLeftBootloader() => InBootloader = false;
+
         // ---------------------------------------------------------------- protection (each resets the chip)
 
         public void ReadoutProtect(CancellationToken ct = default)

@@ -12,8 +12,10 @@ namespace Stm32.Protocol.Transport
     {
         /// <summary>No such device (on Linux: the device file does not exist).</summary>
         NotFound,
-        /// <summary>The device exists but we may not open it: another program holds it, or no permission.</summary>
+        /// <summary>The device exists but another program holds it (or, where that cannot be told apart, we may not open it).</summary>
         Busy,
+        /// <summary>The device exists and we lack the permission to open it (on Linux: not in the dialout group).</summary>
+        AccessDenied,
         /// <summary>Anything else the operating system reported.</summary>
         Failed,
     }
@@ -46,6 +48,9 @@ namespace Stm32.Protocol.Transport
         private SerialPortLink(SerialPort port)
         {
             _port = port;
+            // A Linux pseudo-terminal opens like a serial port but has no modem lines.
+            SupportsModemLines = !(RuntimeInformation.IsOSPlatform(OSPlatform.Linux)
+                && Path.GetFullPath(port.PortName).StartsWith("/dev/pts/", StringComparison.Ordinal));
         }
 
         /// <summary>Opens <paramref name="portName"/>. Throws <see cref="PortOpenException"/>.</summary>
@@ -56,7 +61,7 @@ namespace Stm32.Protocol.Transport
             // On Linux System.IO.Ports reports a missing device as "access denied": look first.
             if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows) && !File.Exists(portName))
                 throw new PortOpenException(portName, PortOpenFailure.NotFound,
-                    $"The serial port '{portName}' does not exist. Is the adapter plugged in? ls /dev/serial/by-id shows the ones that are.");
+                    $"The serial port '{portName}' does not exist. Is the adapter plugged in? Get-Stm32Port lists the ports present (or ls /dev/serial/by-id).");
 
             var port = new SerialPort(portName, baudRate, parity, dataBits, stopBits)
             {
@@ -70,28 +75,53 @@ namespace Stm32.Protocol.Transport
             {
                 port.Open();
             }
-            catch (UnauthorizedAccessException e)
+            catch (Exception e) when (e is UnauthorizedAccessException || e is IOException || e is ArgumentException)
             {
                 port.Dispose();
-                throw new PortOpenException(portName, PortOpenFailure.Busy,
-                    $"The serial port '{portName}' is in use by another program, or you may not open it" +
-                    (RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "." : " (on Linux add yourself to the 'dialout' group: sudo usermod -aG dialout $USER, then log in again)."),
-                    e);
-            }
-            catch (IOException e)
-            {
-                port.Dispose();
-                var notFound = e is FileNotFoundException || RuntimeInformation.IsOSPlatform(OSPlatform.Windows) && e.Message.IndexOf("does not exist", StringComparison.OrdinalIgnoreCase) >= 0;
-                throw new PortOpenException(portName, notFound ? PortOpenFailure.NotFound : PortOpenFailure.Failed,
-                    $"The serial port '{portName}' could not be opened: {e.Message}", e);
-            }
-            catch (ArgumentException e)
-            {
-                port.Dispose();
-                throw new PortOpenException(portName, PortOpenFailure.Failed,
-                    $"The serial port '{portName}' could not be opened: {e.Message}", e);
+                bool? mayAccess = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? (bool?)null : access(portName, R_OK | W_OK) == 0;
+                throw Classify(portName, e, mayAccess);
             }
             return new SerialPortLink(port);
+        }
+
+        private const int R_OK = 4, W_OK = 2, EBUSY = 16, ENOTTY = 25, EINVAL = 22;
+
+        [DllImport("libc", SetLastError = true)]
+        private static extern int access([MarshalAs(UnmanagedType.LPStr)] string path, int mode);
+
+        /// <summary>
+        /// Turns what SerialPort.Open threw into a <see cref="PortOpenException"/> that says why:
+        /// NotFound, AccessDenied (with the dialout hint on Linux), Busy (another program holds
+        /// it) or Failed. <paramref name="mayAccess"/>: whether access(2) allows read and write
+        /// (null on Windows, where "access denied" means another program has the port).
+        /// </summary>
+        public static PortOpenException Classify(string portName, Exception e, bool? mayAccess)
+        {
+            var windows = mayAccess == null;
+            switch (e)
+            {
+                case UnauthorizedAccessException _ when mayAccess == false:
+                    return new PortOpenException(portName, PortOpenFailure.AccessDenied,
+                        $"You may not open the serial port '{portName}' (permission denied). On Linux add yourself to the group that owns it, usually 'dialout': "
+                        + "sudo usermod -aG dialout $USER, then log out and in again (ls -l shows the group).", e);
+                case UnauthorizedAccessException _:
+                    return new PortOpenException(portName, PortOpenFailure.Busy,
+                        $"The serial port '{portName}' is in use by another program (a serial monitor, another Connect-Stm32, stm32flash, ModemManager); close it and try again"
+                        + (windows ? "." : ", or check that you may open it (on Linux the 'dialout' group: sudo usermod -aG dialout $USER)."), e);
+                case FileNotFoundException _:
+                case DirectoryNotFoundException _:
+                    return new PortOpenException(portName, PortOpenFailure.NotFound,
+                        $"The serial port '{portName}' does not exist. Is the adapter plugged in? Get-Stm32Port lists the ports present.", e);
+                case IOException io when io.HResult == EBUSY || io.Message.IndexOf("busy", StringComparison.OrdinalIgnoreCase) >= 0:
+                    return new PortOpenException(portName, PortOpenFailure.Busy,
+                        $"The serial port '{portName}' is in use by another program that holds it exclusively (device busy); close that program and try again.", e);
+                case IOException io when windows && io.Message.IndexOf("does not exist", StringComparison.OrdinalIgnoreCase) >= 0:
+                    return new PortOpenException(portName, PortOpenFailure.NotFound,
+                        $"The serial port '{portName}' does not exist. Is the adapter plugged in? Get-Stm32Port lists the ports present.", e);
+                default:
+                    return new PortOpenException(portName, PortOpenFailure.Failed,
+                        $"The serial port '{portName}' could not be opened: {e.Message}", e);
+            }
         }
 
         public string Name => _port.PortName;
@@ -100,7 +130,8 @@ namespace Stm32.Protocol.Transport
 
         public Parity Parity => _port.Parity;
 
-        public bool SupportsModemLines => true;
+        /// <summary>False on a Linux pseudo-terminal (/dev/pts/N); true on real ports.</summary>
+        public bool SupportsModemLines { get; }
 
         public void Write(byte[] buffer, int offset, int count)
         {
@@ -132,12 +163,21 @@ namespace Stm32.Protocol.Transport
 
         public void SetModemLine(ModemLine line, bool asserted)
         {
-            switch (line)
+            if (!SupportsModemLines) throw new ModemLinesNotSupportedException(Name);
+            try
             {
-                case ModemLine.Dtr: _port.DtrEnable = asserted; break;
-                case ModemLine.Rts: _port.RtsEnable = asserted; break;
-                case ModemLine.Break: _port.BreakState = asserted; break;
-                default: throw new ArgumentOutOfRangeException(nameof(line));
+                switch (line)
+                {
+                    case ModemLine.Dtr: _port.DtrEnable = asserted; break;
+                    case ModemLine.Rts: _port.RtsEnable = asserted; break;
+                    case ModemLine.Break: _port.BreakState = asserted; break;
+                    default: throw new ArgumentOutOfRangeException(nameof(line));
+                }
+            }
+            catch (IOException e) when (e.HResult == ENOTTY || e.HResult == EINVAL || e.Message.IndexOf("ioctl", StringComparison.OrdinalIgnoreCase) >= 0)
+            {
+                // The driver has no modem-control ioctls (a pty under another name, some virtual ports).
+                throw new ModemLinesNotSupportedException(Name, e);
             }
         }
 

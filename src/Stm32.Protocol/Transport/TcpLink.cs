@@ -31,7 +31,18 @@ namespace Stm32.Protocol.Transport
             try
             {
                 var task = client.ConnectAsync(host, port);
-                if (!task.Wait((int)timeout.TotalMilliseconds, ct))
+                bool done;
+                try
+                {
+                    done = task.Wait((int)timeout.TotalMilliseconds, ct);
+                }
+                catch (AggregateException e) when (e.InnerException != null)
+                {
+                    // A refused or unresolvable connection: the SocketException, not its wrapper.
+                    System.Runtime.ExceptionServices.ExceptionDispatchInfo.Capture(e.InnerException).Throw();
+                    throw;
+                }
+                if (!done)
                     throw new TimeoutException($"No TCP connection to {host}:{port} within {timeout.TotalSeconds:0.#} s.");
                 if (task.IsFaulted) throw task.Exception!.InnerException!;
                 return new TcpLink(client, $"tcp://{host}:{port}", baudRate);
