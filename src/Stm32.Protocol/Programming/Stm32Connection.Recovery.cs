@@ -81,7 +81,19 @@ namespace Stm32.Protocol.Programming
                     Say(string.Format(CultureInfo.InvariantCulture, "{0}{1}: {2} Retry {3} of {4}{5}.",
                         what, At(address), e.Message, attempt + 1, limit, direct ? "" : ", after a resync"));
                     Pause(attempt, ct);
-                    if (!direct) Recover(ct);
+                    if (!direct)
+                    {
+                        try
+                        {
+                            Recover(ct);
+                        }
+                        catch (Stm32RecoveryFailedException r)
+                        {
+                            throw new Stm32RecoveryFailedException(
+                                string.Format(CultureInfo.InvariantCulture, "{0}{1}: {2} {3}", what, At(address), e.Message, r.Message),
+                                e.Step, address ?? e.Address, attempt + 1, r);
+                        }
+                    }
                     lastWasDirect = direct;
                 }
             }
