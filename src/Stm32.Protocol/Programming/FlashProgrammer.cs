@@ -283,22 +283,37 @@ namespace Stm32.Protocol.Programming
 
         /// <summary>
         /// Reads a chunk; when it differs from <paramref name="want"/> (where <paramref name="covered"/>
-        /// says the image has data), reads it again until a read matches or two reads agree, at most
-        /// <see cref="RecoveryOptions.VerifyReads"/> reads: a byte garbled on the way back must not
-        /// pass for a wrong chip, nor a wrong chip for a garbled read. Returns the last read.
+        /// says the image has data), reads it again, at most <see cref="RecoveryOptions.VerifyReads"/>
+        /// reads in all: a read that matches ends it, and so do two reads that agree (two garbled
+        /// reads never do). When no two agree, each byte is taken by majority: a byte garbled on
+        /// the way back must not pass for a wrong chip, nor a wrong chip for a garbled read.
         /// </summary>
         private static byte[] StableRead(Stm32Connection connection, uint address, byte[] want, bool[]? covered, CancellationToken ct)
         {
             var got = connection.Read(address, want.Length, null, ct);
-            int reads = Math.Max(1, connection.Recovery.VerifyReads);
-            for (int i = 1; i < reads && !Matches(got, want, covered); i++)
+            if (Matches(got, want, covered)) return got;
+            var reads = new List<byte[]> { got };
+            int limit = Math.Max(1, connection.Recovery.VerifyReads);
+            while (reads.Count < limit)
             {
                 connection.Counters.Rereads++;
                 var again = connection.Read(address, want.Length, null, ct);
-                if (Matches(again, want, covered) || again.SequenceEqual(got)) return again;
-                got = again;
+                if (Matches(again, want, covered)) return again;
+                if (reads.Any(r => r.SequenceEqual(again))) return again;
+                reads.Add(again);
             }
-            return got;
+            if (reads.Count == 1) return got;
+            var majority = new byte[want.Length];
+            var votes = new int[256];
+            for (int i = 0; i < majority.Length; i++)
+            {
+                Array.Clear(votes, 0, votes.Length);
+                foreach (var r in reads) votes[r[i]]++;
+                int best = reads[0][i];
+                foreach (var r in reads) if (votes[r[i]] > votes[best]) best = r[i];
+                majority[i] = (byte)best;
+            }
+            return majority;
         }
 
         private static bool Matches(byte[] got, byte[] want, bool[]? covered)

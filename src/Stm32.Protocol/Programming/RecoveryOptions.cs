@@ -23,7 +23,7 @@ namespace Stm32.Protocol.Programming
         public int PageRewrites { get; set; } = 3;
 
         /// <summary>Reads of one chunk that disagrees with the image before the difference is believed (the read itself may be garbled).</summary>
-        public int VerifyReads { get; set; } = 4;
+        public int VerifyReads { get; set; } = 5;
 
         /// <summary>The first pause before a retry; it doubles per retry up to <see cref="MaxBackOff"/>.</summary>
         public TimeSpan BackOff { get; set; } = TimeSpan.FromMilliseconds(10);

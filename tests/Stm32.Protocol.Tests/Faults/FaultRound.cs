@@ -59,7 +59,7 @@ public static class FaultRounds
     public const int ImageSize = 64 * 1024;
 
     /// <summary>The short timeouts of the suite: the simulated chip answers at once, so a stall of 3x the reply timeout is a real stall.</summary>
-    public static readonly TimeSpan ReplyTimeout = TimeSpan.FromMilliseconds(40);
+    public static readonly TimeSpan ReplyTimeout = TimeSpan.FromMilliseconds(20);
 
     public static readonly FaultPart[] Parts =
     {
@@ -93,15 +93,18 @@ public static class FaultRounds
         }),
     };
 
+    /// <summary>Where the connection's recovery narration goes (the bench's --verbose).</summary>
+    public static Action<string>? Verbose { get; set; }
+
     public static BootloaderOptions HostOptions() => new()
     {
         ReplyTimeout = ReplyTimeout,
-        WriteTimeout = ReplyTimeout + ReplyTimeout,
+        WriteTimeout = ReplyTimeout,
         EraseTimeoutPerPage = TimeSpan.FromMilliseconds(200),
         MassEraseTimeout = TimeSpan.FromMilliseconds(500),
         ProtectionTimeout = TimeSpan.FromMilliseconds(200),
         ResetSettleTime = TimeSpan.Zero,
-        SyncProbeTimeout = TimeSpan.FromMilliseconds(10),
+        SyncProbeTimeout = TimeSpan.FromMilliseconds(5),
         NackSettleTime = TimeSpan.FromMilliseconds(2),
     };
 
@@ -131,7 +134,7 @@ public static class FaultRounds
         Stm32Connection? connection = null;
         try
         {
-            connection = Stm32Connection.Open(pair.Host, HostOptions(), Recovery());
+            connection = Stm32Connection.Open(pair.Host, HostOptions(), Recovery(), Verbose);
             var outcome = FlashProgrammer.Write(connection, FirmwareImage.FromBytes(FlashStart, image), new WriteOptions { Verify = true });
             report.Outcome = outcome;
             var exact = chip.Peek(FlashStart, image.Length).AsSpan().SequenceEqual(image);
