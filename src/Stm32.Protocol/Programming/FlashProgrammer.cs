@@ -372,8 +372,10 @@ namespace Stm32.Protocol.Programming
                     foreach (var b in rewritten)
                         if (!check.Contains(b)) check.Add(b);
                     check.Sort((x, y) => x.Address.CompareTo(y.Address));
-                    _c.Say(string.Format(CultureInfo.InvariantCulture, "Verify found {0} wrong block(s), the first at 0x{1:X8}; rewrote {2} block(s). Verifying again.",
-                        bad.Count, firstAt, rewritten.Count));
+                    var firstIndex = (int)(firstAt - first.Block.Address);
+                    _c.Say(string.Format(CultureInfo.InvariantCulture,
+                        "Verify found {0} wrong block(s), the first at 0x{1:X8} ({2} byte(s) differ there; chip 0x{3:X2}, image 0x{4:X2}); rewrote {5} block(s). Verifying again.",
+                        bad.Count, firstAt, Differences(first.Block, first.Got), first.Got[firstIndex], first.Block.Data[firstIndex], rewritten.Count));
                 }
             }
 

@@ -38,8 +38,8 @@ namespace Stm32.Protocol.Programming
 
         /// <summary>
         /// 0xFF bytes sent before the 0x7F of a resync, enough to complete the longest frame the
-        /// chip may be holding half of (Write Memory: N, 256 data, checksum). A second failed
-        /// resync sends enough for the longest Extended Erase list instead.
+        /// chip may be holding half of (Write Memory: N, 256 data, checksum). The last resync
+        /// attempt sends enough for the longest Extended Erase list instead.
         /// </summary>
         public int FillerBytes { get; set; } = 260;
 

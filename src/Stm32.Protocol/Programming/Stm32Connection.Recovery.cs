@@ -123,7 +123,7 @@ namespace Stm32.Protocol.Programming
             {
                 try
                 {
-                    var sync = ResyncOnce(attempt, ct);
+                    var sync = ResyncOnce(attempt > 0 && attempt == attempts - 1, ct);
                     if (sync == SyncOutcome.Fresh)
                     {
                         AfterReset(ct);
@@ -152,11 +152,15 @@ namespace Stm32.Protocol.Programming
                 "resync", last.Address, attempts, last);
         }
 
-        /// <summary>Filler, drain, 0x7F. The first two attempts send a short filler, later ones one long enough for any frame.</summary>
-        private SyncOutcome ResyncOnce(int attempt, CancellationToken ct)
+        /// <summary>
+        /// Filler, drain, 0x7F. The filler is short (<see cref="RecoveryOptions.FillerBytes"/>) except
+        /// on the last attempt, which sends enough to finish any frame (an Extended Erase whose
+        /// count was garbled waits for up to 128 KiB: about 12 s at 115200 baud).
+        /// </summary>
+        private SyncOutcome ResyncOnce(bool longFiller, CancellationToken ct)
         {
             Counters.Resyncs++;
-            int filler = attempt < 2 ? Math.Max(0, Recovery.FillerBytes) : LargestFrame;
+            int filler = longFiller ? LargestFrame : Math.Max(0, Recovery.FillerBytes);
             Client.SendFiller(filler, ct);
             // The filler takes its wire time to go out and the chip answers as it parses it: wait,
             // then drop everything until the line is quiet.

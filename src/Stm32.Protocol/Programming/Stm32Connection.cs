@@ -104,7 +104,7 @@ namespace Stm32.Protocol.Programming
                     Counters.Retries++;
                     Say("Identifying the chip: " + e.Message + " Resynchronising and asking again.");
                     Pause(attempt, ct);
-                    var sync = ResyncOnce(Math.Min(attempt, 1), ct);
+                    var sync = ResyncOnce(false, ct);
                     if (sync == SyncOutcome.Fresh) LastSync = sync;
                 }
             }
