@@ -54,8 +54,6 @@ public abstract class FaultSuiteTests
         // On a clean line, under NACKs, stalls, resets and the sync quirks, every round succeeds.
         if (!sc.Name.Contains("1e-3") && !sc.Name.Contains("everything"))
             Assert.All(reports, r => Assert.Equal(RoundResult.VerifiedExact, r.Result));
-        if (sc.Name.Contains("reset") && !sc.Name.Contains("everything"))
-            Assert.All(reports, r => Assert.Equal(r.ChipResets, r.Resets));
     }
 }
 

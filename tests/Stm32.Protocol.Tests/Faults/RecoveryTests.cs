@@ -19,8 +19,14 @@ public class RecoveryTests
         return b;
     }
 
+    /// <summary>Short timeouts, but roomy enough that a busy test machine never makes a late answer look like a fault.</summary>
     private static Stm32Connection Open(SimBench sim, List<string>? log = null, RecoveryOptions? recovery = null)
-        => Stm32Connection.Open(sim.Host, FaultRounds.HostOptions(), recovery ?? FaultRounds.Recovery(), log == null ? null : log.Add);
+    {
+        var options = FaultRounds.HostOptions();
+        options.ReplyTimeout = options.WriteTimeout = TimeSpan.FromMilliseconds(150);
+        options.SyncProbeTimeout = TimeSpan.FromMilliseconds(40);
+        return Stm32Connection.Open(sim.Host, options, recovery ?? FaultRounds.Recovery(), log == null ? null : log.Add);
+    }
 
     [Fact]
     public void A_NACKed_block_is_sent_again_and_counted()
