@@ -51,14 +51,14 @@ foreach (var scenario in FaultRounds.Scenarios)
         int n = reports.Length;
         string Mean(Func<RoundReport, int> f) => (reports.Average(f)).ToString("0.0", CultureInfo.InvariantCulture);
         var row = string.Format(CultureInfo.InvariantCulture,
-            "| {0} | {1} | {2} | {3} | {4} | {5} | {6} | {7} | {8} | {9} | {10} | {11:0.00} |",
+            "| {0} | {1} | {2} | {3} | {4} | {5} | {6} | {7} | {8} | {9} | {10} | {12} | {11:0.00} |",
             scenario.Name, part.Name, n,
             reports.Count(x => x.Result == RoundResult.VerifiedExact),
             reports.Count(x => x.Result == RoundResult.ClearError),
             reports.Count(x => x.Result == RoundResult.WrongSuccess),
             reports.Count(x => x.Result == RoundResult.UnclearError),
             Mean(x => x.Retries), Mean(x => x.Resyncs), Mean(x => x.Rewrites), Mean(x => x.Resets),
-            reports.Average(x => x.Elapsed.TotalSeconds));
+            reports.Average(x => x.Elapsed.TotalSeconds), Mean(x => x.ChipResets));
         rows.Add(row);
         Console.WriteLine(row);
     }
@@ -70,12 +70,12 @@ md.AppendLine();
 md.AppendLine(string.Format(CultureInfo.InvariantCulture,
     "{0} seeded rounds per scenario and part ({4} at a time); instant simulator timing, host reply timeout {1} ms, default recovery limits " +
     "(5 retries a block, 4 resync attempts, 3 page rewrites); {2:yyyy-MM-dd}, {3:0} s in all. Rates are per byte. Retries, resyncs, rewrites and resets " +
-    "are means per round (connect included); rewrites count blocks written again after a wrong read-back. s/round is wall time with the short " +
+    "are means per round (connect included); rewrites count blocks written again after a wrong read-back; chip resets are the simulator's own count (a reset knob numbers command pairs, and resync filler pairs count, so under other faults it sometimes lands on a pair that is NACKed and no reset happens). s/round is wall time with the short " +
     "timeouts of the suite, not line speed.",
     rounds, FaultRounds.ReplyTimeout.TotalMilliseconds, DateTime.UtcNow, all.Elapsed.TotalSeconds, parallel));
 md.AppendLine();
-md.AppendLine("| scenario | part | rounds | verified exact | clear error | success with wrong image | unclear error | retries | resyncs | rewrites | resets | s/round |");
-md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+md.AppendLine("| scenario | part | rounds | verified exact | clear error | success with wrong image | unclear error | retries | resyncs | rewrites | resets noticed | chip resets | s/round |");
+md.AppendLine("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
 foreach (var row in rows) md.AppendLine(row);
 var dir = Path.Combine(FindRepoRoot(), "bench", "results");
 Directory.CreateDirectory(dir);

@@ -361,8 +361,18 @@ namespace Stm32.Protocol.Programming
                 int passes = Math.Max(1, _c.Recovery.PageRewrites + 1);
                 for (int pass = 0; ; pass++)
                 {
-                    var bad = FindBad(check, byChecksum);
-                    if (bad.Count == 0) return;
+                    var bad = FindBad(check, byChecksum, out var inconclusive);
+                    if (bad.Count == 0 && inconclusive == null) return;
+                    if (bad.Count == 0 && inconclusive is uint from)
+                    {
+                        // A checksum differed but every block of it read back right: check again.
+                        if (pass + 1 >= passes)
+                            throw new Stm32VerifyException(string.Format(CultureInfo.InvariantCulture,
+                                "Verify failed: the chip's checksum from 0x{0:X8} keeps differing from the image's although the bytes read back right.", from),
+                                from, 1);
+                        _c.Say(string.Format(CultureInfo.InvariantCulture, "The checksum from 0x{0:X8} differed but the bytes read back right; verifying again.", from));
+                        continue;
+                    }
                     var first = bad[0];
                     var firstAt = FirstDifference(first.Block, first.Got);
                     if (pass + 1 >= passes || _c.Recovery.PageRewrites <= 0)
@@ -404,8 +414,9 @@ namespace Stm32.Protocol.Programming
             }
 
             /// <summary>The blocks that are wrong on the chip, each with what the chip holds.</summary>
-            private List<(Block Block, byte[] Got)> FindBad(List<Block> blocks, bool byChecksum)
+            private List<(Block Block, byte[] Got)> FindBad(List<Block> blocks, bool byChecksum, out uint? inconclusive)
             {
+                inconclusive = null;
                 var bad = new List<(Block, byte[])>();
                 long total = blocks.Sum(b => (long)b.Data.Length), done = 0;
                 var toRead = new List<Block>();
@@ -430,12 +441,10 @@ namespace Stm32.Protocol.Programming
                     if (!Matches(got, b.Data, b.Covered)) bad.Add((b, got));
                     if (!byChecksum) { done += b.Data.Length; Report(done, total, b.Address); }
                 }
-                if (byChecksum && toRead.Count > 0 && bad.Count == 0)
-                {
-                    // A run's checksum differed but every block reads back right: believe neither;
-                    // the next pass checks again (a garbled CRC passing its XOR check is rare).
-                    foreach (var b in toRead) bad.Add((b, b.Data));
-                }
+                // A run's checksum differed but every block reads back right: believe neither (a
+                // garbled CRC that passes its XOR check is rare, but possible).
+                var flashRead = toRead.Where(b => _flash.Contains(b.Address)).ToList();
+                if (byChecksum && flashRead.Count > 0 && bad.Count == 0) inconclusive = flashRead[0].Address;
                 return bad;
             }
 

@@ -56,9 +56,9 @@ namespace Stm32.Protocol.Programming
         /// <param name="refused">For the protection message: "read", "write", "erase"; null when a refusal means nothing special.</param>
         /// <param name="failed">Told about every failure before it is retried (e.g. to mark a block suspect).</param>
         internal T Retry<T>(string what, uint? address, Func<T> op, CancellationToken ct, string? refused = null,
-            Action<Stm32Exception>? failed = null)
+            Action<Stm32Exception>? failed = null, int? retries = null)
         {
-            int limit = Math.Max(0, Recovery.Retries);
+            int limit = Math.Max(0, retries ?? Recovery.Retries);
             Stm32Exception? last = null;
             bool allRefused = true;
             bool lastWasDirect = false;

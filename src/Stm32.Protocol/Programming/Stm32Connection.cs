@@ -126,11 +126,12 @@ namespace Stm32.Protocol.Programming
                 // A garbled Get or Get ID answer could name another device (0x410 is one bit from
                 // 0x412 and 0x430): ask twice and believe only answers that agree.
                 var get2 = Client.Get(ct);
+                var gv2 = Client.GetVersion(ct);
                 var pid2 = Client.GetId(ct);
-                if (pid2 != pid || get2.Version != get.Version || !get2.Commands.SequenceEqual(get.Commands) || gv.Version != get.Version)
+                if (pid2 != pid || get2.Version != get.Version || !get2.Commands.SequenceEqual(get.Commands) || gv2.Version != gv.Version)
                     throw new Stm32ProtocolException(string.Format(CultureInfo.InvariantCulture,
-                        "The identity answers disagree (Get ID 0x{0:X3} then 0x{1:X3}, version 0x{2:X2}/0x{3:X2}/0x{4:X2}).",
-                        pid, pid2, get.Version, gv.Version, get2.Version), "identify");
+                        "Two identity answers disagree (Get ID 0x{0:X3} then 0x{1:X3}; version 0x{2:X2} then 0x{3:X2}).",
+                        pid, pid2, gv.Version, gv2.Version), "identify");
             }
             SupportedCommands = get.Commands;
             BootloaderVersion = gv.Version;
@@ -239,9 +240,34 @@ namespace Stm32.Protocol.Programming
             return result;
         }
 
-        /// <summary>One Read Memory, retried with resyncs (issue 8).</summary>
+        /// <summary>
+        /// One Read Memory, retried with resyncs (issue 8). On a line bad enough to spoil a 256-byte
+        /// answer twice running, the rest of the tries read it in 64-byte pieces, each retried on
+        /// its own: a short answer is far more likely to arrive whole.
+        /// </summary>
         private byte[] ReadChecked(uint address, int length, CancellationToken ct)
-            => Retry("Read Memory", address, () => Client.ReadMemory(address, length, ct), ct, "read");
+        {
+            const int Piece = 64;
+            if (length <= Piece || Recovery.Retries < 2)
+                return Retry("Read Memory", address, () => Client.ReadMemory(address, length, ct), ct, "read");
+            try
+            {
+                return Retry("Read Memory", address, () => Client.ReadMemory(address, length, ct), ct, "read", retries: 1);
+            }
+            catch (Stm32RecoveryFailedException e) when (!(e.InnerException is Stm32RecoveryFailedException))
+            {
+                Say(string.Format(CultureInfo.InvariantCulture, "Read Memory at 0x{0:X8}: reading it in {1}-byte pieces.", address, Piece));
+                var result = new byte[length];
+                for (int off = 0; off < length; off += Piece)
+                {
+                    var n = Math.Min(Piece, length - off);
+                    var at = (uint)(address + off);
+                    var piece = Retry("Read Memory", at, () => Client.ReadMemory(at, n, ct), ct, "read");
+                    Buffer.BlockCopy(piece, 0, result, off, n);
+                }
+                return result;
+            }
+        }
 
         /// <summary>
         /// Writes one block of at most 256 bytes, retried with resyncs. <paramref name="failed"/>
