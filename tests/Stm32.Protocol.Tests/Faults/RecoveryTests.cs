@@ -215,6 +215,63 @@ public class RecoveryTests
         Assert.Contains(log, l => l.Contains("Verify found"));
     }
 
+    [Fact]
+    public void A_byte_lost_in_a_data_frame_is_caught_and_mended_even_without_Verify()
+    {
+        // The worst case of a dropped byte: the chip waits for one more byte, the resync filler's
+        // first 0xFF completes the frame, and when the lost byte was 0xFF the checksum matches, so
+        // the chip programs the block shifted by one. Only a read-back can tell.
+        using var sim = new SimBench(0x410, baud: 2_000_000);
+        var lossy = new LosingLink(sim.Host, frameLength: 258, dropIndex: 10);
+        var options = FaultRounds.HostOptions();
+        options.ReplyTimeout = options.WriteTimeout = TimeSpan.FromMilliseconds(150);
+        using var c = Stm32Connection.Open(lossy, options, FaultRounds.Recovery());
+        var data = Random(2048, 11);
+        data[9] = 0xFF;   // frame byte 10 = data byte 9 of the first block
+        var outcome = FlashProgrammer.Write(c, FirmwareImage.FromBytes(Flash, data), new WriteOptions { Verify = false });
+        Assert.True(lossy.Dropped);
+        Assert.Equal(1, outcome.SuspectBlocks);
+        Assert.Equal(1, outcome.PagesReerased);
+        Assert.False(outcome.Verified);
+        Assert.Equal(data, sim.Chip.Peek(Flash, data.Length));
+    }
+
+    /// <summary>Drops one byte of the first frame of a given length the host sends.</summary>
+    private sealed class LosingLink : Stm32.Protocol.Transport.IByteLink
+    {
+        private readonly Stm32.Protocol.Transport.IByteLink _inner;
+        private readonly int _frameLength, _dropIndex;
+
+        public LosingLink(Stm32.Protocol.Transport.IByteLink inner, int frameLength, int dropIndex)
+        {
+            _inner = inner;
+            _frameLength = frameLength;
+            _dropIndex = dropIndex;
+        }
+
+        public bool Dropped { get; private set; }
+        public string Name => _inner.Name;
+        public int BaudRate => _inner.BaudRate;
+        public bool SupportsModemLines => _inner.SupportsModemLines;
+
+        public void Write(byte[] buffer, int offset, int count)
+        {
+            if (!Dropped && count == _frameLength)
+            {
+                Dropped = true;
+                var shorter = buffer.Skip(offset).Take(count).Where((_, k) => k != _dropIndex).ToArray();
+                _inner.Write(shorter, 0, shorter.Length);
+                return;
+            }
+            _inner.Write(buffer, offset, count);
+        }
+
+        public int Read(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken ct) => _inner.Read(buffer, offset, count, timeout, ct);
+        public void DiscardInput() => _inner.DiscardInput();
+        public void SetModemLine(Stm32.Protocol.Transport.ModemLine line, bool asserted) => _inner.SetModemLine(line, asserted);
+        public void Dispose() => _inner.Dispose();
+    }
+
     /// <summary>Command pairs the chip has read so far (the fault knobs number them from 1).</summary>
     private static int CountCommands(SimBench sim) => sim.Chip.CommandCount;
 }
