@@ -34,6 +34,8 @@ namespace Stm32.Protocol.Programming
     public sealed class WriteOptions
     {
         public EraseMode Erase { get; set; } = EraseMode.Touched;
+
+        /// <summary>Verify the whole image after writing, mending wrong blocks (see <see cref="RecoveryOptions.PageRewrites"/>).</summary>
         public bool Verify { get; set; }
         /// <summary>Read back even where the chip offers Get Checksum.</summary>
         public bool ForceReadBack { get; set; }
@@ -96,6 +98,12 @@ namespace Stm32.Protocol.Programming
     /// the pages the image touches, write 256-byte blocks aligned to 256 and padded with 0xFF
     /// (never one write per HEX line), skip blocks that are all 0xFF after an erase, and verify
     /// the whole image after writing (by Get Checksum where listed, else by read-back).
+    /// <para>Faults (issue 8): every block and command is retried through the connection's
+    /// recovery (<see cref="Stm32Connection.Recovery"/>); a block that reads back wrong is written
+    /// again, or its page erased and every image block in it rewritten; a chunk that reads back
+    /// different is read again before it is believed. A write ends verified, or with an exception
+    /// naming the step and address; without Verify, blocks whose write failed after the data went
+    /// out are still read back, and a chip reset during the write forces a full verify.</para>
     /// </summary>
     public static class FlashProgrammer
     {
