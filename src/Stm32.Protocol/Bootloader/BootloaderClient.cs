@@ -369,10 +369,14 @@ namespace Stm32.Protocol.Bootloader
                     step, sent, Array.Empty<byte>(), address);
             if (b == Commands.Nack)
             {
-                DrainAfterNack(ct);
+                // Received holds the NACK and whatever followed it: a lone NACK means the chip
+                // consumed the whole frame and waits for a new command (spec 3); more bytes mean
+                // it parsed part of our frame as commands and may now hold half a pair.
+                var received = new List<byte> { (byte)b };
+                DrainAfterNack(received, ct);
                 throw new Stm32NackException(
                     string.Format(CultureInfo.InvariantCulture, "{0}: the bootloader answered NACK{1}.", step, At(address)),
-                    step, sent, new[] { (byte)b }, address);
+                    step, sent, received.ToArray(), address);
             }
             throw new Stm32ProtocolException(
                 string.Format(CultureInfo.InvariantCulture, "{0}: expected ACK (0x79) but got 0x{1:X2}{2}.", step, b, At(address)),
@@ -380,11 +384,53 @@ namespace Stm32.Protocol.Bootloader
         }
 
         /// <summary>Some parts send two NACKs (spec 3): wait a moment and drop what follows.</summary>
-        private void DrainAfterNack(CancellationToken ct)
+        private void DrainAfterNack(List<byte> received, CancellationToken ct)
         {
-            var wait = TimeSpan.FromMilliseconds(Math.Max(5, 3 * 11 * 1000.0 / Math.Max(1200, _link.BaudRate)));
-            while (TryReadByte(wait, ct) >= 0) { }
+            var wait = TimeSpan.FromMilliseconds(Math.Max(Options.NackSettleTime.TotalMilliseconds, 3 * 11 * 1000.0 / Math.Max(1200, _link.BaudRate)));
+            int b;
+            while ((b = TryReadByte(wait, ct)) >= 0)
+            {
+                if (received.Count < 64) received.Add((byte)b);
+            }
         }
+
+        // ---------------------------------------------------------------- recovery primitives (spec 2.1)
+
+        /// <summary>
+        /// Sends <paramref name="count"/> bytes of 0xFF. A chip holding half a command takes them as
+        /// the rest of it and NACKs (0xFF pairs and 0xFF address words fail their checks), and a
+        /// Write Memory completed with 0xFF data programs nothing (flash bits only go 1 to 0).
+        /// </summary>
+        public void SendFiller(int count, CancellationToken ct = default)
+        {
+            if (count <= 0) return;
+            var filler = new byte[count];
+            for (int i = 0; i < count; i++) filler[i] = 0xFF;
+            Send(filler, ct);
+        }
+
+        /// <summary>
+        /// Reads and drops input until none has come for <paramref name="quiet"/> (or
+        /// <paramref name="limit"/> has passed). Returns how many bytes were dropped.
+        /// </summary>
+        public int Drain(TimeSpan quiet, TimeSpan limit, CancellationToken ct = default)
+        {
+            var deadline = DateTime.UtcNow + limit;
+            var buffer = new byte[256];
+            int dropped = 0;
+            while (DateTime.UtcNow < deadline)
+            {
+                var n = _link.Read(buffer, 0, buffer.Length, quiet, ct);
+                if (n == 0) break;
+                dropped += n;
+                BytesReceived += n;
+            }
+            return dropped;
+        }
+
+        /// <summary>How long <paramref name="bytes"/> take on the wire at the link's baud (11 bits a byte, 8E1).</summary>
+        public TimeSpan WireTime(int bytes)
+            => TimeSpan.FromMilliseconds(bytes * 11 * 1000.0 / Math.Max(1200, _link.BaudRate));
 
         private static string At(uint? address)
             => address.HasValue ? string.Format(CultureInfo.InvariantCulture, " at 0x{0:X8}", address.Value) : "";

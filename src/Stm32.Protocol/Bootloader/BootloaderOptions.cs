@@ -30,6 +30,9 @@ namespace Stm32.Protocol.Bootloader
         /// </summary>
         public TimeSpan SyncProbeTimeout { get; set; } = TimeSpan.FromMilliseconds(60);
 
+        /// <summary>After a NACK, how long to wait for more bytes (a second NACK, or answers to our frame's leftovers).</summary>
+        public TimeSpan NackSettleTime { get; set; } = TimeSpan.FromMilliseconds(5);
+
         /// <summary>How many times the whole sync handshake is tried before giving up.</summary>
         public int SyncAttempts { get; set; } = 2;
 

@@ -98,4 +98,27 @@ namespace Stm32.Protocol.Bootloader
 
         public int DifferingBytes { get; }
     }
+
+    /// <summary>
+    /// A block or command kept failing after every retry and resync the recovery options allow
+    /// (issue 8). Step and Address name where; the inner exception is the last failure.
+    /// </summary>
+    public class Stm32RecoveryFailedException : Stm32Exception
+    {
+        public Stm32RecoveryFailedException(string message, string step, uint? address, int attempts, Stm32Exception? last)
+            : base(message, step, last?.Sent, last?.Received, address, last)
+        {
+            Attempts = attempts;
+        }
+
+        /// <summary>How many times it was tried in all.</summary>
+        public int Attempts { get; }
+    }
+
+    /// <summary>The chip came back from a reset as a different device (product ID or bootloader version changed).</summary>
+    public class Stm32DeviceChangedException : Stm32Exception
+    {
+        public Stm32DeviceChangedException(string message)
+            : base(message, "re-identify") { }
+    }
 }

@@ -34,6 +34,8 @@ namespace Stm32.Protocol.Programming
     public sealed class WriteOptions
     {
         public EraseMode Erase { get; set; } = EraseMode.Touched;
+
+        /// <summary>Verify the whole image after writing, mending wrong blocks (see <see cref="RecoveryOptions.PageRewrites"/>).</summary>
         public bool Verify { get; set; }
         /// <summary>Read back even where the chip offers Get Checksum.</summary>
         public bool ForceReadBack { get; set; }
@@ -55,6 +57,27 @@ namespace Stm32.Protocol.Programming
         public TimeSpan Duration { get; internal set; }
         /// <summary>Data in erased pages that the image does not cover (lost by the erase).</summary>
         public IReadOnlyList<MemoryRange> CollateralErased { get; internal set; } = Array.Empty<MemoryRange>();
+
+        /// <summary>Blocks and commands sent again after a failure (issue 8).</summary>
+        public int Retries { get; internal set; }
+
+        /// <summary>Resync handshakes run to get back in step with the chip (spec 2.1).</summary>
+        public int Resyncs { get; internal set; }
+
+        /// <summary>Blocks written again because they read back wrong.</summary>
+        public int Rewrites { get; internal set; }
+
+        /// <summary>Pages or sectors erased again so a wrong block could be rewritten.</summary>
+        public int PagesReerased { get; internal set; }
+
+        /// <summary>Chip resets noticed during the write (each followed by a resync and re-identification).</summary>
+        public int Resets { get; internal set; }
+
+        /// <summary>Chunks read again because a read disagreed with the image.</summary>
+        public int Rereads { get; internal set; }
+
+        /// <summary>Blocks whose write failed after the data went out (they may have been programmed wrongly); always read back.</summary>
+        public int SuspectBlocks { get; internal set; }
     }
 
     /// <summary>The result of comparing the chip with an image.</summary>
@@ -64,6 +87,10 @@ namespace Stm32.Protocol.Programming
         public uint? FirstDifference { get; internal set; }
         public long DifferingBytes { get; internal set; }
         public long ComparedBytes { get; internal set; }
+        public int Retries { get; internal set; }
+        public int Resyncs { get; internal set; }
+        public int Resets { get; internal set; }
+        public int Rereads { get; internal set; }
     }
 
     /// <summary>
@@ -71,6 +98,12 @@ namespace Stm32.Protocol.Programming
     /// the pages the image touches, write 256-byte blocks aligned to 256 and padded with 0xFF
     /// (never one write per HEX line), skip blocks that are all 0xFF after an erase, and verify
     /// the whole image after writing (by Get Checksum where listed, else by read-back).
+    /// <para>Faults (issue 8): every block and command is retried through the connection's
+    /// recovery (<see cref="Stm32Connection.Recovery"/>); a block that reads back wrong is written
+    /// again, or its page erased and every image block in it rewritten; a chunk that reads back
+    /// different is read again before it is believed. A write ends verified, or with an exception
+    /// naming the step and address; without Verify, blocks whose write failed after the data went
+    /// out are still read back, and a chip reset during the write forces a full verify.</para>
     /// </summary>
     public static class FlashProgrammer
     {
@@ -109,153 +142,410 @@ namespace Stm32.Protocol.Programming
             var sw = Stopwatch.StartNew();
             var sent0 = connection.Client.BytesSent;
             var recv0 = connection.Client.BytesReceived;
+            var counters0 = connection.Counters.Snapshot();
             var outcome = new WriteOutcome { DataBytes = image.DataBytes };
             var flash = connection.Flash;
             var layout = connection.Device.Layout!;
 
             var flashBlocks = BuildBlocks(segments, flash, flash.Start);
             var ramBlocks = BuildBlocks(segments, connection.Device.Ram, connection.Device.Ram.Start);
-
-            // Erase.
-            if (options.Erase == EraseMode.All)
+            try
             {
-                connection.MassErase(progress, ct);
-                outcome.MassErased = true;
-                outcome.PagesErased = layout.PagesTouching(flash.Start, flash.Length).Select(p => p.Index).ToList();
-            }
-            else if (options.Erase == EraseMode.Touched && flashBlocks.Count > 0)
-            {
-                var ranges = segments.Where(s => flash.Contains(s.Address)).Select(s => new MemoryRange(s.Address, Math.Min(s.End, flash.End)));
-                var pages = layout.PagesTouching(ranges).Where(p => flash.Contains(p.Start)).ToList();
-                outcome.CollateralErased = Collateral(pages, segments);
-                var all = layout.PagesTouching(flash.Start, flash.Length);
-                if (pages.Count == all.Count && (connection.Device.Flags & DeviceFlags.NoMassErase) == 0)
+                // Erase.
+                if (options.Erase == EraseMode.All)
                 {
                     connection.MassErase(progress, ct);
                     outcome.MassErased = true;
+                    outcome.PagesErased = layout.PagesTouching(flash.Start, flash.Length).Select(p => p.Index).ToList();
                 }
-                else
+                else if (options.Erase == EraseMode.Touched && flashBlocks.Count > 0)
                 {
-                    connection.ErasePages(pages.Select(p => p.Index).ToList(), progress, ct);
+                    var ranges = segments.Where(s => flash.Contains(s.Address)).Select(s => new MemoryRange(s.Address, Math.Min(s.End, flash.End)));
+                    var pages = layout.PagesTouching(ranges).Where(p => flash.Contains(p.Start)).ToList();
+                    outcome.CollateralErased = Collateral(pages, segments);
+                    var all = layout.PagesTouching(flash.Start, flash.Length);
+                    if (pages.Count == all.Count && (connection.Device.Flags & DeviceFlags.NoMassErase) == 0)
+                    {
+                        connection.MassErase(progress, ct);
+                        outcome.MassErased = true;
+                    }
+                    else
+                    {
+                        connection.ErasePages(pages.Select(p => p.Index).ToList(), progress, ct);
+                    }
+                    outcome.PagesErased = pages.Select(p => p.Index).ToList();
                 }
-                outcome.PagesErased = pages.Select(p => p.Index).ToList();
-            }
-            bool erased = options.Erase != EraseMode.None;
+                bool erased = options.Erase != EraseMode.None;
 
-            // Write: all-0xFF blocks are skipped (programming 0xFF changes no bit of flash).
-            var toWrite = flashBlocks.Where(b => !b.AllErased).Concat(ramBlocks).ToList();
-            outcome.BlocksSkipped = flashBlocks.Count(b => b.AllErased);
-            long total = toWrite.Sum(b => (long)b.Data.Length), done = 0;
-            var report = Throttle(progress);
-            foreach (var b in toWrite)
-            {
-                connection.WriteBlock(b.Address, b.Data, 0, b.Data.Length, ct);
-                done += b.Data.Length;
-                outcome.BlocksWritten++;
-                outcome.BytesWritten += b.Data.Length;
-                report(new OperationProgress("Writing", done, total, Stm32Connection.Hex(b.Address)), false);
-            }
-            report(new OperationProgress("Writing", total, total, null), true);
+                // Write: all-0xFF blocks are skipped (programming 0xFF changes no bit of flash).
+                // A block whose data went out but whose answer was lost or garbled may have been
+                // programmed wrongly (a byte dropped on the way shifts the rest): it is suspect and
+                // is read back later even without Verify.
+                var toWrite = flashBlocks.Where(b => !b.AllErased).Concat(ramBlocks).ToList();
+                outcome.BlocksSkipped = flashBlocks.Count(b => b.AllErased);
+                var suspect = new List<Block>();
+                long total = toWrite.Sum(b => (long)b.Data.Length), done = 0;
+                var report = Throttle(progress);
+                foreach (var b in toWrite)
+                {
+                    connection.WriteBlock(b.Address, b.Data, 0, b.Data.Length, ct, e =>
+                    {
+                        if (MayHaveProgrammed(e) && !suspect.Contains(b)) suspect.Add(b);
+                    });
+                    done += b.Data.Length;
+                    outcome.BlocksWritten++;
+                    outcome.BytesWritten += b.Data.Length;
+                    report(new OperationProgress("Writing", done, total, Stm32Connection.Hex(b.Address)), false);
+                }
+                report(new OperationProgress("Writing", total, total, null), true);
+                outcome.SuspectBlocks = suspect.Count;
 
-            // Verify the whole image after the whole write (spec 4.6: H7 read-back caveat).
-            if (options.Verify)
-            {
-                if (connection.HasChecksum && erased && !options.ForceReadBack)
+                // Verify the whole image after the whole write (spec 4.6: H7 read-back caveat).
+                var planned = flashBlocks.Concat(ramBlocks).ToList();
+                bool resetDuringRun = connection.Counters.Resets > counters0.Resets;
+                var repair = new Repairer(connection, layout, planned, flash, erased, outcome, progress, ct);
+                if (options.Verify || resetDuringRun)
                 {
-                    outcome.VerifyMethod = VerifyMethod.Checksum;
-                    VerifyByChecksum(connection, flashBlocks, image, progress, ct);
-                    if (ramBlocks.Count > 0) VerifyByReadBack(connection, Within(image, connection.Device.Ram), progress, ct);
+                    if (!options.Verify)
+                        connection.Say("The chip reset during the write: verifying the whole image although Verify is off.");
+                    bool byChecksum = connection.HasChecksum && erased && !options.ForceReadBack;
+                    outcome.VerifyMethod = byChecksum ? VerifyMethod.Checksum : VerifyMethod.ReadBack;
+                    repair.VerifyAndRepair(planned, byChecksum);
+                    outcome.Verified = true;
                 }
-                else
+                else if (suspect.Count > 0)
                 {
-                    outcome.VerifyMethod = VerifyMethod.ReadBack;
-                    VerifyByReadBack(connection, image, progress, ct);
+                    // Verify is off, but a failure left these blocks in doubt: never end silently.
+                    connection.Say(string.Format(CultureInfo.InvariantCulture,
+                        "{0} block(s) may have been programmed wrongly during a recovery; reading them back although Verify is off.", suspect.Count));
+                    repair.VerifyAndRepair(suspect, false);
                 }
-                outcome.Verified = true;
             }
-            outcome.Duration = sw.Elapsed;
-            outcome.BytesSent = connection.Client.BytesSent - sent0;
-            outcome.BytesReceived = connection.Client.BytesReceived - recv0;
+            finally
+            {
+                var c = connection.Counters;
+                outcome.Retries = c.Retries - counters0.Retries;
+                outcome.Resyncs = c.Resyncs - counters0.Resyncs;
+                outcome.Rewrites = c.Rewrites - counters0.Rewrites;
+                outcome.PagesReerased = c.PagesReerased - counters0.PagesReerased;
+                outcome.Resets = c.Resets - counters0.Resets;
+                outcome.Rereads = c.Rereads - counters0.Rereads;
+                outcome.Duration = sw.Elapsed;
+                outcome.BytesSent = connection.Client.BytesSent - sent0;
+                outcome.BytesReceived = connection.Client.BytesReceived - recv0;
+            }
             return outcome;
         }
 
-        /// <summary>Compares the chip with the image by reading it back; never writes.</summary>
+        /// <summary>
+        /// A Write Memory that failed after its data frame went out, other than by a lone NACK
+        /// (a NACK there means the checksum failed and nothing was programmed): the chip may have
+        /// programmed the block, or a shifted copy of it.
+        /// </summary>
+        private static bool MayHaveProgrammed(Stm32Exception e)
+            => e.Step == "Write Memory data" && !(e is Stm32NackException && e.Received.Length == 1);
+
+        /// <summary>Compares the chip with the image by reading it back; never writes. A chunk that differs is read again to rule out a garbled read.</summary>
         public static CompareOutcome Compare(Stm32Connection connection, FirmwareImage image,
             IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
         {
+            var counters0 = connection.Counters.Snapshot();
             var outcome = new CompareOutcome();
             long total = image.DataBytes, done = 0;
             var report = Throttle(progress);
-            foreach (var s in image.Segments)
+            try
             {
-                for (int off = 0; off < s.Length; off += BlockSize)
+                foreach (var s in image.Segments)
                 {
-                    var n = Math.Min(BlockSize, s.Length - off);
-                    var got = connection.Read((uint)(s.Address + off), n, null, ct);
-                    for (int i = 0; i < n; i++)
+                    for (int off = 0; off < s.Length; off += BlockSize)
                     {
-                        if (got[i] != s[off + i])
+                        var n = Math.Min(BlockSize, s.Length - off);
+                        var want = new byte[n];
+                        s.CopyTo(off, want, 0, n);
+                        var got = StableRead(connection, (uint)(s.Address + off), want, null, ct);
+                        for (int i = 0; i < n; i++)
                         {
-                            outcome.DifferingBytes++;
-                            outcome.FirstDifference ??= (uint)(s.Address + off + i);
+                            if (got[i] != want[i])
+                            {
+                                outcome.DifferingBytes++;
+                                outcome.FirstDifference ??= (uint)(s.Address + off + i);
+                            }
                         }
+                        done += n;
+                        outcome.ComparedBytes += n;
+                        report(new OperationProgress("Comparing", done, total, Stm32Connection.Hex((uint)(s.Address + off))), false);
                     }
-                    done += n;
-                    outcome.ComparedBytes += n;
-                    report(new OperationProgress("Comparing", done, total, Stm32Connection.Hex((uint)(s.Address + off))), false);
                 }
+                report(new OperationProgress("Comparing", total, total), true);
             }
-            report(new OperationProgress("Comparing", total, total), true);
+            finally
+            {
+                var c = connection.Counters;
+                outcome.Retries = c.Retries - counters0.Retries;
+                outcome.Resyncs = c.Resyncs - counters0.Resyncs;
+                outcome.Resets = c.Resets - counters0.Resets;
+                outcome.Rereads = c.Rereads - counters0.Rereads;
+            }
             return outcome;
         }
 
-        private static void VerifyByReadBack(Stm32Connection connection, FirmwareImage image, IProgress<OperationProgress>? progress, CancellationToken ct)
+        /// <summary>
+        /// Reads a chunk; when it differs from <paramref name="want"/> (where <paramref name="covered"/>
+        /// says the image has data), reads it again, at most <see cref="RecoveryOptions.VerifyReads"/>
+        /// reads in all: a read that matches ends it, and so do two reads that agree (two garbled
+        /// reads never do). When no two agree, each byte is taken by majority: a byte garbled on
+        /// the way back must not pass for a wrong chip, nor a wrong chip for a garbled read.
+        /// </summary>
+        private static byte[] StableRead(Stm32Connection connection, uint address, byte[] want, bool[]? covered, CancellationToken ct)
         {
-            var cmp = Compare(connection, image, Rename(progress, "Verifying"), ct);
-            if (!cmp.Matches)
-                throw new Stm32VerifyException(string.Format(CultureInfo.InvariantCulture,
-                    "Verify failed: the chip differs from the image at 0x{0:X8} ({1} bytes differ).", cmp.FirstDifference, cmp.DifferingBytes),
-                    cmp.FirstDifference!.Value, (int)Math.Min(int.MaxValue, cmp.DifferingBytes));
+            var got = connection.Read(address, want.Length, null, ct);
+            if (Matches(got, want, covered)) return got;
+            var reads = new List<byte[]> { got };
+            int limit = Math.Max(1, connection.Recovery.VerifyReads);
+            while (reads.Count < limit)
+            {
+                connection.Counters.Rereads++;
+                var again = connection.Read(address, want.Length, null, ct);
+                if (Matches(again, want, covered)) return again;
+                if (reads.Any(r => r.SequenceEqual(again))) return again;
+                reads.Add(again);
+            }
+            if (reads.Count == 1) return got;
+            var majority = new byte[want.Length];
+            var votes = new int[256];
+            for (int i = 0; i < majority.Length; i++)
+            {
+                Array.Clear(votes, 0, votes.Length);
+                foreach (var r in reads) votes[r[i]]++;
+                int best = reads[0][i];
+                foreach (var r in reads) if (votes[r[i]] > votes[best]) best = r[i];
+                majority[i] = (byte)best;
+            }
+            return majority;
         }
 
-        private static void VerifyByChecksum(Stm32Connection connection, IReadOnlyList<Block> blocks, FirmwareImage image,
-            IProgress<OperationProgress>? progress, CancellationToken ct)
+        private static bool Matches(byte[] got, byte[] want, bool[]? covered)
         {
-            // Contiguous runs of planned blocks (written or skipped as 0xFF): after the erase the
-            // chip must hold exactly the block buffers there.
-            long total = blocks.Sum(b => (long)b.Data.Length), done = 0;
-            foreach (var run in Runs(blocks))
+            for (int i = 0; i < want.Length; i++)
+                if (got[i] != want[i] && (covered == null || covered[i])) return false;
+            return true;
+        }
+
+        /// <summary>
+        /// Verifies blocks and mends the wrong ones: a block whose wrong bits can still go 1 to 0 is
+        /// written again; otherwise its page or sector is erased and every planned block in it
+        /// written again (bounded per page). Ends only when a whole pass finds nothing wrong, or
+        /// throws <see cref="Stm32VerifyException"/> naming the first wrong address.
+        /// </summary>
+        private sealed class Repairer
+        {
+            private readonly Stm32Connection _c;
+            private readonly FlashLayout _layout;
+            private readonly IReadOnlyList<Block> _planned;
+            private readonly MemoryRange _flash;
+            private readonly bool _mayErase;
+            private readonly WriteOutcome _outcome;
+            private readonly IProgress<OperationProgress>? _progress;
+            private readonly CancellationToken _ct;
+            private readonly Dictionary<int, int> _pageErases = new Dictionary<int, int>();
+            private readonly Dictionary<uint, int> _directWrites = new Dictionary<uint, int>();
+
+            public Repairer(Stm32Connection c, FlashLayout layout, IReadOnlyList<Block> planned, MemoryRange flash, bool mayErase,
+                WriteOutcome outcome, IProgress<OperationProgress>? progress, CancellationToken ct)
             {
-                var start = run[0].Address;
-                var data = run.SelectMany(b => b.Data).ToArray();
-                var expected = Crc32Stm32.Compute(data);
-                var actual = connection.Client.GetChecksum(start, (uint)data.Length, ct: ct);
-                done += data.Length;
-                progress?.Report(new OperationProgress("Verifying", done, total, Stm32Connection.Hex(start)));
-                if (actual != expected)
+                _c = c;
+                _layout = layout;
+                _planned = planned;
+                _flash = flash;
+                _mayErase = mayErase;
+                _outcome = outcome;
+                _progress = progress;
+                _ct = ct;
+            }
+
+            public void VerifyAndRepair(IReadOnlyList<Block> blocks, bool byChecksum)
+            {
+                var check = blocks.ToList();
+                int passes = Math.Max(1, _c.Recovery.PageRewrites + 1);
+                for (int pass = 0; ; pass++)
                 {
-                    // Find the first differing byte for the error message.
-                    var inRun = image.Slice(start, (uint)data.Length);
-                    var cmp = Compare(connection, inRun, null, ct);
-                    var at = cmp.FirstDifference ?? start;
-                    throw new Stm32VerifyException(string.Format(CultureInfo.InvariantCulture,
-                        "Verify failed: the chip's checksum of 0x{0:X8}-0x{1:X8} is 0x{2:X8}, the image's 0x{3:X8}; first difference at 0x{4:X8}.",
-                        start, start + data.Length - 1, actual, expected, at), at, (int)Math.Max(1, cmp.DifferingBytes));
+                    var bad = FindBad(check, byChecksum, out var inconclusive);
+                    if (bad.Count == 0 && inconclusive == null) return;
+                    if (bad.Count == 0 && inconclusive is uint from)
+                    {
+                        // A checksum differed but every block of it read back right: check again.
+                        if (pass + 1 >= passes)
+                            throw new Stm32VerifyException(string.Format(CultureInfo.InvariantCulture,
+                                "Verify failed: the chip's checksum from 0x{0:X8} keeps differing from the image's although the bytes read back right.", from),
+                                from, 1);
+                        _c.Say(string.Format(CultureInfo.InvariantCulture, "The checksum from 0x{0:X8} differed but the bytes read back right; verifying again.", from));
+                        continue;
+                    }
+                    var first = bad[0];
+                    var firstAt = FirstDifference(first.Block, first.Got);
+                    if (pass + 1 >= passes || _c.Recovery.PageRewrites <= 0)
+                        throw VerifyFailed(bad, pass > 0 ? " after rewriting it " + pass.ToString(CultureInfo.InvariantCulture) + " time(s)" : "");
+                    var rewritten = Repair(bad);
+                    // The next pass checks what was checked plus everything an erase touched.
+                    foreach (var b in rewritten)
+                        if (!check.Contains(b)) check.Add(b);
+                    check.Sort((x, y) => x.Address.CompareTo(y.Address));
+                    var firstIndex = (int)(firstAt - first.Block.Address);
+                    _c.Say(string.Format(CultureInfo.InvariantCulture,
+                        "Verify found {0} wrong block(s), the first at 0x{1:X8} ({2} byte(s) differ there; chip 0x{3:X2}, image 0x{4:X2}); rewrote {5} block(s). Verifying again.",
+                        bad.Count, firstAt, Differences(first.Block, first.Got), first.Got[firstIndex], first.Block.Data[firstIndex], rewritten.Count));
                 }
             }
-            progress?.Report(new OperationProgress("Verifying", total, total));
+
+            private Stm32VerifyException VerifyFailed(List<(Block Block, byte[] Got)> bad, string after)
+            {
+                var (block, got) = bad[0];
+                int differing = bad.Sum(x => Differences(x.Block, x.Got));
+                var at = FirstDifference(block, got);
+                return new Stm32VerifyException(string.Format(CultureInfo.InvariantCulture,
+                    "Verify failed: the chip differs from the image at 0x{0:X8} ({1} bytes differ in {2} block(s)){3}.{4}",
+                    at, differing, bad.Count, after,
+                    _mayErase ? "" : " Writing without erasing cannot turn 0 bits back into 1: erase first."), at, Math.Max(1, differing));
+            }
+
+            private static int Differences(Block b, byte[] got)
+            {
+                int n = 0;
+                for (int i = 0; i < b.Data.Length; i++) if (b.Covered[i] && got[i] != b.Data[i]) n++;
+                return n;
+            }
+
+            private static uint FirstDifference(Block b, byte[] got)
+            {
+                for (int i = 0; i < b.Data.Length; i++) if (b.Covered[i] && got[i] != b.Data[i]) return b.Address + (uint)i;
+                return b.Address;
+            }
+
+            /// <summary>The blocks that are wrong on the chip, each with what the chip holds.</summary>
+            private List<(Block Block, byte[] Got)> FindBad(List<Block> blocks, bool byChecksum, out uint? inconclusive)
+            {
+                inconclusive = null;
+                var bad = new List<(Block, byte[])>();
+                long total = blocks.Sum(b => (long)b.Data.Length), done = 0;
+                var toRead = new List<Block>();
+                if (byChecksum)
+                {
+                    // Flash after an erase must hold exactly the block buffers (skipped blocks are
+                    // 0xFF): one Get Checksum per run, narrowed per page when a run differs.
+                    foreach (var run in Runs(blocks.Where(b => _flash.Contains(b.Address)).ToList()))
+                    {
+                        if (ChecksumMatches(run)) { done += run.Sum(b => (long)b.Data.Length); Report(done, total, run[0].Address); continue; }
+                        foreach (var inPage in run.GroupBy(b => _layout.PageAt(b.Address)?.Index ?? -1).Select(g => g.ToList()))
+                            if (!ChecksumMatches(inPage)) toRead.AddRange(inPage);
+                        done += run.Sum(b => (long)b.Data.Length);
+                        Report(done, total, run[0].Address);
+                    }
+                    toRead.AddRange(blocks.Where(b => !_flash.Contains(b.Address)));
+                }
+                else toRead.AddRange(blocks);
+                foreach (var b in toRead)
+                {
+                    var got = StableRead(_c, b.Address, b.Data, b.Covered, _ct);
+                    if (!Matches(got, b.Data, b.Covered)) bad.Add((b, got));
+                    if (!byChecksum) { done += b.Data.Length; Report(done, total, b.Address); }
+                }
+                // A run's checksum differed but every block reads back right: believe neither (a
+                // garbled CRC that passes its XOR check is rare, but possible).
+                var flashRead = toRead.Where(b => _flash.Contains(b.Address)).ToList();
+                if (byChecksum && flashRead.Count > 0 && bad.Count == 0) inconclusive = flashRead[0].Address;
+                return bad;
+            }
+
+            private bool ChecksumMatches(List<Block> run)
+            {
+                var data = run.SelectMany(b => b.Data).ToArray();
+                var expected = Crc32Stm32.Compute(data);
+                var actual = _c.Checksum(run[0].Address, (uint)data.Length, null, _ct);
+                return actual == expected;
+            }
+
+            private void Report(long done, long total, uint address)
+                => _progress?.Report(new OperationProgress("Verifying", done, total, Stm32Connection.Hex(address)));
+
+            /// <summary>Rewrites the bad blocks; returns every block written again.</summary>
+            private List<Block> Repair(List<(Block Block, byte[] Got)> bad)
+            {
+                var rewritten = new List<Block>();
+                var pagesToErase = new SortedDictionary<int, FlashPage>();
+                foreach (var (b, got) in bad)
+                {
+                    bool inFlash = _flash.Contains(b.Address);
+                    _directWrites.TryGetValue(b.Address, out var direct);
+                    // Bits that are still 1 where the image wants 0 can be programmed; a 0 where the
+                    // image wants 1 needs an erase. RAM is simply written again.
+                    bool programmable = !inFlash || (direct == 0 && Programmable(b, got));
+                    if (programmable)
+                    {
+                        _directWrites[b.Address] = direct + 1;
+                        WriteAgain(b, rewritten);
+                        continue;
+                    }
+                    var page = _layout.PageAt(b.Address);
+                    if (!_mayErase || page == null)
+                        throw VerifyFailed(new List<(Block, byte[])> { (b, got) }, "");
+                    pagesToErase[page.Index] = page;
+                }
+                foreach (var page in pagesToErase.Values)
+                {
+                    _pageErases.TryGetValue(page.Index, out var times);
+                    if (times >= _c.Recovery.PageRewrites)
+                    {
+                        var (b, got) = bad.First(x => _layout.PageAt(x.Block.Address)?.Index == page.Index);
+                        throw VerifyFailed(new List<(Block, byte[])> { (b, got) },
+                            " after erasing and rewriting its " + _layout.UnitName + " " + times.ToString(CultureInfo.InvariantCulture) + " time(s)");
+                    }
+                    _pageErases[page.Index] = times + 1;
+                    _c.Say(string.Format(CultureInfo.InvariantCulture, "A block in {0} {1} (0x{2:X8}) reads back wrong: erasing and rewriting the {0}.",
+                        _layout.UnitName, page.Index, page.Start));
+                    _c.ErasePages(new[] { page.Index }, null, _ct);
+                    _c.Counters.PagesReerased++;
+                    foreach (var b in _planned.Where(x => x.Address >= page.Start && x.Address < page.End))
+                    {
+                        _directWrites.Remove(b.Address);
+                        if (b.AllErased) { if (!rewritten.Contains(b)) rewritten.Add(b); continue; }
+                        WriteAgain(b, rewritten);
+                    }
+                }
+                return rewritten;
+            }
+
+            private void WriteAgain(Block b, List<Block> rewritten)
+            {
+                _c.WriteBlock(b.Address, b.Data, 0, b.Data.Length, _ct);
+                _c.Counters.Rewrites++;
+                if (!rewritten.Contains(b)) rewritten.Add(b);
+            }
+
+            private static bool Programmable(Block b, byte[] got)
+            {
+                for (int i = 0; i < b.Data.Length; i++)
+                    if (b.Covered[i] && (got[i] & b.Data[i]) != b.Data[i]) return false;
+                return true;
+            }
         }
 
         private sealed class Block
         {
-            public Block(uint address, byte[] data)
+            public Block(uint address, byte[] data, bool[] covered)
             {
                 Address = address;
                 Data = data;
+                Covered = covered;
             }
 
             public uint Address { get; }
+
+            /// <summary>The bytes to program: the image's, 0xFF where it has none.</summary>
             public byte[] Data { get; }
+
+            /// <summary>Which bytes the image has (padding is not compared on read-back: without an erase it may hold anything).</summary>
+            public bool[] Covered { get; }
+
             public bool AllErased => Data.All(b => b == 0xFF);
         }
 
@@ -263,6 +553,7 @@ namespace Stm32.Protocol.Programming
         private static List<Block> BuildBlocks(IReadOnlyList<ImageSegment> segments, MemoryRange region, uint alignBase)
         {
             var blocks = new SortedDictionary<uint, byte[]>();
+            var covered = new Dictionary<uint, bool[]>();
             foreach (var s in segments)
             {
                 for (uint a = Math.Max(s.Address, region.Start); a < Math.Min(s.End, region.End);)
@@ -273,13 +564,16 @@ namespace Stm32.Protocol.Programming
                     {
                         buf = Enumerable.Repeat((byte)0xFF, (int)(blockEnd - blockStart)).ToArray();
                         blocks[blockStart] = buf;
+                        covered[blockStart] = new bool[buf.Length];
                     }
                     var end = Math.Min(Math.Min(s.End, region.End), blockEnd);
                     s.CopyTo((int)(a - s.Address), buf, (int)(a - blockStart), (int)(end - a));
+                    var mask = covered[blockStart];
+                    for (var i = a - blockStart; i < end - blockStart; i++) mask[i] = true;
                     a = end;
                 }
             }
-            return blocks.Select(kv => new Block(kv.Key, kv.Value)).ToList();
+            return blocks.Select(kv => new Block(kv.Key, kv.Value, covered[kv.Key])).ToList();
         }
 
         private static IEnumerable<List<Block>> Runs(IReadOnlyList<Block> blocks)
@@ -296,8 +590,6 @@ namespace Stm32.Protocol.Programming
             }
             if (run.Count > 0) yield return run;
         }
-
-        private static FirmwareImage Within(FirmwareImage image, MemoryRange range) => image.Slice(range.Start, range.Length);
 
         /// <summary>The parts of erased pages that the image does not cover.</summary>
         private static IReadOnlyList<MemoryRange> Collateral(IReadOnlyList<FlashPage> pages, IReadOnlyList<ImageSegment> segments)
@@ -325,9 +617,6 @@ namespace Stm32.Protocol.Programming
             }
             return merged;
         }
-
-        private static IProgress<OperationProgress>? Rename(IProgress<OperationProgress>? inner, string activity)
-            => inner == null ? null : new SyncProgress(p => inner.Report(new OperationProgress(activity, p.Done, p.Total, p.Detail)));
 
         /// <summary>Reports at most every 100 ms (plus the final report): the host throttles too.</summary>
         private static Action<OperationProgress, bool> Throttle(IProgress<OperationProgress>? progress)

@@ -15,7 +15,7 @@ namespace Stm32.Protocol.Programming
     /// the one-command-per-method <see cref="BootloaderClient"/>. Resynchronises by itself after
     /// the commands that reset the chip (spec 4.12a). Not thread-safe: one operation at a time.
     /// </summary>
-    public sealed class Stm32Connection : IDisposable
+    public sealed partial class Stm32Connection : IDisposable
     {
         private readonly List<string> _warnings = new List<string>();
 
@@ -75,26 +75,67 @@ namespace Stm32.Protocol.Programming
 
         /// <summary>Synchronises and identifies the chip: Get, Get Version, Get ID, then RDP, flash size, UID.</summary>
         public static Stm32Connection Open(IByteLink link, BootloaderOptions? options = null, CancellationToken ct = default)
+            => Open(link, options, null, null, ct);
+
+        /// <summary>As <see cref="Open(IByteLink, BootloaderOptions?, CancellationToken)"/>, with recovery settings and a verbose sink.</summary>
+        public static Stm32Connection Open(IByteLink link, BootloaderOptions? options, RecoveryOptions? recovery,
+            Action<string>? verbose = null, CancellationToken ct = default)
         {
             var c = new Stm32Connection(link, options ?? new BootloaderOptions());
+            if (recovery != null) c.Recovery = recovery;
+            c.Verbose = verbose;
             c.Identify(ct);
             return c;
         }
 
+        /// <summary>Sync, then identify; a garbled answer resynchronises and identifies again (bounded).</summary>
         private void Identify(CancellationToken ct)
         {
-            _warnings.Clear();
             LastSync = Client.Synchronize(ct);
+            for (int attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    IdentifyOnce(ct);
+                    return;
+                }
+                catch (Stm32Exception e) when (IsRecoverable(e) && attempt < Recovery.Retries)
+                {
+                    Counters.Retries++;
+                    Say("Identifying the chip: " + e.Message + " Resynchronising and asking again.");
+                    Pause(attempt, ct);
+                    var sync = ResyncOnce(false, ct);
+                    if (sync == SyncOutcome.Fresh) LastSync = sync;
+                }
+            }
+        }
+
+        private void IdentifyOnce(CancellationToken ct)
+        {
+            _warnings.Clear();
             var get = Client.Get(ct);
-            SupportedCommands = get.Commands;
             foreach (var required in new[] { Commands.Get, Commands.GetVersion, Commands.GetId })
-                if (!Supports(required))
+                if (!get.Commands.Contains(required))
                     throw new Stm32ProtocolException(
                         $"The bootloader does not list {Commands.Name(required)} (0x{required:X2}); this is not an AN3155 USART bootloader.",
                         "Get", null, get.Commands.ToArray());
             var gv = Client.GetVersion(ct);
+            var pid = Client.GetId(ct);
+            if (Recovery.Retries > 0)
+            {
+                // A garbled Get or Get ID answer could name another device (0x410 is one bit from
+                // 0x412 and 0x430): ask twice and believe only answers that agree.
+                var get2 = Client.Get(ct);
+                var gv2 = Client.GetVersion(ct);
+                var pid2 = Client.GetId(ct);
+                if (pid2 != pid || get2.Version != get.Version || !get2.Commands.SequenceEqual(get.Commands) || gv2.Version != gv.Version)
+                    throw new Stm32ProtocolException(string.Format(CultureInfo.InvariantCulture,
+                        "Two identity answers disagree (Get ID 0x{0:X3} then 0x{1:X3}; version 0x{2:X2} then 0x{3:X2}).",
+                        pid, pid2, gv.Version, gv2.Version), "identify");
+            }
+            SupportedCommands = get.Commands;
             BootloaderVersion = gv.Version;
-            ProductId = Client.GetId(ct);
+            ProductId = pid;
             var row = DeviceCatalog.Find(ProductId);
             if (row == null || !row.CanProgram)
             {
@@ -118,13 +159,10 @@ namespace Stm32.Protocol.Programming
             UniqueId = null;
             BootloaderId = null;
             if (Device.Flash.IsEmpty) return;
-            try
+            // Spec 15a.3: a NACKed Read of flash means read protection (only 00/01/02/92 allowed);
+            // three in a row, so a NACK from line noise is not taken for it.
+            if (ReadIsRefused(Device.Flash.Start, ct))
             {
-                Client.ReadMemory(Device.Flash.Start, 4, ct);
-            }
-            catch (Stm32NackException)
-            {
-                // Spec 15a.3: a NACKed Read of flash means read protection (only 00/01/02/92 allowed).
                 IsReadProtected = true;
                 return;
             }
@@ -149,9 +187,15 @@ namespace Stm32.Protocol.Programming
         {
             try
             {
-                return Client.ReadMemory(address, length, ct);
+                var first = Client.ReadMemory(address, length, ct);
+                if (Recovery.Retries == 0) return first;
+                // Registers are believed when two reads agree (a garbled flash size would change the memory map).
+                var second = Client.ReadMemory(address, length, ct);
+                if (!first.SequenceEqual(second))
+                    throw new Stm32ProtocolException(string.Format(CultureInfo.InvariantCulture, "Two reads of 0x{0:X8} disagree.", address), "identify", null, second, address);
+                return first;
             }
-            catch (Stm32NackException)
+            catch (Stm32NackException e) when (e.Received.Length == 1 || e.Received[1] == Commands.Nack)
             {
                 _warnings.Add(string.Format(CultureInfo.InvariantCulture, "The chip refused to read 0x{0:X8}; the catalog's values are used instead.", address));
                 return null;
@@ -196,30 +240,44 @@ namespace Stm32.Protocol.Programming
             return result;
         }
 
+        /// <summary>
+        /// One Read Memory, retried with resyncs (issue 8). On a line bad enough to spoil a 256-byte
+        /// answer twice running, the rest of the tries read it in 64-byte pieces, each retried on
+        /// its own: a short answer is far more likely to arrive whole.
+        /// </summary>
         private byte[] ReadChecked(uint address, int length, CancellationToken ct)
         {
+            const int Piece = 64;
+            if (length <= Piece || Recovery.Retries < 2)
+                return Retry("Read Memory", address, () => Client.ReadMemory(address, length, ct), ct, "read");
             try
             {
-                return Client.ReadMemory(address, length, ct);
+                return Retry("Read Memory", address, () => Client.ReadMemory(address, length, ct), ct, "read", retries: 1);
             }
-            catch (Stm32NackException e) when (e.Step == "Read Memory")
+            catch (Stm32RecoveryFailedException e) when (!(e.InnerException is Stm32RecoveryFailedException))
             {
-                throw ProtectedError(e, "read", address);
+                Say(string.Format(CultureInfo.InvariantCulture, "Read Memory at 0x{0:X8}: reading it in {1}-byte pieces.", address, Piece));
+                var result = new byte[length];
+                for (int off = 0; off < length; off += Piece)
+                {
+                    var n = Math.Min(Piece, length - off);
+                    var at = (uint)(address + off);
+                    var piece = Retry("Read Memory", at, () => Client.ReadMemory(at, n, ct), ct, "read");
+                    Buffer.BlockCopy(piece, 0, result, off, n);
+                }
+                return result;
             }
         }
 
-        /// <summary>Writes one block of at most 256 bytes.</summary>
-        public void WriteBlock(uint address, byte[] data, int offset, int count, CancellationToken ct = default)
+        /// <summary>
+        /// Writes one block of at most 256 bytes, retried with resyncs. <paramref name="failed"/>
+        /// hears of every failed attempt: one that failed after the data went out may have
+        /// programmed something (the caller checks that block later).
+        /// </summary>
+        public void WriteBlock(uint address, byte[] data, int offset, int count, CancellationToken ct = default, Action<Stm32Exception>? failed = null)
         {
             EnsureBootloader();
-            try
-            {
-                Client.WriteMemory(address, data, offset, count, ct);
-            }
-            catch (Stm32NackException e) when (e.Step == "Write Memory")
-            {
-                throw ProtectedError(e, "write", address);
-            }
+            Retry("Write Memory", address, () => Client.WriteMemory(address, data, offset, count, ct), ct, "write", failed);
         }
 
         /// <summary>Erases pages or sectors by number, ≤100 a command (spec 4.8), with 0x43 or 0x44 per the Get list.</summary>
@@ -229,16 +287,13 @@ namespace Stm32.Protocol.Programming
             int done = 0;
             foreach (var chunk in Chunk(pages, HasExtendedErase ? Commands.MaxErasePagesPerCommand : 255))
             {
-                try
+                if (!HasExtendedErase && !Supports(Commands.Erase)) throw new Stm32UnsupportedCommandException(Commands.ExtendedErase);
+                // Erasing a page twice is harmless, so a failed erase is simply sent again.
+                Retry(HasExtendedErase ? "Extended Erase" : "Erase", Device.Layout?.Pages.ElementAtOrDefault(chunk[0])?.Start, () =>
                 {
                     if (HasExtendedErase) Client.ExtendedErase(chunk, ct);
-                    else if (Supports(Commands.Erase)) Client.LegacyErase(chunk, ct);
-                    else throw new Stm32UnsupportedCommandException(Commands.ExtendedErase);
-                }
-                catch (Stm32NackException e) when (e.Step == "Erase" || e.Step == "Extended Erase")
-                {
-                    throw ProtectedError(e, "erase", Device.Layout?.Pages.ElementAtOrDefault(chunk[0])?.Start);
-                }
+                    else Client.LegacyErase(chunk, ct);
+                }, ct, "erase");
                 done += chunk.Count;
                 progress?.Report(new OperationProgress("Erasing", done, pages.Count, $"{done} of {pages.Count} {Device.Layout?.UnitName ?? "page"}s"));
             }
@@ -259,7 +314,8 @@ namespace Stm32.Protocol.Programming
                 return;
             }
             progress?.Report(new OperationProgress("Erasing", 0, 1, "mass erase"));
-            try
+            if (!HasExtendedErase && !Supports(Commands.Erase)) throw new Stm32UnsupportedCommandException(Commands.ExtendedErase);
+            Retry("Mass erase", null, () =>
             {
                 if (HasExtendedErase)
                 {
@@ -274,13 +330,8 @@ namespace Stm32.Protocol.Programming
                         Client.ExtendedEraseSpecial(Commands.Bank2EraseCode, ct);
                     }
                 }
-                else if (Supports(Commands.Erase)) Client.LegacyMassErase(ct);
-                else throw new Stm32UnsupportedCommandException(Commands.ExtendedErase);
-            }
-            catch (Stm32NackException e) when (e.Step == "Erase" || e.Step == "Extended Erase")
-            {
-                throw ProtectedError(e, "erase", null);
-            }
+                else Client.LegacyMassErase(ct);
+            }, ct, "erase");
             progress?.Report(new OperationProgress("Erasing", 1, 1, "mass erase"));
         }
 
@@ -291,7 +342,7 @@ namespace Stm32.Protocol.Programming
         public uint Checksum(uint address, uint length, IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
         {
             EnsureBootloader();
-            if (HasChecksum) return Client.GetChecksum(address, length, ct: ct);
+            if (HasChecksum) return Retry("Get Checksum", address, () => Client.GetChecksum(address, length, ct: ct), ct, "read");
             var data = Read(address, checked((int)length), progress, ct);
             return Crc32Stm32.Compute(data);
         }

@@ -160,6 +160,9 @@ namespace Stm32.Protocol.Simulation
             get { lock (_gate) return _resetCount; }
         }
 
+        /// <summary>Command pairs read since the chip was built: the numbering of the fault knobs (the next pair is CommandCount + 1).</summary>
+        public int CommandCount => Volatile.Read(ref _commandCount);
+
         /// <summary>Raised after every state change and after every reset, on the thread that caused it.</summary>
         public event Action<ChipState>? StateChanged;
 
@@ -665,7 +668,7 @@ namespace Stm32.Protocol.Simulation
         {
             byte code = ReadByte();
             byte complement = ReadByte();
-            int number = ++_commandCount;
+            int number = Interlocked.Increment(ref _commandCount);
             if ((byte)(code ^ complement) != 0xFF)
             {
                 Nack();

@@ -10,14 +10,17 @@ internal sealed class SimBench : IDisposable
     public SimBench(ushort pid, byte? version = null, SimulatorTiming timing = SimulatorTiming.Instant, int baud = 115200, Action<SimulatorOptions>? configure = null)
     {
         Device = DeviceCatalog.Find(pid) ?? throw new ArgumentException($"no catalog row 0x{pid:X3}");
-        var options = new SimulatorOptions { Timing = timing, BootloaderVersion = version };
-        configure?.Invoke(options);
-        Chip = new SimulatedChip(Device, options);
+        Options = new SimulatorOptions { Timing = timing, BootloaderVersion = version };
+        configure?.Invoke(Options);
+        Chip = new SimulatedChip(Device, Options);
         Pair = new InMemoryLinkPair($"sim://0x{pid:X3}", baud);
         Chip.Attach(Pair.Device);
     }
 
     public DeviceInfo Device { get; }
+
+    /// <summary>The chip keeps this object: fault rates and quirks changed here apply from the next byte.</summary>
+    public SimulatorOptions Options { get; }
     public SimulatedChip Chip { get; }
     public InMemoryLinkPair Pair { get; }
     public IByteLink Host => Pair.Host;
