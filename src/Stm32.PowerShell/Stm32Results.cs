@@ -33,11 +33,12 @@ namespace Stm32.PowerShell
             Duration = outcome.Duration;
             BytesPerSecond = outcome.Duration.TotalSeconds > 0 ? Math.Round(outcome.BytesWritten / outcome.Duration.TotalSeconds) : 0;
             Started = started;
-            // Retry and recovery counters, where the protocol library reports them.
-            Retries = Counter(outcome, "Retries");
-            Resyncs = Counter(outcome, "Resyncs");
-            Rewrites = Counter(outcome, "Rewrites");
-            Resets = Counter(outcome, "Resets");
+            // What it took to get there on a noisy line (issue 8): retried blocks, resyncs,
+            // pages erased and rewritten after a bad read-back, chip resets survived.
+            Retries = outcome.Retries;
+            Resyncs = outcome.Resyncs;
+            Rewrites = outcome.Rewrites;
+            Resets = outcome.Resets;
             Time = DateTime.Now;
         }
 
@@ -101,12 +102,6 @@ namespace Stm32.PowerShell
 
         /// <summary>When the write finished (local time).</summary>
         public DateTime Time { get; }
-
-        private static int Counter(WriteOutcome outcome, string name)
-        {
-            var value = typeof(WriteOutcome).GetProperty(name)?.GetValue(outcome);
-            return value == null ? 0 : Convert.ToInt32(value, CultureInfo.InvariantCulture);
-        }
 
         public override string ToString()
             => string.Format(CultureInfo.InvariantCulture, "{0} bytes written to {1}{2}", DataBytes, Session.DeviceName, Verified ? ", verified" : "");

@@ -19,6 +19,9 @@ namespace Stm32.PowerShell.Infrastructure
     {
         protected sealed override void ProcessSession(Stm32Session session)
         {
+            // Recovery narration (retries, resyncs, resets survived) goes to the verbose stream,
+            // called back on this pipeline thread.
+            session.Connection.Verbose = WriteVerbose;
             if (session.NeedsResync) Resync(session);
             try
             {
@@ -35,6 +38,10 @@ namespace Stm32.PowerShell.Infrastructure
                 session.NeedsResync = true;
                 throw;
             }
+            finally
+            {
+                session.Connection.Verbose = null;
+            }
         }
 
         /// <summary>The work of one pipeline record, with the session held and in step with the bootloader.</summary>
@@ -45,8 +52,9 @@ namespace Stm32.PowerShell.Infrastructure
             WriteVerbose($"The last operation on {session} was interrupted; synchronising with the bootloader again.");
             try
             {
-                // Let the chip finish what it was sending, then sync (already-synchronised chips answer NACK).
-                session.Connection.Resynchronize(TimeSpan.FromMilliseconds(100), CancelToken);
+                // Filler completes any half-received command, the line is drained until quiet, then
+                // the 0x7F rule (spec 2.1); a chip that reset meanwhile is re-identified.
+                session.Connection.Recover(CancelToken);
                 session.NeedsResync = false;
             }
             catch (Stm32Exception e)
