@@ -63,5 +63,10 @@ namespace Stm32.PowerShell
 
         public const string InvalidArgument = "InvalidArgument";
         public const string UnexpectedError = "UnexpectedError";
+
+        // Fault recovery (issue 8): retries exhausted without a NACK or timeout to name; the chip
+        // reset and came back as another device.
+        public const string RecoveryFailed = "RecoveryFailed";
+        public const string DeviceChanged = "DeviceChanged";
     }
 }

@@ -123,6 +123,16 @@ namespace Stm32.PowerShell.Infrastructure
                         case PortOpenFailure.AccessDenied: return Error(e, ErrorIds.PortAccessDenied, ErrorCategory.PermissionDenied, target);
                         default: return Error(e, ErrorIds.PortOpenFailed, ErrorCategory.OpenError, target);
                     }
+                // Retries exhausted (issue 8): the ErrorId is that of the last failure, the message
+                // says how many attempts were made.
+                case Stm32RecoveryFailedException rf when rf.InnerException is Stm32NackException:
+                    return Error(e, ErrorIds.Nack, ErrorCategory.DeviceError, target, Detail(rf));
+                case Stm32RecoveryFailedException rf when rf.InnerException is Stm32TimeoutException:
+                    return Error(e, ErrorIds.Timeout, ErrorCategory.OperationTimeout, target, Detail(rf));
+                case Stm32RecoveryFailedException rf:
+                    return Error(e, ErrorIds.RecoveryFailed, ErrorCategory.ConnectionError, target, Detail(rf));
+                case Stm32DeviceChangedException _:
+                    return Error(e, ErrorIds.DeviceChanged, ErrorCategory.InvalidResult, target);
                 case Stm32NoResponseException _:
                     return Error(e, ErrorIds.BootloaderNoResponse, ErrorCategory.ConnectionError, target);
                 case Stm32TimeoutException t:

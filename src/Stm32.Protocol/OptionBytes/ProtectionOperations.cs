@@ -112,7 +112,9 @@ namespace Stm32.Protocol.OptionBytes
             try
             {
                 if (options.WriteTimeout < OptionWriteAckTimeout) options.WriteTimeout = OptionWriteAckTimeout;
-                connection.WriteBlock(address, raw, 0, raw.Length, ct);
+                // The raw command, never the retrying WriteBlock: an option write resets the chip,
+                // so a missing ACK is expected (spec 4.12a) and must not be "retried".
+                connection.Client.WriteMemory(address, raw, 0, raw.Length, ct);
             }
             catch (Stm32TimeoutException e) when (e.Step == "Write Memory data")
             {
