@@ -104,7 +104,7 @@ namespace Stm32.PowerShell.Infrastructure
     internal static class FirmwareFiles
     {
         /// <summary>Provider paths of existing files for -Path (wildcards) or -LiteralPath.</summary>
-        public static List<string> Resolve(PSCmdlet cmdlet, string path, bool literal)
+        public static List<string> Resolve(PSCmdlet cmdlet, string path, bool literal, string what = "firmware file")
         {
             var result = new List<string>();
             try
@@ -112,7 +112,7 @@ namespace Stm32.PowerShell.Infrastructure
                 if (literal)
                 {
                     var p = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-                    if (!File.Exists(p)) throw NotFound(path, Directory.Exists(p));
+                    if (!File.Exists(p)) throw NotFound(path, Directory.Exists(p), what);
                     result.Add(p);
                     return result;
                 }
@@ -123,16 +123,16 @@ namespace Stm32.PowerShell.Infrastructure
                 {
                     if (File.Exists(p)) result.Add(p);
                 }
-                if (result.Count == 0) throw NotFound(path, resolved.Count > 0);
+                if (result.Count == 0) throw NotFound(path, resolved.Count > 0, what);
                 return result;
             }
             catch (ItemNotFoundException)
             {
-                throw NotFound(path, false);
+                throw NotFound(path, false, what);
             }
             catch (System.Management.Automation.DriveNotFoundException)
             {
-                throw NotFound(path, false);
+                throw NotFound(path, false, what);
             }
         }
 
@@ -146,9 +146,9 @@ namespace Stm32.PowerShell.Infrastructure
             return all[0];
         }
 
-        private static ModuleException NotFound(string path, bool isDirectory)
+        private static ModuleException NotFound(string path, bool isDirectory, string what = "firmware file")
             => new ModuleException(ErrorIds.FileNotFound, ErrorCategory.ObjectNotFound,
-                isDirectory ? $"'{path}' is a folder, not a firmware file." : $"Cannot find the firmware file '{path}'.");
+                isDirectory ? $"'{path}' is a folder, not a {what}." : $"Cannot find the {what} '{path}'.");
 
         /// <summary>Reads a firmware file; I/O failures become FileNotFound (they must not look like a broken link).</summary>
         public static FirmwareImage Read(string providerPath, FirmwareFormat format, uint? baseAddress)
