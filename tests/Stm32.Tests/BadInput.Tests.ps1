@@ -89,6 +89,23 @@ BeforeDiscovery {
             Call = { param($s, $d) $s | Clear-Stm32Flash -Sector 0 -Confirm:$false -ErrorAction Stop } }
         @{ Name = 'write protection of a page past the flash'; Chip = 'F1'; Id = 'PageOutOfRange'; Match = '999'
             Call = { param($s, $d) $s | Protect-Stm32Flash -Page 999 -Confirm:$false -ErrorAction Stop } }
+        @{ Name = 'write protection of a WRP sector past the flash'; Chip = 'F4'; Id = 'PageOutOfRange'; Match = '99'
+            Call = { param($s, $d) $s | Protect-Stm32Flash -Sector 99 -Confirm:$false -ErrorAction Stop } }
+        @{ Name = 'write protection of a range outside the flash'; Chip = 'F1'; Id = 'AddressOutOfRange'; Match = '0x60000000'
+            Call = { param($s, $d) $s | Protect-Stm32Flash -Address 0x60000000 -Length 16 -Confirm:$false -ErrorAction Stop } }
+        # ---- option bytes, contradictions, output files
+        @{ Name = 'a raw option block of the wrong size'; Chip = 'F1'; Id = 'InvalidArgument'; Match = '16 bytes; 3'
+            Call = { param($s, $d) $s | Set-Stm32OptionByte -Raw ([byte[]](1, 2, 3)) -Confirm:$false -ErrorAction Stop } }
+        @{ Name = 'a BOR level that does not exist'; Chip = 'F1'; Id = 'ParameterArgumentValidationError'; Match = 'BorLevel'
+            Call = { param($s, $d) $s | Set-Stm32OptionByte -BorLevel 9 -Confirm:$false -ErrorAction Stop } }
+        @{ Name = '-EraseAll with -NoErase'; Chip = 'F1'; Id = 'InvalidArgument'; Match = 'EraseAll'
+            Call = { param($s, $d) $s | Write-Stm32Firmware -Path "$d/small.bin" -EraseAll -NoErase -Confirm:$false -ErrorAction Stop } }
+        @{ Name = 'Read to a file of no known format'; Chip = 'F1'; Id = 'FormatNotSupported'; Match = 'dump\.foo'
+            Call = { param($s, $d) $s | Read-Stm32Memory -OutFile "$d/dump.foo" -ErrorAction Stop } }
+        @{ Name = 'Read to a folder that does not exist'; Chip = 'F1'; Id = 'FileWriteFailed'; Match = 'no-such-folder'
+            Call = { param($s, $d) $s | Read-Stm32Memory -OutFile "$d/no-such-folder/dump.bin" -ErrorAction Stop } }
+        @{ Name = 'Export of an image to an ELF file'; Chip = 'F1'; Id = 'FormatNotSupported'; Match = 'out\.elf'
+            Call = { param($s, $d) Import-Stm32Firmware "$d/small.bin" | Export-Stm32Firmware -Path "$d/out.elf" -Confirm:$false -ErrorAction Stop } }
         # ---- ports, sessions, names
         @{ Name = 'a port that does not exist'; Chip = 'F1'; Id = 'PortNotFound'; Match = 'ttyNoSuchPort'
             Call = { param($s, $d) Connect-Stm32 -Port '/dev/ttyNoSuchPort' -ErrorAction Stop } }
@@ -96,6 +113,14 @@ BeforeDiscovery {
             Call = { param($s, $d) Connect-Stm32 -Port 'sim://0xABC?timing=instant' -ErrorAction Stop } }
         @{ Name = 'a sim:// name that matches no device'; Chip = 'F1'; Id = 'DeviceNotFound'; Match = 'NoSuchChip'
             Call = { param($s, $d) Connect-Stm32 -Port 'sim://NoSuchChip' -ErrorAction Stop } }
+        @{ Name = 'a sim:// option that does not exist'; Chip = 'F1'; Id = 'InvalidPortName'; Match = 'timing'
+            Call = { param($s, $d) Connect-Stm32 -Port 'sim://0x410?timing=slow' -ErrorAction Stop } }
+        @{ Name = 'a baud rate of zero'; Chip = 'F1'; Id = 'ParameterArgumentValidationError'; Match = 'BaudRate'
+            Call = { param($s, $d) Connect-Stm32 -Port 'sim://0x410?timing=instant' -BaudRate 0 -ErrorAction Stop } }
+        @{ Name = 'a product ID wider than 12 bits'; Chip = 'F1'; Id = 'ParameterArgumentValidationError'; Match = 'ProductId'
+            Call = { param($s, $d) Get-Stm32Device -ProductId 0x1000 -ErrorAction Stop } }
+        @{ Name = 'a served simulator of a device that does not exist'; Chip = 'F1'; Id = 'DeviceNotFound'; Match = '0xABC'
+            Call = { param($s, $d) Start-Stm32Simulator -Device 0xABC -Port "$d/nope" -ErrorAction Stop } }
         @{ Name = 'a session that was closed (Write)'; Chip = 'F1'; Id = 'SessionClosed'; Match = 'closed'
             Call = { param($s, $d) $s | Disconnect-Stm32; $s | Write-Stm32Firmware -Path "$d/small.bin" -Confirm:$false -ErrorAction Stop } }
         @{ Name = 'a session that was closed (Clear)'; Chip = 'F1'; Id = 'SessionClosed'; Match = 'closed'
@@ -127,8 +152,9 @@ Describe 'Bad input, tried on purpose' {
             $chip = Get-TestChip $Key
             $flash = $chip.Device.Flash
             $opt = $chip.Device.OptionBytes
-            $bytes = $chip.Peek($flash.Start, [int] $flash.Length) + $chip.Peek($opt.Start, [int] $opt.Length)
-            [Convert]::ToHexString([System.Security.Cryptography.SHA256]::HashData([byte[]] $bytes))
+            $sha = [System.Security.Cryptography.SHA256]
+            [Convert]::ToHexString($sha::HashData($chip.Peek($flash.Start, [int] $flash.Length))) + '/' +
+                [Convert]::ToHexString($sha::HashData($chip.Peek($opt.Start, [int] $opt.Length)))
         }
         function Set-Lines([string] $Name, [string[]] $Lines) {
             [IO.File]::WriteAllText((Join-Path $Dir $Name), ($Lines -join "`n"))
@@ -176,6 +202,7 @@ Describe 'Bad input, tried on purpose' {
         $e = { & $Call $s $Dir } | Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeLike "$Id,*"
         $message = "$($e.Exception.Message) $($e.ErrorDetails.Message)"
+        if ($env:STM32_SHOW_MESSAGES) { Write-Host "$Name => $($e.FullyQualifiedErrorId): $message" }
         $message | Should -Match $Match
         Get-ChipHash $Keys[$Chip] | Should -Be $before
     }

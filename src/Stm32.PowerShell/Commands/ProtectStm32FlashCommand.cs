@@ -90,7 +90,8 @@ namespace Stm32.PowerShell.Commands
                 catch (ArgumentOutOfRangeException e) when (ParameterSetName != AddressSet)
                 {
                     // A page or sector number the chip does not have (issue 8: bad input): the same ErrorId as Clear-Stm32Flash.
-                    var message = System.Text.RegularExpressions.Regex.Replace(e.Message, @"\s*\(Parameter '[^']*'\)$", "");
+                    var suffix = " (Parameter '" + e.ParamName + "')";
+                    var message = e.Message.EndsWith(suffix, StringComparison.Ordinal) ? e.Message.Substring(0, e.Message.Length - suffix.Length) : e.Message;
                     throw new ModuleException(ErrorIds.PageOutOfRange, ErrorCategory.InvalidArgument, message, null, e);
                 }
                 var text = plan.Describe();

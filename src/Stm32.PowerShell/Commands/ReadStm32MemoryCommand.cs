@@ -79,6 +79,7 @@ namespace Stm32.PowerShell.Commands
                 file = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutFile);
                 if (!ShouldProcess(file, string.Format(CultureInfo.InvariantCulture, "Write {0} bytes read from {1} of {2}", length, Hex(address), session.DeviceName))) return;
                 // Fail before a long read, not after it.
+                FirmwareFiles.WritableFormat(file, Format);
                 if (NoClobber && File.Exists(file))
                     throw new ModuleException(ErrorIds.FileExists, ErrorCategory.ResourceExists, $"The file '{file}' already exists and -NoClobber was given.");
                 var folder = System.IO.Path.GetDirectoryName(file);

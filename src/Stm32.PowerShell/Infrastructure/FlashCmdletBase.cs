@@ -167,11 +167,9 @@ namespace Stm32.PowerShell.Infrastructure
             }
         }
 
-        /// <summary>
-        /// Writes an image (format from the extension unless given), following Out-File: an existing
-        /// file is replaced unless <paramref name="noClobber"/>; a read-only one only with <paramref name="force"/>.
-        /// </summary>
-        public static FileInfo Write(FirmwareImage image, string providerPath, FirmwareFormat format, bool force, bool noClobber)
+        /// <summary>The format a file will be written in; FormatNotSupported for none (unknown extension) or ELF.
+        /// Callers with a long read ahead check this first (issue 8: fail before the read, not after).</summary>
+        public static FirmwareFormat WritableFormat(string providerPath, FirmwareFormat format)
         {
             var resolved = format == FirmwareFormat.Auto ? FirmwareReader.FormatFromExtension(providerPath) : format;
             if (resolved == FirmwareFormat.Auto)
@@ -180,6 +178,16 @@ namespace Stm32.PowerShell.Infrastructure
             if (resolved == FirmwareFormat.Elf)
                 throw new ModuleException(ErrorIds.FormatNotSupported, ErrorCategory.InvalidArgument,
                     $"'{providerPath}': writing ELF is not supported; write Intel HEX (.hex), S-record (.srec) or binary (.bin).");
+            return resolved;
+        }
+
+        /// <summary>
+        /// Writes an image (format from the extension unless given), following Out-File: an existing
+        /// file is replaced unless <paramref name="noClobber"/>; a read-only one only with <paramref name="force"/>.
+        /// </summary>
+        public static FileInfo Write(FirmwareImage image, string providerPath, FirmwareFormat format, bool force, bool noClobber)
+        {
+            var resolved = WritableFormat(providerPath, format);
             var info = new FileInfo(providerPath);
             if (Directory.Exists(providerPath))
                 throw new ModuleException(ErrorIds.FileWriteFailed, ErrorCategory.InvalidArgument, $"'{providerPath}' is a folder.");
