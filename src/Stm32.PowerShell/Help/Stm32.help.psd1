@@ -752,6 +752,8 @@ Read-Stm32Memory reads -Length bytes from -Address, or with neither the whole fl
 With -OutFile it writes the bytes to a file instead, Intel HEX, S-record or raw binary by the extension (or -Format), and returns that file's FileInfo with Session, Address and BytesRead added, so the result still pipes on to cmdlets that want the session. Like Out-File it replaces an existing file unless -NoClobber is given; a read-only one only with -Force.
 
 A read-protected chip refuses to be read: the error ReadProtected explains that lifting the protection erases the flash. Progress shows bytes and rate; Ctrl+C stops within a second.
+
+A range is checked before anything is read: one at 0x40000000 or above (peripherals, external memory), or one that starts in the flash, RAM, system memory or option bytes and runs past their end, is the error AddressOutOfRange; so is a range that runs past 0xFFFFFFFF. Elsewhere (OTP, unique ID, EEPROM) the chip decides. An -OutFile of no known format (FormatNotSupported) or in a folder that does not exist (FileWriteFailed) fails before the read, not after it.
 '@
         Parameters  = @{
             Address   = 'The first address to read, for example 0x08000000 or 0x1FFFF800. Used with -Length.'
@@ -843,7 +845,7 @@ With -Reset it does not send Go: it runs the session's exit sequence on DTR/RTS 
 The session comes from the pipeline (for example the result of Write-Stm32Firmware), from -SessionId, or is the single open session.
 '@
         Parameters  = @{
-            Address   = 'The address of the program''s vector table. Default: the flash start.'
+            Address   = 'The address of the program''s vector table. Default: the flash start. An address not on a 4-byte boundary (such as a Thumb code address, which is odd), or one outside the flash and the RAM the bootloader leaves free, is refused with the error AddressOutOfRange before anything is sent.'
             Reset     = 'Resets the chip into its application with the session''s exit sequence (DTR/RTS) instead of sending Go. The session must have been connected with -EnterBootloader, -ResetLine or -BootSequence ''entry:exit''; otherwise the error NoExitSequence.'
             PassThru  = 'Returns the session.'
             Session   = 'The session: from Connect-Stm32, Get-Stm32Session or any object with a Session property (Write-Stm32Firmware output).'
