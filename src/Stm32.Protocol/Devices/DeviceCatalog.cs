@@ -416,7 +416,8 @@ namespace Stm32.Protocol.Devices
                         throw Fail($"'{key}' is {word}: numbers must be whole and not negative");
                     return decimal.Truncate(d).ToString(CultureInfo.InvariantCulture);
                 }
-                throw Fail(word.Length > 0 ? $"'{word}' is not a JSON value (strings need double quotes)" : $"expected a value for '{key}'");
+                if (word.Length > 0) throw Fail($"'{word}' is not a JSON value (strings need double quotes)");
+                throw Fail(_i < _t.Length ? $"'{_t[_i]}' cannot start the value of '{key}' (strings need double quotes)" : $"expected a value for '{key}' but the file ends");
             }
 
             private string ReadString()
