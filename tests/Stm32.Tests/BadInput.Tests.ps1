@@ -127,6 +127,19 @@ BeforeDiscovery {
             Call = { param($s, $d) $s | Disconnect-Stm32; $s | Clear-Stm32Flash -All -Confirm:$false -ErrorAction Stop } }
         @{ Name = 'a session that was closed (Read)'; Chip = 'F1'; Id = 'SessionClosed'; Match = 'closed'
             Call = { param($s, $d) $s | Disconnect-Stm32; $s | Read-Stm32Memory -Address 0x08000000 -Length 16 -ErrorAction Stop } }
+        @{ Name = 'a session that was closed (Get-Stm32Info)'; Chip = 'F1'; Id = 'SessionClosed'; Match = 'closed'
+            Call = { param($s, $d) $s | Disconnect-Stm32; $s | Get-Stm32Info -ErrorAction Stop } }
+        @{ Name = 'a session that was closed (Test-Stm32Firmware)'; Chip = 'F1'; Id = 'SessionClosed'; Match = 'closed'
+            Call = { param($s, $d) $s | Disconnect-Stm32; $s | Test-Stm32Firmware -Path "$d/small.bin" -ErrorAction Stop } }
+        @{ Name = 'a session that was closed (Set-Stm32OptionByte)'; Chip = 'F1'; Id = 'SessionClosed'; Match = 'closed'
+            Call = { param($s, $d) $s | Disconnect-Stm32; $s | Set-Stm32OptionByte -NRstStop $false -Confirm:$false -ErrorAction Stop } }
+        @{ Name = 'a session that was closed (Start-Stm32Application)'; Chip = 'F1'; Id = 'SessionClosed'; Match = 'closed'
+            Call = { param($s, $d) $s | Disconnect-Stm32; $s | Start-Stm32Application -Confirm:$false -ErrorAction Stop } }
+        # ---- the device catalog
+        @{ Name = 'a device file with a bad row'; Chip = 'F1'; Id = 'FileInvalid'; Match = 'bad-devices\.csv, line 3'
+            Call = { param($s, $d) Import-Stm32Device -Path "$d/bad-devices.csv" -ErrorAction Stop } }
+        @{ Name = 'a device file that does not exist'; Chip = 'F1'; Id = 'FileNotFound'; Match = 'no-devices\.json'
+            Call = { param($s, $d) Import-Stm32Device -Path "$d/no-devices.json" -ErrorAction Stop } }
         @{ Name = 'a session Id that is not open'; Chip = 'F1'; Id = 'SessionNotFound'; Match = '9999'
             Call = { param($s, $d) Write-Stm32Firmware -SessionId 9999 -Path "$d/small.bin" -Confirm:$false -ErrorAction Stop } }
     )
@@ -172,6 +185,8 @@ Describe 'Bad input, tried on purpose' {
         Set-Lines 'overlap.hex' $ext, $rec, ':1000000001500020430000084100000841000008A2', $end
         Set-Lines 'in-reserved-ram.hex' ':020000042000DA', ':0400000001020304F2', $end
         Set-Lines 'nowhere.hex' ':0200000460009A', ':0400000001020304F2', $end
+        $header = 'pid_hex,name,ram_start,ram_end,flash_start,flash_end,page_size_or_sector_layout,option_bytes_start,option_bytes_end,system_memory_start,system_memory_end,flags,pages_per_sector'
+        Set-Lines 'bad-devices.csv' $header, '0x998,Fine,,,,,,,,,,,', '0x999,Broken,0x20000200,0x20005000,0x08000000,0x07000000,1024,,,,,,'
         Set-Lines 'empty.hex' @()
         Set-Lines 'only-end.hex' $end
         Copy-Item (Join-Path $data 'blinky-f103.hex') (Join-Path $Dir 'hex-named.bin')
