@@ -29,6 +29,8 @@
         'Write-Stm32Firmware'
         'Start-Stm32Simulator'
         'Get-Stm32Port'
+        # User device rows (issue 2)
+        'Import-Stm32Device'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -106,11 +106,19 @@ Describe 'Read-Stm32Memory and Test-Stm32Firmware' {
         }
 
         It 'reports an address the chip refuses with the step and address, and stays usable' {
+            # RAM the bootloader reserves: not refused up front (the chip decides there), refused by the chip.
+            $s = Connect-Stm32 $F103
+            $e = { $s | Read-Stm32Memory 0x20000000 16 -ErrorAction Stop } | Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -Match '^(Nack|Timeout),Stm32.PowerShell.Commands.ReadStm32MemoryCommand$'
+            $e.ToString() | Should -Match 'step: Read Memory address at 0x20000000'
+            ($s | Read-Stm32Memory 0x08000000 4).Length | Should -Be 4
+        }
+
+        It 'refuses an address in no memory before sending anything (AddressOutOfRange, issue 8)' {
             $s = Connect-Stm32 $F103
             $e = { $s | Read-Stm32Memory 0x60000000 16 -ErrorAction Stop } | Should -Throw -PassThru
-            $e.FullyQualifiedErrorId | Should -Match '^(Nack|Timeout),Stm32.PowerShell.Commands.ReadStm32MemoryCommand$'
-            $e.ToString() | Should -Match 'step: Read Memory address at 0x60000000'
-            ($s | Read-Stm32Memory 0x08000000 4).Length | Should -Be 4
+            $e.FullyQualifiedErrorId | Should -BeExactly 'AddressOutOfRange,Stm32.PowerShell.Commands.ReadStm32MemoryCommand'
+            $e.ToString() | Should -Match '0x60000000'
         }
     }
 

@@ -4,6 +4,7 @@ Describe 'The Stm32 module' {
         $script:Expected = 'Connect-Stm32', 'Disconnect-Stm32', 'Get-Stm32Device', 'Get-Stm32Info', 'Get-Stm32Session',
             'Clear-Stm32Flash', 'Export-Stm32Firmware', 'Import-Stm32Firmware', 'Read-Stm32Memory', 'Start-Stm32Application', 'Test-Stm32Firmware', 'Write-Stm32Firmware'
         $script:Expected += 'Get-Stm32Port', 'Start-Stm32Simulator'   # issue 5: real links
+        $script:Expected += 'Import-Stm32Device'                      # issue 2: user device rows
     }
     AfterEach { Remove-AllStm32Session }
 
@@ -32,7 +33,7 @@ Describe 'The Stm32 module' {
         (Get-Command $_).OutputType.Count | Should -BeGreaterThan 0
     }
 
-    It 'declares an output type for <_>' -ForEach @('Get-Stm32OptionByte', 'Set-Stm32OptionByte', 'Protect-Stm32Flash', 'Unprotect-Stm32Flash') {
+    It 'declares an output type for <_>' -ForEach @('Get-Stm32OptionByte', 'Set-Stm32OptionByte', 'Protect-Stm32Flash', 'Unprotect-Stm32Flash', 'Import-Stm32Device') {
         (Get-Command $_).OutputType.Count | Should -BeGreaterThan 0
     }
 

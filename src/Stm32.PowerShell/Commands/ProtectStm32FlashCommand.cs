@@ -1,3 +1,4 @@
+using System;
 using System.Linq;
 using System.Management.Automation;
 using Stm32.PowerShell.Infrastructure;
@@ -79,9 +80,20 @@ namespace Stm32.PowerShell.Commands
             }
             else
             {
-                var plan = ParameterSetName == SectorSet ? connection.PlanWriteProtectionOfSectors(Sector!)
-                    : ParameterSetName == AddressSet ? connection.PlanWriteProtection(Address, Length)
-                    : connection.PlanWriteProtection(Page!);
+                Protocol.OptionBytes.WriteProtectionPlan plan;
+                try
+                {
+                    plan = ParameterSetName == SectorSet ? connection.PlanWriteProtectionOfSectors(Sector!)
+                        : ParameterSetName == AddressSet ? connection.PlanWriteProtection(Address, Length)
+                        : connection.PlanWriteProtection(Page!);
+                }
+                catch (ArgumentOutOfRangeException e) when (ParameterSetName != AddressSet)
+                {
+                    // A page or sector number the chip does not have (issue 8: bad input): the same ErrorId as Clear-Stm32Flash.
+                    var suffix = " (Parameter '" + e.ParamName + "')";
+                    var message = e.Message.EndsWith(suffix, StringComparison.Ordinal) ? e.Message.Substring(0, e.Message.Length - suffix.Length) : e.Message;
+                    throw new ModuleException(ErrorIds.PageOutOfRange, ErrorCategory.InvalidArgument, message, null, e);
+                }
                 var text = plan.Describe();
                 // Which extra pages a WRP sector brings along: a warning (it is a surprise), else verbose.
                 if (plan.ExtraPages.Count > 0)

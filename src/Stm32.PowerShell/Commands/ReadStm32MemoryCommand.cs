@@ -61,6 +61,7 @@ namespace Stm32.PowerShell.Commands
                 if ((ulong)address + (ulong)length > 0x1_0000_0000UL)
                     throw new ModuleException(ErrorIds.AddressOutOfRange, ErrorCategory.InvalidArgument,
                         $"{length} bytes from {Hex(address)} run past 0xFFFFFFFF.");
+                CheckReadRange(session, address, length);
             }
             else
             {
@@ -78,6 +79,7 @@ namespace Stm32.PowerShell.Commands
                 file = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutFile);
                 if (!ShouldProcess(file, string.Format(CultureInfo.InvariantCulture, "Write {0} bytes read from {1} of {2}", length, Hex(address), session.DeviceName))) return;
                 // Fail before a long read, not after it.
+                FirmwareFiles.WritableFormat(file, Format);
                 if (NoClobber && File.Exists(file))
                     throw new ModuleException(ErrorIds.FileExists, ErrorCategory.ResourceExists, $"The file '{file}' already exists and -NoClobber was given.");
                 var folder = System.IO.Path.GetDirectoryName(file);
@@ -103,6 +105,48 @@ namespace Stm32.PowerShell.Commands
             result.Properties.Add(new PSNoteProperty("Address", address));
             result.Properties.Add(new PSNoteProperty("BytesRead", length));
             WriteObject(result);
+        }
+
+        /// <summary>More than any STM32 memory: a read this long outside the known regions is a mistake.</summary>
+        private const int MaxUnknownRead = 16 * 1024 * 1024;
+
+        /// <summary>
+        /// Bad input refused before anything is read or allocated (issue 8): nothing the bootloader
+        /// reads lies at 0x40000000 or above; a read that starts in the flash, RAM, system memory or
+        /// option bytes must end inside it. Elsewhere (OTP, IDs, EEPROM, reserved RAM) the chip decides.
+        /// </summary>
+        private static void CheckReadRange(Stm32Session session, uint address, int length)
+        {
+            ulong end = (ulong)address + (ulong)length;
+            if (address >= 0x4000_0000)
+                throw new ModuleException(ErrorIds.AddressOutOfRange, ErrorCategory.InvalidArgument, string.Format(CultureInfo.InvariantCulture,
+                    "{0} is not memory the bootloader reads: flash, RAM, system memory and option bytes lie below 0x40000000 (peripherals and external memory cannot be read).{1}",
+                    Hex(address), MapOf(session)));
+            var device = session.Connection.Device;
+            var regions = new[]
+            {
+                (Range: session.Connection.Flash, Name: "flash"), (Range: device.Ram, Name: "RAM"),
+                (Range: device.SystemMemory, Name: "system memory"), (Range: device.OptionBytes, Name: "option bytes"),
+            };
+            foreach (var (range, name) in regions)
+            {
+                if (!range.Contains(address)) continue;
+                if (end > range.End)
+                    throw new ModuleException(ErrorIds.AddressOutOfRange, ErrorCategory.InvalidArgument, string.Format(CultureInfo.InvariantCulture,
+                        "{0} bytes from {1} run past the end of the {2} ({3}) of {4}; at most {5} bytes can be read from there.",
+                        length, Hex(address), name, range, session.DeviceName, range.End - address));
+                return;
+            }
+            if (length > MaxUnknownRead)
+                throw new ModuleException(ErrorIds.AddressOutOfRange, ErrorCategory.InvalidArgument, string.Format(CultureInfo.InvariantCulture,
+                    "{0} bytes from {1}: no STM32 memory is that long.{2}", length, Hex(address), MapOf(session)));
+        }
+
+        private static string MapOf(Stm32Session session)
+        {
+            var d = session.Connection.Device;
+            return d.IsGeneric || session.Connection.Flash.IsEmpty ? ""
+                : string.Format(CultureInfo.InvariantCulture, " {0}: flash {1}, RAM {2}, system memory {3}.", session.DeviceName, session.Connection.Flash, d.Ram, d.SystemMemory);
         }
     }
 }

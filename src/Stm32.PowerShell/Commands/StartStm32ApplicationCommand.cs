@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Management.Automation;
 using Stm32.PowerShell.Infrastructure;
 using Stm32.Protocol.Transport;
@@ -56,10 +57,31 @@ namespace Stm32.PowerShell.Commands
                 return;
             }
             var address = Address ?? session.Connection.Flash.Start;
+            CheckGoAddress(session, address);
             if (!ShouldProcess($"{session.DeviceName} (session {session.Id}, {session.Port})", $"Start the program at {Hex(address)} (Go)")) return;
             session.Connection.Go(address, CancelToken);
             WriteVerbose($"Started the program at {Hex(address)}; the bootloader no longer listens. Reset the chip with BOOT0 high and connect again to program it.");
             if (PassThru) WriteObject(session);
+        }
+
+        /// <summary>
+        /// Bad input refused before anything is sent (issue 8): Go takes the address of a vector
+        /// table (stack pointer, then reset vector), which is word-aligned and lies in flash or RAM.
+        /// </summary>
+        private static void CheckGoAddress(Stm32Session session, uint address)
+        {
+            var device = session.Connection.Device;
+            var flash = session.Connection.Flash;
+            if ((address & 3) != 0)
+                throw new ModuleException(ErrorIds.AddressOutOfRange, ErrorCategory.InvalidArgument, string.Format(CultureInfo.InvariantCulture,
+                    "{0} is not on a 4-byte boundary. Go takes the address of a vector table (the initial stack pointer, then the reset vector), not of code; "
+                    + "an odd address such as a reset handler's (Thumb bit set) is a mistake. The application's vector table is usually at the flash start{1}.",
+                    Hex(address), flash.IsEmpty ? "" : ", " + Hex(flash.Start)));
+            if (device.IsGeneric || flash.IsEmpty) return;
+            if (!flash.Contains(address, 8) && !device.Ram.Contains(address, 8))
+                throw new ModuleException(ErrorIds.AddressOutOfRange, ErrorCategory.InvalidArgument, string.Format(CultureInfo.InvariantCulture,
+                    "{0} is neither in the flash ({1}) nor in the RAM the bootloader leaves free ({2}) of {3}: Go starts programs only from those.",
+                    Hex(address), flash, device.Ram, session.DeviceName));
         }
     }
 }

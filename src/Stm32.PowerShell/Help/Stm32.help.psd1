@@ -240,7 +240,7 @@ Get-Stm32Device returns rows of the built-in device catalog (one per product ID,
 
 -Name takes wildcards. A name without wildcards also matches as a part number: STM32F030 finds the rows STM32F030x8/F05xxx and STM32F03xx4/6, and STM32F103C8T6 finds the STM32F10xxx rows. -ProductId finds the row for a product ID such as 0x410.
 
-A chip whose product ID is not in the catalog still connects, as a generic device, but cannot be erased or written until the catalog has a row for it.
+A chip whose product ID is not in the catalog still connects, as a generic device, but cannot be erased or written until the catalog has a row for it: Import-Stm32Device adds rows of your own from a CSV or JSON file, and those win over built-in rows with the same product ID.
 '@
         Parameters  = @{
             Name      = 'Device names or part numbers; wildcards are allowed (''*F4*''). A name without wildcards that matches nothing gives the error DeviceNotFound.'
@@ -271,6 +271,52 @@ A chip whose product ID is not in the catalog still connects, as a generic devic
             }
         )
         Links       = @('Get-Stm32Info', 'Connect-Stm32', 'about_Stm32')
+    }
+
+    'Import-Stm32Device' = @{
+        Synopsis    = 'Adds device rows of your own to the catalog from a CSV or JSON file: new product IDs, or corrections that win over the built-in rows.'
+        Description = @'
+Import-Stm32Device reads device rows from a file and adds them to the device catalog, so that Get-Stm32Device lists them, Connect-Stm32 identifies a chip with such a product ID (and can erase and write it when the row has a flash map), and a simulated chip sim://<product ID> exists for it. It returns the rows it loaded.
+
+A CSV file has a header row with the columns of the built-in devices.csv: pid_hex, name, ram_start, ram_end, flash_start, flash_end, page_size_or_sector_layout, option_bytes_start, option_bytes_end (inclusive), system_memory_start, system_memory_end, flags, pages_per_sector, and optionally bootloader_ids, bootloader_id_address, source and notes. Addresses are hexadecimal (0x08000000) or decimal. The layout is a page size (1024) or a sector list (16K x4; 64K x1; 128K (repeats)).
+
+A JSON file (.json, or any file that starts with '[') is an array of objects whose property names are those columns, for example [ { "pid_hex": "0x999", "name": "My part", "flash_start": "0x08000000", ... } ]. Values may be strings, JSON numbers (decimal), null (empty), or arrays for flags and bootloader_ids.
+
+A user row wins over a built-in row with the same product ID. The user rows are process-wide: every runspace of the process sees them. Each Import-Stm32Device replaces the user rows loaded before, as a whole (to keep several, import their files in one call: Import-Stm32Device a.csv, b.json); sessions already open keep the row they were identified with.
+
+A bad row gives the error FileInvalid, naming the file and the line and what is wrong (a product ID that is not one, an address that is not a number, an end below its start, flash without a layout, a product ID twice, an unknown JSON property). Then nothing is imported: the catalog stays as it was.
+'@
+        Parameters  = @{
+            Path        = 'The CSV or JSON files. Wildcards are allowed. A path that matches nothing gives the error FileNotFound.'
+            LiteralPath = 'The files, taken literally (no wildcards). Files piped from Get-ChildItem bind here (alias PSPath).'
+        }
+        Inputs      = @(
+            @{ Type = 'System.String[]'; Description = 'Paths, by value (-Path) or from a PSPath property (-LiteralPath).' }
+        )
+        Outputs     = @(
+            @{ Type = 'Stm32.Protocol.Devices.DeviceInfo'; Description = 'The catalog rows loaded, one per product ID.' }
+        )
+        Notes       = 'The rows live as long as the process and are not saved: import the file again in a new session (for example from your profile). Built-in rows can be seen again by importing a file with no rows, such as a JSON file holding [].'
+        Examples    = @(
+            @{
+                Title   = 'Add a part the catalog lacks, from a CSV file'
+                Code    = @'
+Set-Content my-devices.csv 'pid_hex,name,ram_start,ram_end,flash_start,flash_end,page_size_or_sector_layout,option_bytes_start,option_bytes_end,system_memory_start,system_memory_end,flags,pages_per_sector', '0x999,My STM32F1 clone,0x20000200,0x20005000,0x08000000,0x08010000,1024,0x1FFFF800,0x1FFFF80F,0x1FFFF000,0x1FFFF800,,4'
+Import-Stm32Device ./my-devices.csv
+Get-Stm32Device -ProductId 0x999
+'@
+                Remarks = 'Writes a one-row CSV file, imports it and looks the new product ID up. A chip answering with product ID 0x999 is now identified as My STM32F1 clone, with 64 KiB of flash in 1 KiB pages.'
+            }
+            @{
+                Title   = 'Add a part from a JSON file and try it on a simulated chip'
+                Code    = @'
+Import-Stm32Device ./devices.json
+Connect-Stm32 -Port sim://0x999 | Get-Stm32Info
+'@
+                Remarks = 'devices.json holds [ { "pid_hex": "0x999", "name": "My part", "ram_start": "0x20001000", "ram_end": "0x20005000", "flash_start": "0x08000000", "flash_end": "0x08020000", "page_size_or_sector_layout": 1024, "system_memory_start": "0x1FFFF000", "system_memory_end": "0x1FFFF800" } ]. The simulated chip takes its memory map from the imported row.'
+            }
+        )
+        Links       = @('Get-Stm32Device', 'Connect-Stm32', 'about_Stm32')
     }
 
     # ------------------------------------------------------------------ protection and option bytes (issue 6)
@@ -706,6 +752,8 @@ Read-Stm32Memory reads -Length bytes from -Address, or with neither the whole fl
 With -OutFile it writes the bytes to a file instead, Intel HEX, S-record or raw binary by the extension (or -Format), and returns that file's FileInfo with Session, Address and BytesRead added, so the result still pipes on to cmdlets that want the session. Like Out-File it replaces an existing file unless -NoClobber is given; a read-only one only with -Force.
 
 A read-protected chip refuses to be read: the error ReadProtected explains that lifting the protection erases the flash. Progress shows bytes and rate; Ctrl+C stops within a second.
+
+A range is checked before anything is read: one at 0x40000000 or above (peripherals, external memory), or one that starts in the flash, RAM, system memory or option bytes and runs past their end, is the error AddressOutOfRange; so is a range that runs past 0xFFFFFFFF. Elsewhere (OTP, unique ID, EEPROM) the chip decides. An -OutFile of no known format (FormatNotSupported) or in a folder that does not exist (FileWriteFailed) fails before the read, not after it.
 '@
         Parameters  = @{
             Address   = 'The first address to read, for example 0x08000000 or 0x1FFFF800. Used with -Length.'
@@ -797,7 +845,7 @@ With -Reset it does not send Go: it runs the session's exit sequence on DTR/RTS 
 The session comes from the pipeline (for example the result of Write-Stm32Firmware), from -SessionId, or is the single open session.
 '@
         Parameters  = @{
-            Address   = 'The address of the program''s vector table. Default: the flash start.'
+            Address   = 'The address of the program''s vector table. Default: the flash start. An address not on a 4-byte boundary (such as a Thumb code address, which is odd), or one outside the flash and the RAM the bootloader leaves free, is refused with the error AddressOutOfRange before anything is sent.'
             Reset     = 'Resets the chip into its application with the session''s exit sequence (DTR/RTS) instead of sending Go. The session must have been connected with -EnterBootloader, -ResetLine or -BootSequence ''entry:exit''; otherwise the error NoExitSequence.'
             PassThru  = 'Returns the session.'
             Session   = 'The session: from Connect-Stm32, Get-Stm32Session or any object with a Session property (Write-Stm32Firmware output).'

@@ -104,7 +104,7 @@ namespace Stm32.PowerShell.Infrastructure
     internal static class FirmwareFiles
     {
         /// <summary>Provider paths of existing files for -Path (wildcards) or -LiteralPath.</summary>
-        public static List<string> Resolve(PSCmdlet cmdlet, string path, bool literal)
+        public static List<string> Resolve(PSCmdlet cmdlet, string path, bool literal, string what = "firmware file")
         {
             var result = new List<string>();
             try
@@ -112,7 +112,7 @@ namespace Stm32.PowerShell.Infrastructure
                 if (literal)
                 {
                     var p = cmdlet.SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
-                    if (!File.Exists(p)) throw NotFound(path, Directory.Exists(p));
+                    if (!File.Exists(p)) throw NotFound(path, Directory.Exists(p), what);
                     result.Add(p);
                     return result;
                 }
@@ -123,16 +123,16 @@ namespace Stm32.PowerShell.Infrastructure
                 {
                     if (File.Exists(p)) result.Add(p);
                 }
-                if (result.Count == 0) throw NotFound(path, resolved.Count > 0);
+                if (result.Count == 0) throw NotFound(path, resolved.Count > 0, what);
                 return result;
             }
             catch (ItemNotFoundException)
             {
-                throw NotFound(path, false);
+                throw NotFound(path, false, what);
             }
             catch (System.Management.Automation.DriveNotFoundException)
             {
-                throw NotFound(path, false);
+                throw NotFound(path, false, what);
             }
         }
 
@@ -146,9 +146,9 @@ namespace Stm32.PowerShell.Infrastructure
             return all[0];
         }
 
-        private static ModuleException NotFound(string path, bool isDirectory)
+        private static ModuleException NotFound(string path, bool isDirectory, string what = "firmware file")
             => new ModuleException(ErrorIds.FileNotFound, ErrorCategory.ObjectNotFound,
-                isDirectory ? $"'{path}' is a folder, not a firmware file." : $"Cannot find the firmware file '{path}'.");
+                isDirectory ? $"'{path}' is a folder, not a {what}." : $"Cannot find the {what} '{path}'.");
 
         /// <summary>Reads a firmware file; I/O failures become FileNotFound (they must not look like a broken link).</summary>
         public static FirmwareImage Read(string providerPath, FirmwareFormat format, uint? baseAddress)
@@ -167,11 +167,9 @@ namespace Stm32.PowerShell.Infrastructure
             }
         }
 
-        /// <summary>
-        /// Writes an image (format from the extension unless given), following Out-File: an existing
-        /// file is replaced unless <paramref name="noClobber"/>; a read-only one only with <paramref name="force"/>.
-        /// </summary>
-        public static FileInfo Write(FirmwareImage image, string providerPath, FirmwareFormat format, bool force, bool noClobber)
+        /// <summary>The format a file will be written in; FormatNotSupported for none (unknown extension) or ELF.
+        /// Callers with a long read ahead check this first (issue 8: fail before the read, not after).</summary>
+        public static FirmwareFormat WritableFormat(string providerPath, FirmwareFormat format)
         {
             var resolved = format == FirmwareFormat.Auto ? FirmwareReader.FormatFromExtension(providerPath) : format;
             if (resolved == FirmwareFormat.Auto)
@@ -180,6 +178,16 @@ namespace Stm32.PowerShell.Infrastructure
             if (resolved == FirmwareFormat.Elf)
                 throw new ModuleException(ErrorIds.FormatNotSupported, ErrorCategory.InvalidArgument,
                     $"'{providerPath}': writing ELF is not supported; write Intel HEX (.hex), S-record (.srec) or binary (.bin).");
+            return resolved;
+        }
+
+        /// <summary>
+        /// Writes an image (format from the extension unless given), following Out-File: an existing
+        /// file is replaced unless <paramref name="noClobber"/>; a read-only one only with <paramref name="force"/>.
+        /// </summary>
+        public static FileInfo Write(FirmwareImage image, string providerPath, FirmwareFormat format, bool force, bool noClobber)
+        {
+            var resolved = WritableFormat(providerPath, format);
             var info = new FileInfo(providerPath);
             if (Directory.Exists(providerPath))
                 throw new ModuleException(ErrorIds.FileWriteFailed, ErrorCategory.InvalidArgument, $"'{providerPath}' is a folder.");

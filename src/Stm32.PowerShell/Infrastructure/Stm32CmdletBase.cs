@@ -159,14 +159,21 @@ namespace Stm32.PowerShell.Infrastructure
                 case FormatException _:
                     return Error(e, ErrorIds.FileInvalid, ErrorCategory.InvalidData, target);
                 case ArgumentOutOfRangeException _:
-                    return Error(e, ErrorIds.AddressOutOfRange, ErrorCategory.InvalidArgument, target);
-                case ArgumentException _:
-                    return Error(e, ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, target);
+                    return Error(e, ErrorIds.AddressOutOfRange, ErrorCategory.InvalidArgument, target, Plain((ArgumentException)e));
+                case ArgumentException a:
+                    return Error(e, ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, target, Plain(a));
                 case InvalidOperationException _:
                     return Error(e, ErrorIds.NotInBootloader, ErrorCategory.InvalidOperation, target);
                 default:
                     return Error(e, ErrorIds.UnexpectedError, ErrorCategory.NotSpecified, target);
             }
+        }
+
+        /// <summary>An argument exception's message without the " (Parameter 'x')" that .NET appends: users never see our parameter names.</summary>
+        private static string? Plain(ArgumentException e)
+        {
+            var suffix = e.ParamName == null ? null : " (Parameter '" + e.ParamName + "')";
+            return suffix != null && e.Message.EndsWith(suffix, StringComparison.Ordinal) ? e.Message.Substring(0, e.Message.Length - suffix.Length) : null;
         }
 
         /// <summary>What was sent and what came back, for the error's message.</summary>
