@@ -12,37 +12,9 @@ namespace Stm32.PowerShell.Commands
     [Cmdlet(VerbsDiagnostic.Test, "Stm32Firmware", DefaultParameterSetName = PathSet)]
     [OutputType(typeof(Stm32CompareResult))]
     [OutputType(typeof(bool))]
-    public sealed class TestStm32FirmwareCommand : FlashCmdletBase
+    public sealed class TestStm32FirmwareCommand : ImageCmdletBase
     {
-        private const string PathSet = "Path";
-        private const string LiteralPathSet = "LiteralPath";
-        private const string ImageSet = "Image";
-
         #region Parameters
-
-        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, HelpMessage = "The firmware file to compare the chip with.")]
-        [SupportsWildcards]
-        [ValidateNotNullOrEmpty]
-        public string Path { get; set; } = "";
-
-        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, HelpMessage = "The firmware file, taken literally.")]
-        [Alias("PSPath", "LP")]
-        [ValidateNotNullOrEmpty]
-        public string LiteralPath { get; set; } = "";
-
-        [Parameter(Mandatory = true, ParameterSetName = ImageSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true,
-            HelpMessage = "A firmware image from Import-Stm32Firmware.")]
-        [ValidateNotNull]
-        public FirmwareImage? Image { get; set; }
-
-        [Parameter(ParameterSetName = PathSet)]
-        [Parameter(ParameterSetName = LiteralPathSet)]
-        public FirmwareFormat Format { get; set; } = FirmwareFormat.Auto;
-
-        [Parameter(ParameterSetName = PathSet)]
-        [Parameter(ParameterSetName = LiteralPathSet)]
-        [Alias("BaseAddress")]
-        public uint? Address { get; set; }
 
         [Parameter]
         public SwitchParameter Quiet { get; set; }
@@ -51,13 +23,7 @@ namespace Stm32.PowerShell.Commands
 
         protected override void ProcessFlash(Stm32Session session)
         {
-            FirmwareImage image;
-            if (ParameterSetName == ImageSet) image = Image!;
-            else
-            {
-                var file = FirmwareFiles.ResolveOne(this, ParameterSetName == PathSet ? Path : LiteralPath, ParameterSetName == LiteralPathSet);
-                image = FirmwareFiles.Read(file, Format, Address ?? session.Connection.Flash.Start);
-            }
+            var image = ReadImage(session);
             ImageValidator.Check(image, session.Device, session.Connection.FlashSizeFromChip);
             CompareOutcome outcome;
             using (var progress = StartProgress("Comparing"))

@@ -20,38 +20,9 @@ namespace Stm32.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsCommunications.Write, "Stm32Firmware", DefaultParameterSetName = PathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(Stm32WriteResult))]
-    public sealed class WriteStm32FirmwareCommand : FlashCmdletBase
+    public sealed class WriteStm32FirmwareCommand : ImageCmdletBase
     {
-        private const string PathSet = "Path";
-        private const string LiteralPathSet = "LiteralPath";
-        private const string ImageSet = "Image";
-
         #region Parameters
-
-        [Parameter(Mandatory = true, Position = 0, ParameterSetName = PathSet, HelpMessage = "The firmware file (.hex, .srec, .s19, .elf, .bin).")]
-        [SupportsWildcards]
-        [ValidateNotNullOrEmpty]
-        public string Path { get; set; } = "";
-
-        [Parameter(Mandatory = true, ParameterSetName = LiteralPathSet, HelpMessage = "The firmware file, taken literally.")]
-        [Alias("PSPath", "LP")]
-        [ValidateNotNullOrEmpty]
-        public string LiteralPath { get; set; } = "";
-
-        [Parameter(Mandatory = true, ParameterSetName = ImageSet, ValueFromPipeline = true, ValueFromPipelineByPropertyName = true,
-            HelpMessage = "A firmware image from Import-Stm32Firmware (or a memory block from Read-Stm32Memory).")]
-        [ValidateNotNull]
-        public FirmwareImage? Image { get; set; }
-
-        [Parameter(ParameterSetName = PathSet)]
-        [Parameter(ParameterSetName = LiteralPathSet)]
-        public FirmwareFormat Format { get; set; } = FirmwareFormat.Auto;
-
-        /// <summary>Where a raw binary goes; default the device's flash start.</summary>
-        [Parameter(ParameterSetName = PathSet)]
-        [Parameter(ParameterSetName = LiteralPathSet)]
-        [Alias("BaseAddress")]
-        public uint? Address { get; set; }
 
         [Parameter]
         public SwitchParameter EraseAll { get; set; }
@@ -80,13 +51,7 @@ namespace Stm32.PowerShell.Commands
             var flash = session.Connection.Flash;
 
             // 1. The whole image, read and checked, before the chip is touched.
-            FirmwareImage image;
-            if (ParameterSetName == ImageSet) image = Image!;
-            else
-            {
-                var file = FirmwareFiles.ResolveOne(this, ParameterSetName == PathSet ? Path : LiteralPath, ParameterSetName == LiteralPathSet);
-                image = FirmwareFiles.Read(file, Format, Address ?? flash.Start);
-            }
+            var image = ReadImage(session);
             if (image.IsEmpty)
                 throw new ModuleException(ErrorIds.EmptyImage, ErrorCategory.InvalidData,
                     $"The image{(image.SourcePath != null ? " " + image.SourcePath : "")} holds no data; nothing to write.");
