@@ -52,6 +52,7 @@ public sealed class Options
     public bool Stm32flash { get; set; } = true;
     public bool DoParallel { get; set; } = true;
     public bool DoMemory { get; set; } = true;
+    public bool WithPosix { get; set; }
     public string Client { get; set; } = "serialport";
     public string? Only { get; set; }
     public string? Markdown { get; set; }
@@ -70,6 +71,7 @@ public sealed class Options
   --only a,b        only rows whose id starts with one of these (dense, sparse, read, connect)
   --no-stm32flash   our client only
   --no-memory       skip the 2 MiB memory row
+  --with-posix      also run our client on the bench-only POSIX link prototype (115200 rows)
   --markdown PATH   where to write the results section (default: <repo>/BENCHMARKS.md)
   --chart PATH      the PNG (default: <repo>/bench/benchmarks.png)
   --json PATH       raw results (default: <repo>/bench/results.json)";
@@ -92,6 +94,7 @@ public sealed class Options
                 case "--only": o.Only = Next(); break;
                 case "--no-stm32flash": o.Stm32flash = false; break;
                 case "--no-memory": o.DoMemory = false; break;
+                case "--with-posix": o.WithPosix = true; break;
                 case "--markdown": o.Markdown = Next(); break;
                 case "--chart": o.Chart = Next(); break;
                 case "--json": o.Json = Next(); break;
@@ -138,7 +141,7 @@ public sealed class Fixture : IDisposable
     public void Dispose() => Host.Dispose();
 }
 
-public enum Tool { Ours, Stm32flash }
+public enum Tool { Ours, Stm32flash, OursPosix }
 
 /// <summary>One row of the table.</summary>
 public sealed class Row
@@ -153,16 +156,26 @@ public sealed class Row
     public required Func<Fixture> NewFixture { get; init; }
     /// <summary>Untimed step before a timed run (e.g. leave the chip synchronised).</summary>
     public Action<Fixture, Tool>? Prepare { get; init; }
-    public required Func<Fixture, string> Ours { get; init; }
+    /// <summary>Our client on the given link kind ("serialport" or "posix"); returns a note.</summary>
+    public required Func<Fixture, string, string> Ours { get; init; }
     public required Func<Fixture, string> Stm32flashArgs { get; init; }
     /// <summary>Throws when the chip does not hold what it should after the run.</summary>
     public Action<Fixture, Tool>? Check { get; init; }
 
     public List<Sample> OurSamples { get; } = new();
     public List<Sample> TheirSamples { get; } = new();
+    public List<Sample> PosixSamples { get; } = new();
 }
 
-public sealed record Sample(double Seconds, long WireBytes, string? Note, string? Error);
+/// <summary>
+/// One timed run. Turnarounds: how often the host answered the chip (a byte to the chip right
+/// after bytes from it) and the summed gaps, from the chip's trace: the time the host (client,
+/// OS, pty) took to react, which the protocol limit counts as zero.
+/// </summary>
+public sealed record Sample(double Seconds, long WireBytes, int Turnarounds, double TurnaroundSeconds, string? Note, string? Error)
+{
+    public double TurnaroundMs => Turnarounds == 0 ? double.NaN : TurnaroundSeconds * 1000 / Turnarounds;
+}
 
 public sealed class Bench
 {
@@ -205,13 +218,14 @@ public sealed class Bench
             foreach (var row in _rows)
             {
                 // Alternate who goes first so drift on a shared machine hits both alike.
-                var order = run % 2 == 1 ? new[] { Tool.Ours, Tool.Stm32flash } : new[] { Tool.Stm32flash, Tool.Ours };
+                var order = run % 2 == 1 ? new[] { Tool.Ours, Tool.Stm32flash, Tool.OursPosix } : new[] { Tool.OursPosix, Tool.Stm32flash, Tool.Ours };
                 foreach (var tool in order)
                 {
                     if (tool == Tool.Stm32flash && !_o.Stm32flash) continue;
+                    if (tool == Tool.OursPosix && (!_o.WithPosix || row.Baud != 115200)) continue;
                     var s = Measure(row, tool);
-                    (tool == Tool.Ours ? row.OurSamples : row.TheirSamples).Add(s);
-                    Console.WriteLine($"  run {run} {row.Id,-28} {(tool == Tool.Ours ? "ours" : "stm32flash"),-10} {s.Seconds,8:0.000} s  {(s.Error != null ? "FAILED: " + s.Error : s.Note)}");
+                    (tool == Tool.Ours ? row.OurSamples : tool == Tool.Stm32flash ? row.TheirSamples : row.PosixSamples).Add(s);
+                    Console.WriteLine($"  run {run} {row.Id,-28} {(tool == Tool.Ours ? "ours" : tool == Tool.Stm32flash ? "stm32flash" : "ours-posix"),-10} {s.Seconds,8:0.000} s  {(s.Error != null ? "FAILED: " + s.Error : s.Note)}");
                 }
             }
         }
@@ -254,7 +268,8 @@ public sealed class Bench
             f.Chip.ClearTrace();
             var sw = Stopwatch.StartNew();
             string note;
-            if (tool == Tool.Ours) note = row.Ours(f);
+            if (tool == Tool.Ours) note = row.Ours(f, _o.Client);
+            else if (tool == Tool.OursPosix) note = row.Ours(f, "posix");
             else
             {
                 var args = row.Stm32flashArgs(f);
@@ -263,14 +278,35 @@ public sealed class Bench
                 note = "";
             }
             var seconds = sw.Elapsed.TotalSeconds;
-            var wire = f.WireBytes();
+            var trace = f.Chip.Trace;
+            var (turns, turnSeconds) = Turnarounds(trace, f.Baud);
             row.Check?.Invoke(f, tool);
-            return new Sample(seconds, wire, note, null);
+            return new Sample(seconds, trace.Count, turns, turnSeconds, note, null);
         }
         catch (Exception e)
         {
-            return new Sample(double.NaN, 0, null, e.GetType().Name + ": " + e.Message);
+            return new Sample(double.NaN, 0, 0, 0, null, e.GetType().Name + ": " + e.Message);
         }
+    }
+
+    /// <summary>
+    /// Host reaction time from the chip's trace: a ToHost byte is stamped just before it is
+    /// written, a ToDevice byte after the chip has charged its 11 bit times; so the gap minus one
+    /// byte time is the host's (and the OS's) turnaround.
+    /// </summary>
+    public static (int Count, double Seconds) Turnarounds(IReadOnlyList<TraceEntry> trace, int baud)
+    {
+        double byteSeconds = 11.0 / baud;
+        int count = 0;
+        double sum = 0;
+        for (int i = 1; i < trace.Count; i++)
+        {
+            if (trace[i].Direction != TraceDirection.ToDevice || trace[i - 1].Direction != TraceDirection.ToHost) continue;
+            var gap = (trace[i].Ticks - trace[i - 1].Ticks) / (double)Stopwatch.Frequency - byteSeconds;
+            count++;
+            sum += Math.Max(0, gap);
+        }
+        return (count, sum);
     }
 
     // ------------------------------------------------------------------ rows
@@ -307,9 +343,9 @@ public sealed class Bench
                     LimitCost = cost,
                     LimitSeconds = m.Seconds(cost),
                     NewFixture = () => new Fixture(pid, version, baud),
-                    Ours = fx =>
+                    Ours = (fx, client) =>
                     {
-                        using var conn = Stm32Connection.Open(Client.Open(_o.Client, fx.Pty, baud));
+                        using var conn = Stm32Connection.Open(Client.Open(client, fx.Pty, baud));
                         var img = FirmwareReader.Read(randomBin, FirmwareFormat.Auto, conn.Flash.Start);
                         var outcome = FlashProgrammer.Write(conn, img, new WriteOptions { Erase = EraseMode.Touched, Verify = true });
                         return $"verify {outcome.VerifyMethod}, {outcome.PagesErased.Count} pages erased, {outcome.BlocksWritten} blocks";
@@ -341,9 +377,9 @@ public sealed class Bench
                 LimitCost = cost,
                 LimitSeconds = m.Seconds(cost),
                 NewFixture = () => new Fixture(0x410, 0x22, 115200),
-                Ours = fx =>
+                Ours = (fx, client) =>
                 {
-                    using var conn = Stm32Connection.Open(Client.Open(_o.Client, fx.Pty, 115200));
+                    using var conn = Stm32Connection.Open(Client.Open(client, fx.Pty, 115200));
                     var img = FirmwareReader.Read(path, FirmwareFormat.Auto, conn.Flash.Start);
                     var outcome = FlashProgrammer.Write(conn, img, new WriteOptions { Erase = EraseMode.Touched });
                     return $"{(outcome.MassErased ? "mass erase" : outcome.PagesErased.Count + " pages erased")}, {outcome.BlocksWritten} blocks written, {outcome.BlocksSkipped} skipped";
@@ -377,9 +413,9 @@ public sealed class Bench
                     if (File.Exists(outFile)) File.Delete(outFile);
                     return fx;
                 },
-                Ours = fx =>
+                Ours = (fx, client) =>
                 {
-                    using var conn = Stm32Connection.Open(Client.Open(_o.Client, fx.Pty, 115200));
+                    using var conn = Stm32Connection.Open(Client.Open(client, fx.Pty, 115200));
                     File.WriteAllBytes(outFile, conn.Read(conn.Flash.Start, size));
                     return "";
                 },
@@ -406,12 +442,13 @@ public sealed class Bench
                     ? (fx, tool) =>
                     {
                         // A previous session by the same tool left the chip in its command loop.
-                        if (tool == Tool.Ours) Connect(fx);
+                        if (tool == Tool.Ours) Connect(fx, _o.Client);
+                        else if (tool == Tool.OursPosix) Connect(fx, "posix");
                         else Stm32flashRunner.Run($"-b 115200 -m 8n1 {fx.Pty}");
                         if (fx.Chip.State != ChipState.CommandLoop) throw new InvalidOperationException("The chip is not synchronised after the first session.");
                     }
                     : null,
-                Ours = fx => Connect(fx).ToString(),
+                Ours = (fx, client) => Connect(fx, client).ToString(),
                 Stm32flashArgs = fx => $"-b 115200 -m 8n1 {fx.Pty}",
                 Check = (fx, _) =>
                 {
@@ -421,9 +458,9 @@ public sealed class Bench
         }
     }
 
-    private SyncOutcome Connect(Fixture fx)
+    private static SyncOutcome Connect(Fixture fx, string client)
     {
-        using var conn = Stm32Connection.Open(Client.Open(_o.Client, fx.Pty, fx.Baud));
+        using var conn = Stm32Connection.Open(Client.Open(client, fx.Pty, fx.Baud));
         return conn.LastSync;
     }
 

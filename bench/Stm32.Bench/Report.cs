@@ -189,9 +189,42 @@ public sealed class Report
         sb.AppendLine();
         sb.Append(Table());
         sb.AppendLine();
-        sb.AppendLine("B/s = the row's image bytes (64 KiB; for the sparse rows the 52 data bytes of the program, the same for both files) ÷ median seconds. " +
+        sb.AppendLine($"B/s = the row's image bytes ({_o.SizeKiB} KiB; for the sparse rows the {_rows.FirstOrDefault(r => r.Id.StartsWith("sparse", StringComparison.Ordinal))?.PayloadBytes ?? 0} data bytes of the .hex, the same for both files) ÷ median seconds. " +
             "Wire bytes = both directions as the chip saw them (its trace), median over runs; model = the limit's bytes.");
         sb.AppendLine();
+        sb.AppendLine("**Where the time above the limit goes.** From the chip's trace: how many times the host had to answer the chip (a byte to the chip right after bytes from it) " +
+            "and how long it took on average (the gap minus one byte time: client + OS + pty; the limit counts it as zero). The session's first gap (port open to the first 0x7F) is not in the trace.");
+        sb.AppendLine();
+        sb.AppendLine("| row | ours: replies × mean ms = s | stm32flash: replies × mean ms = s |");
+        sb.AppendLine("|---|---:|---:|");
+        foreach (var r in _rows)
+        {
+            string T(List<Sample> s)
+            {
+                var ok = s.Where(x => x.Error == null).ToList();
+                if (ok.Count == 0) return "—";
+                return $"{Stats.Median(ok.Select(x => (double)x.Turnarounds)):N0} × {Stats.Median(ok.Select(x => x.TurnaroundMs)):0.000} = {Stats.Median(ok.Select(x => x.TurnaroundSeconds)):0.000}";
+            }
+            sb.AppendLine($"| {r.Id} ({r.Baud}) | {T(r.OurSamples)} | {T(r.TheirSamples)} |");
+        }
+        sb.AppendLine();
+        var posixRows = _rows.Where(r => r.PosixSamples.Count > 0).ToList();
+        if (posixRows.Count > 0)
+        {
+            sb.AppendLine("**The same rows through a bench-only POSIX link** (`--with-posix`: `bench/Stm32.Bench/PosixTtyLink.cs`, open/termios/poll/read/write on the bare file descriptor as stm32flash does; " +
+                "NOT the module's transport; same protocol code above it), measured in the same run, alternating with the other two:");
+            sb.AppendLine();
+            sb.AppendLine("| row | limit s | via SerialPortLink s | ÷ limit | via POSIX fd s | ÷ limit | stm32flash ÷ POSIX-fd ours | replies × mean turnaround ms (POSIX fd) |");
+            sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|");
+            foreach (var r in posixRows)
+            {
+                double p = Stats.Median(r.PosixSamples.Select(s => s.Seconds)), o = Ours(r), t = Theirs(r);
+                var ok = r.PosixSamples.Where(x => x.Error == null).ToList();
+                sb.AppendLine($"| {r.Id} ({r.Baud}) | {F(r.LimitSeconds, "0.000")} | {F(o, "0.000")} | {F(o / r.LimitSeconds, "0.00")} | {F(p, "0.000")} | **{F(p / r.LimitSeconds, "0.00")}** | {F(t / p, "0.00")} | " +
+                    (ok.Count == 0 ? "—" : $"{Stats.Median(ok.Select(x => (double)x.Turnarounds)):N0} × {Stats.Median(ok.Select(x => x.TurnaroundMs)):0.000}") + " |");
+            }
+            sb.AppendLine();
+        }
         sb.AppendLine($"![time relative to the protocol limit]({chartRel})");
         sb.AppendLine();
         if (_par != null)
