@@ -22,6 +22,16 @@ public static class Program
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         if (args.Length > 0 && args[0] == "memory-client") return MemoryProbe.Client(args.Skip(1).ToArray());
+        if (args.Length > 1 && args[0] == "report-only")
+        {
+            // Stm32.Bench report-only results.json [BENCHMARKS.md [chart.png]]: rewrite the text from saved samples.
+            var repo = Bench.FindRepo();
+            var report = Report.FromJson(args[1], repo);
+            report.Write(args.Length > 2 ? args[2] : Path.Combine(repo, "BENCHMARKS.md"),
+                args.Length > 3 ? args[3] : Path.Combine(repo, "bench", "benchmarks.png"),
+                Path.Combine(Path.GetTempPath(), "stm32-bench-report-only.json"));
+            return 0;
+        }
         Options o;
         try
         {

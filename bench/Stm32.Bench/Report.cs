@@ -32,6 +32,40 @@ public sealed class Report
         _repo = repo;
     }
 
+    /// <summary>Rebuilds the report from a results.json (to refresh the text without measuring again).</summary>
+    public static Report FromJson(string path, string repo)
+    {
+        var opts = new JsonSerializerOptions { PropertyNameCaseInsensitive = true, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        var root = doc.RootElement;
+        var o = root.GetProperty("options").Deserialize<Options>(opts)!;
+        var rows = new List<Row>();
+        foreach (var r in root.GetProperty("rows").EnumerateArray())
+        {
+            var row = new Row
+            {
+                Id = r.GetProperty("Id").GetString()!,
+                Title = r.GetProperty("Title").GetString()!,
+                Baud = r.GetProperty("Baud").GetInt32(),
+                PayloadBytes = r.GetProperty("PayloadBytes").GetInt64(),
+                LimitCost = new ProtocolModel.Cost(r.GetProperty("limitBytes").GetInt64(), r.GetProperty("limitChipSeconds").GetDouble()),
+                LimitSeconds = r.GetProperty("limitSeconds").GetDouble(),
+                NewFixture = () => throw new NotSupportedException(),
+                Ours = (_, _) => throw new NotSupportedException(),
+                Stm32flashArgs = _ => throw new NotSupportedException(),
+            };
+            row.OurSamples.AddRange(r.GetProperty("ours").Deserialize<List<Sample>>(opts)!);
+            row.TheirSamples.AddRange(r.GetProperty("stm32flash").Deserialize<List<Sample>>(opts)!);
+            if (r.TryGetProperty("oursPosix", out var px)) row.PosixSamples.AddRange(px.Deserialize<List<Sample>>(opts)!);
+            rows.Add(row);
+        }
+        var par = root.TryGetProperty("parallel", out var p) && p.ValueKind == JsonValueKind.Object ? p.Deserialize<ParallelResult>(opts) : null;
+        var mem = root.TryGetProperty("memory", out var m) && m.ValueKind == JsonValueKind.Object ? m.Deserialize<MemoryResult>(opts) : null;
+        var started = DateTime.Parse(root.GetProperty("started").GetString()!, CultureInfo.InvariantCulture);
+        var elapsed = root.TryGetProperty("elapsedSeconds", out var e) ? TimeSpan.FromSeconds(e.GetDouble()) : TimeSpan.Zero;
+        return new Report(o, rows, par, mem, started, elapsed, repo);
+    }
+
     private static string F(double v, string fmt) => double.IsNaN(v) ? "—" : v.ToString(fmt, CultureInfo.InvariantCulture);
 
     private static double Ours(Row r) => Stats.Median(r.OurSamples.Select(s => s.Seconds));
@@ -125,12 +159,13 @@ public sealed class Report
         File.WriteAllText(jsonPath, JsonSerializer.Serialize(new
         {
             started = _started.ToString("s", CultureInfo.InvariantCulture),
+            elapsedSeconds = _elapsed.TotalSeconds,
             options = _o,
             machine = Machine(),
             rows = _rows.Select(r => new
             {
                 r.Id, r.Title, r.Baud, r.PayloadBytes, limitSeconds = r.LimitSeconds, limitBytes = r.LimitCost.Bytes, limitChipSeconds = r.LimitCost.ChipSeconds,
-                ours = r.OurSamples, stm32flash = r.TheirSamples,
+                ours = r.OurSamples, stm32flash = r.TheirSamples, oursPosix = r.PosixSamples,
             }),
             parallel = _par,
             memory = _mem,
@@ -163,7 +198,7 @@ public sealed class Report
         }
         catch (IOException) { }
         string uname = Sh("uname", "-a");
-        string sf = Sh("sh", "-c \"stm32flash -h 2>&1 | head -1; dpkg-query -W -f='${Version}' stm32flash 2>/dev/null\"").Replace("\n", " ");
+        string sf = Sh("dpkg-query", "-W -f=${Version} stm32flash");
         return $"nproc {Environment.ProcessorCount}; CPU {cpu}; {uname}; .NET {RuntimeInformation.FrameworkDescription}; stm32flash {sf}";
     }
 
