@@ -296,7 +296,7 @@ public sealed class Bench
             {
                 var args = row.Stm32flashArgs(f);
                 var (code, output) = Stm32flashRunner.Run(args);
-                if (code != 0) throw new InvalidOperationException($"stm32flash exited {code}: {output.Trim().Split('\n').LastOrDefault()}");
+                if (code != 0) throw new InvalidOperationException($"stm32flash exited {code}: {string.Join(" / ", output.Trim().Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).TakeLast(3))}");
                 note = "";
             }
             var seconds = sw.Elapsed.TotalSeconds;
