@@ -248,7 +248,7 @@ public sealed class Bench
 
         ParallelResult? par = null;
         if (_o.DoParallel && (_o.Only == null || _o.Only.Contains("parallel")))
-            par = ParallelBench.Run(_o.Parallel, _o.Quick ? 16 : _o.SizeKiB, _o.Runs > 1 ? 2 : 1, _o.Client, _work);
+            par = ParallelBench.Run(_o.Parallel, _o.Quick, _o.SizeKiB, _o.Client);
         MemoryResult? mem = null;
         if (_o.DoMemory && (_o.Only == null || _o.Only.Contains("memory")))
             mem = MemoryProbe.Run(_work);

@@ -90,6 +90,10 @@ public sealed class Report
     private static double NoSlipValue(Row r, List<Sample> s)
         => Stats.Median(Ok(s).Select(x => (x.Seconds - x.SimSlipSeconds) / r.LimitSeconds));
 
+    /// <summary>stm32flash ÷ ours with each tool's simulator slip taken out of its own runs.</summary>
+    private static double SlipFreeRatio(Row r)
+        => Stats.Median(Ok(r.TheirSamples).Select(x => x.Seconds - x.SimSlipSeconds)) / Stats.Median(Ok(r.OurSamples).Select(x => x.Seconds - x.SimSlipSeconds));
+
     private static string NoSlip(Row r, List<Sample> s) => F(NoSlipValue(r, s), "0.00");
 
     public string Table()
@@ -124,11 +128,11 @@ public sealed class Report
         var dense22 = _rows.Where(r => r.Id.StartsWith("dense-2.2", StringComparison.Ordinal)).ToList();
         if (dense22.Count > 0 && _o.Stm32flash)
             list.Add(new Target("Dense write+verify on a 2.2 part at least as fast as stm32flash (stm32flash ÷ ours ≥ 1)",
-                string.Join(", ", dense22.Select(r => $"{r.Baud}: {F(Theirs(r) / Ours(r), "0.00")}")), dense22.All(r => Theirs(r) / Ours(r) >= 1.0)));
+                string.Join(", ", dense22.Select(r => $"{r.Baud}: {F(Theirs(r) / Ours(r), "0.00")} (w/o slip {F(SlipFreeRatio(r), "0.00")})")), dense22.All(r => Theirs(r) / Ours(r) >= 1.0)));
         var dense33 = _rows.Where(r => r.Id.StartsWith("dense-3.3", StringComparison.Ordinal)).ToList();
         if (dense33.Count > 0 && _o.Stm32flash)
             list.Add(new Target("With Get Checksum (3.3): write+verify ≥ 1.6× faster than stm32flash",
-                string.Join(", ", dense33.Select(r => $"{r.Baud}: {F(Theirs(r) / Ours(r), "0.00")}×")), dense33.All(r => Theirs(r) / Ours(r) >= 1.6)));
+                string.Join(", ", dense33.Select(r => $"{r.Baud}: {F(Theirs(r) / Ours(r), "0.00")}× (w/o slip {F(SlipFreeRatio(r), "0.00")}×)")), dense33.All(r => Theirs(r) / Ours(r) >= 1.6)));
         if (Find("sparse-hex") is Row hex && Find("sparse-bin") is Row bin)
             list.Add(new Target("Sparse .bin ≤ 1.2 × its .hex (ours)",
                 $"{F(Ours(bin), "0.000")} s ÷ {F(Ours(hex), "0.000")} s = {F(Ours(bin) / Ours(hex), "0.00")} (stm32flash: {F(Theirs(bin) / Theirs(hex), "0.00")}, and {F(Theirs(hex) / Ours(hex), "0.0")}× our .hex time)",
@@ -146,9 +150,13 @@ public sealed class Report
                 _mem.Error ?? $"working set idle {_mem.IdleWorkingSetMB:0.0} MB → peak {_mem.PeakWorkingSetMB:0.0} MB (+{_mem.DeltaMB:0.0} MB); managed heap {_mem.IdleManagedMB:0.0} → peak {_mem.PeakManagedMB:0.0} MB",
                 _mem.Error == null ? _mem.DeltaMB <= 50 : false));
         if (_par != null)
+        {
+            var m = _par.Main;
             list.Add(new Target($"{_par.Chips} chips flashed in parallel within 1.3× one chip alone",
-                _par.Error ?? $"{_par.AllMedian:0.00} s ÷ {_par.SingleMedian:0.00} s = {_par.Ratio:0.00}",
-                _par.Error == null ? _par.Ratio <= 1.3 : false));
+                (m.Error ?? $"{m.Name}: {m.AllMedian:0.00} s ÷ {m.SingleMedian:0.00} s = {m.Ratio:0.00}") + "; " +
+                string.Join("; ", _par.Configs.Skip(1).Select(c => c.Error != null ? $"{c.Name}: failed" : $"{c.Name}: {c.Ratio:0.00}")),
+                m.Error == null ? m.Ratio <= 1.3 : false));
+        }
         return list;
     }
 
@@ -283,11 +291,16 @@ public sealed class Report
         sb.AppendLine();
         if (_par != null)
         {
-            sb.AppendLine($"**Many boards at once**: {_par.Chips} simulated chips (0x410, realistic timing, {_par.Baud} baud, each on its own pty, all served by the bench process), " +
-                $"{_par.SizeKiB} KiB write+verify each from {_par.Chips} threads with one connection each: " +
-                (_par.Error ?? $"{F(_par.AllMedian, "0.00")} s for all vs {F(_par.SingleMedian, "0.00")} s for one alone = **{F(_par.Ratio, "0.00")}×** " +
-                $"(runs: one {string.Join(", ", _par.Single.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}; all {string.Join(", ", _par.All.Select(x => x.ToString("0.00", CultureInfo.InvariantCulture)))}). " +
-                $"Process CPU (client threads + the simulated chips, which spin on `Thread.Yield` for sub-2 ms byte deadlines): {_par.CpuSecondsSingle:0.0} s for one chip, {_par.CpuSecondsAll:0.0} s for {_par.Chips}, on {Environment.ProcessorCount} cores."));
+            sb.AppendLine($"**Many boards at once**: {_par.Chips} simulated chips (0x410, BL 2.2, each on its own pty, all served by the bench process), write+verify from {_par.Chips} threads, one connection each " +
+                "(our client through SerialPortLink, reply/write timeouts raised to 30 s so that a starved chip slows the row down instead of failing it), against the same work on one chip alone. " +
+                $"CPU = the bench process (clients + chips), on {Environment.ProcessorCount} cores; a realistic chip spins on `Thread.Yield` for byte deadlines under 2 ms, i.e. takes a core while it talks.");
+            sb.AppendLine();
+            sb.AppendLine("| chips served with | image | one chip s | all at once s | **ratio** | CPU s: one / all |");
+            sb.AppendLine("|---|---:|---:|---:|---:|---:|");
+            foreach (var c in _par.Configs)
+                sb.AppendLine(c.Error != null
+                    ? $"| {c.Name} | {c.SizeKiB} KiB | failed: {c.Error} | | | |"
+                    : $"| {c.Name} | {c.SizeKiB} KiB | {F(c.SingleMedian, "0.00")} | {F(c.AllMedian, "0.00")} | **{F(c.Ratio, "0.00")}** | {c.CpuSecondsSingle:0.0} / {c.CpuSecondsAll:0.0} |");
             sb.AppendLine();
         }
         if (_mem != null)
