@@ -22,6 +22,7 @@ public static class Program
         CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
         CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
         if (args.Length > 0 && args[0] == "memory-client") return MemoryProbe.Client(args.Skip(1).ToArray());
+        if (args.Length > 0 && args[0] == "loss-probe") return LossProbe.Run(args.Skip(1).ToArray());
         if (args.Length > 1 && args[0] == "report-only")
         {
             // Stm32.Bench report-only results.json [BENCHMARKS.md [chart.png]]: rewrite the text from saved samples.
@@ -227,6 +228,14 @@ public sealed class Bench
         Console.WriteLine($"Stm32.Bench: {_rows.Count} rows x {_o.Runs} run(s) per tool, client {_o.Client}, work dir {_work}");
         WarmUp();
 
+        // The scale and memory rows first (a few minutes), then the rounds of the table.
+        ParallelResult? par = null;
+        if (_o.DoParallel && (_o.Only == null || _o.Only.Contains("parallel")))
+            par = ParallelBench.Run(_o.Parallel, _o.Quick, _o.SizeKiB, _o.Client);
+        MemoryResult? mem = null;
+        if (_o.DoMemory && (_o.Only == null || _o.Only.Contains("memory")))
+            mem = MemoryProbe.Run(_work);
+
         for (int run = 1; run <= _o.Runs; run++)
         {
             foreach (var row in _rows)
@@ -243,15 +252,8 @@ public sealed class Bench
                 }
             }
             // Save what we have after every round, so a stopped run still leaves results.
-            if (run < _o.Runs) WriteReport(null, null, started, total.Elapsed, quiet: true);
+            if (run < _o.Runs) WriteReport(par, mem, started, total.Elapsed, quiet: true);
         }
-
-        ParallelResult? par = null;
-        if (_o.DoParallel && (_o.Only == null || _o.Only.Contains("parallel")))
-            par = ParallelBench.Run(_o.Parallel, _o.Quick, _o.SizeKiB, _o.Client);
-        MemoryResult? mem = null;
-        if (_o.DoMemory && (_o.Only == null || _o.Only.Contains("memory")))
-            mem = MemoryProbe.Run(_work);
 
         var report = WriteReport(par, mem, started, total.Elapsed, quiet: false);
         Console.WriteLine(report.Table());
