@@ -36,11 +36,10 @@ namespace Stm32.Protocol.Transport
     /// <summary>
     /// A real serial port through System.IO.Ports. The AN3155 default is 8 data bits, even
     /// parity, one stop bit (spec 1); every part of it is configurable for adapters that cannot
-    /// do parity. Reads poll in slices of at most 50 ms so a cancellation is seen quickly.
+    /// do parity. A read waits once for the whole timeout and ends early on cancellation.
     /// </summary>
     public sealed class SerialPortLink : IByteLink
     {
-        private static readonly TimeSpan Slice = TimeSpan.FromMilliseconds(50);
         private readonly SerialPort _port;
 
         private SerialPortLink(SerialPort port)
@@ -61,7 +60,7 @@ namespace Stm32.Protocol.Transport
             var port = new SerialPort(portName, baudRate, parity, dataBits, stopBits)
             {
                 Handshake = Handshake.None,
-                ReadTimeout = (int)Slice.TotalMilliseconds,
+                ReadTimeout = 500,
                 WriteTimeout = 2000,
                 DtrEnable = false,
                 RtsEnable = false,
@@ -109,22 +108,25 @@ namespace Stm32.Protocol.Transport
 
         public int Read(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
         {
-            var clock = Stopwatch.StartNew();
-            while (true)
+            if (timeout <= TimeSpan.Zero) return 0;
+            // One read for the whole timeout, cancelled by the deadline or the caller's token. Not
+            // a loop of short timed reads: on Unix, System.IO.Ports' I/O thread can read a byte
+            // into a request whose timeout has just fired, and that byte is lost (a Write Memory
+            // ACK arriving ~50 ms after the frame vanished once every ~60 blocks with 50 ms slices,
+            // bench/Stm32.Bench loss-probe). Its timed reads also round up to 30 ms.
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            deadline.CancelAfter(timeout);
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var left = timeout - clock.Elapsed;
-                if (left <= TimeSpan.Zero) return 0;
-                _port.ReadTimeout = (int)Math.Max(1, Math.Ceiling((left < Slice ? left : Slice).TotalMilliseconds));
-                try
-                {
-                    var n = _port.Read(buffer, offset, count);
-                    if (n > 0) return n;
-                }
-                catch (TimeoutException)
-                {
-                    // Slice over: look at the token and the deadline again.
-                }
+                return _port.BaseStream.ReadAsync(buffer, offset, count, deadline.Token).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return 0;
+            }
+            catch (TimeoutException) when (!cancellationToken.IsCancellationRequested)
+            {
+                return 0;
             }
         }
 
