@@ -340,7 +340,8 @@ public sealed class Report
             "+ verify: one Read Memory per block on 2.2, one Get Checksum on 3.3 (the cheapest verify each protocol version offers). The sparse `.bin` covers every page of the 128 KiB part, so its cheapest erase is the 40 ms mass erase; " +
             "its `.hex` touches two pages. The simulator charges no time for computing a CRC, so neither does the model. Read = connect + one Read Memory per block. Connect rows = the connect step alone.");
         sb.AppendLine();
-        sb.AppendLine($"Rerun: `bench/run.sh` (full, ~10 min) or `bench/run.sh --quick` (smoke test); `bench/run.sh --help` lists the options. Raw samples: `bench/results.json`.");
+        sb.AppendLine($"Rerun: `bench/run.sh` (full: about 13 min on this 2-core machine, 15 with `--with-posix`; `--runs 2` about 9 min) or `bench/run.sh --quick` (smoke test, ~2 min); `bench/run.sh --help` lists the options. " +
+            "Raw samples: `bench/results.json`; `dotnet bench/Stm32.Bench/bin/Release/net10.0/Stm32.Bench.dll report-only bench/results.json` rewrites this section from them.");
         sb.AppendLine(End);
         return sb.ToString();
     }
@@ -349,8 +350,10 @@ public sealed class Report
 
     private void Chart(string path)
     {
-        const int width = 1100, left = 330, right = 40, top = 70, barH = 14, gap = 12;
-        int rowsH = _rows.Count * (2 * barH + gap);
+        const int width = 1100, left = 230, right = 150, top = 70, barH = 13, gap = 12;
+        bool posix = _rows.Any(r => r.PosixSamples.Count > 0);
+        int bars = posix ? 3 : 2;
+        int rowsH = _rows.Count * (bars * barH + gap);
         int height = top + rowsH + 70;
         using var surface = SKSurface.Create(new SKImageInfo(width, height));
         var c = surface.Canvas;
@@ -365,12 +368,14 @@ public sealed class Report
         using var red = new SKPaint { Color = new SKColor(200, 40, 40), IsAntialias = true, StrokeWidth = 2 };
         using var ours = new SKPaint { Color = new SKColor(40, 110, 190), IsAntialias = true };
         using var theirs = new SKPaint { Color = new SKColor(240, 150, 40), IsAntialias = true };
+        using var fd = new SKPaint { Color = new SKColor(60, 160, 90), IsAntialias = true };
+        double Posix(Row r) => Stats.Median(r.PosixSamples.Select(x => x.Seconds));
 
         c.DrawText("Time ÷ protocol limit (log scale; 1 = wire bytes × 11 bits / baud + flash time). Lower is better.", 20, 28, SKTextAlign.Left, title, ink);
         c.DrawText($"{_started:yyyy-MM-dd}, medians of {_o.Runs} run(s), simulated chip on a pty, realistic timing. Labels: median seconds.", 20, 50, SKTextAlign.Left, small, ink);
 
-        var all = _rows.SelectMany(r => new[] { Ours(r) / r.LimitSeconds, Theirs(r) / r.LimitSeconds }).Where(v => !double.IsNaN(v) && v > 0).ToList();
-        double max = Math.Max(2, all.DefaultIfEmpty(2).Max() * 1.3);
+        var all = _rows.SelectMany(r => new[] { Ours(r) / r.LimitSeconds, Theirs(r) / r.LimitSeconds, Posix(r) / r.LimitSeconds }).Where(v => !double.IsNaN(v) && v > 0).ToList();
+        double max = Math.Max(2, all.DefaultIfEmpty(2).Max() * 1.05);
         double lmin = Math.Log10(0.9), lmax = Math.Log10(max);
         float X(double v) => (float)(left + (Math.Log10(Math.Max(v, 0.9)) - lmin) / (lmax - lmin) * (width - left - right));
         foreach (var tick in new[] { 1, 1.05, 2, 5, 10, 20, 50, 100, 200, 500, 1000 }.Where(t => t <= max))
@@ -386,8 +391,10 @@ public sealed class Report
         foreach (var r in _rows)
         {
             var label = $"{r.Id} ({r.Baud})";
-            c.DrawText(label, left - 8, y + barH + 5, SKTextAlign.Right, font, ink);
-            foreach (var (v, secs, paint) in new[] { (Ours(r) / r.LimitSeconds, Ours(r), ours), (Theirs(r) / r.LimitSeconds, Theirs(r), theirs) })
+            c.DrawText(label, left - 8, y + bars * barH / 2 + 5, SKTextAlign.Right, font, ink);
+            var series = new List<(double, double, SKPaint)> { (Ours(r) / r.LimitSeconds, Ours(r), ours), (Theirs(r) / r.LimitSeconds, Theirs(r), theirs) };
+            if (posix) series.Add((Posix(r) / r.LimitSeconds, Posix(r), fd));
+            foreach (var (v, secs, paint) in series)
             {
                 if (!double.IsNaN(v))
                 {
@@ -401,8 +408,13 @@ public sealed class Report
         int ly = top + rowsH + 40;
         c.DrawRect(new SKRect(left, ly - 10, left + 14, ly + 2), ours);
         c.DrawText(_o.Client == "posix" ? "ours (bench POSIX link prototype)" : "ours (protocol assembly via SerialPortLink)", left + 20, ly, SKTextAlign.Left, font, ink);
-        c.DrawRect(new SKRect(left + 380, ly - 10, left + 394, ly + 2), theirs);
-        c.DrawText("stm32flash 0.7 (-m 8n1)", left + 400, ly, SKTextAlign.Left, font, ink);
+        c.DrawRect(new SKRect(left + 340, ly - 10, left + 354, ly + 2), theirs);
+        c.DrawText("stm32flash 0.7 (-m 8n1)", left + 360, ly, SKTextAlign.Left, font, ink);
+        if (posix)
+        {
+            c.DrawRect(new SKRect(left + 540, ly - 10, left + 554, ly + 2), fd);
+            c.DrawText("ours on a bare-fd POSIX link (bench prototype)", left + 560, ly, SKTextAlign.Left, font, ink);
+        }
 
         using var img = surface.Snapshot();
         using var png = img.Encode(SKEncodedImageFormat.Png, 100);
