@@ -207,7 +207,7 @@ public sealed class Report
         catch (IOException) { }
         string uname = Sh("uname", "-a");
         string sf = Sh("dpkg-query", "-W -f=${Version} stm32flash");
-        return $"nproc {Environment.ProcessorCount}; CPU {cpu}; {uname}; .NET {RuntimeInformation.FrameworkDescription}; stm32flash {sf}";
+        return $"nproc {Environment.ProcessorCount}; CPU {cpu}; {uname}; {RuntimeInformation.FrameworkDescription}; stm32flash {sf}";
     }
 
     private static string Sh(string file, string args)
@@ -233,7 +233,7 @@ public sealed class Report
         sb.AppendLine(Begin);
         sb.AppendLine("## Speed and scale: our client vs stm32flash on the simulated chip (issue 7)");
         sb.AppendLine();
-        sb.AppendLine($"Measured {_started:yyyy-MM-dd HH:mm} (local), {_o.Runs} timed run(s) of each tool per row, alternating which goes first, **medians**; " +
+        sb.AppendLine($"Measured {_started:yyyy-MM-dd HH:mm} {(TimeZoneInfo.Local.BaseUtcOffset == TimeSpan.Zero ? "UTC" : "(local time)")}, {_o.Runs} timed run(s) of each tool per row, alternating which goes first, **medians**; " +
             $"whole run {_elapsed.TotalMinutes:0.0} min{(_o.Quick ? " (`--quick`)" : "")}. Client: **{(_o.Client == "posix" ? "bench-only POSIX fd link (prototype, NOT the module's transport)" : "SerialPortLink (System.IO.Ports), what the cmdlets use")}**.");
         sb.AppendLine();
         sb.AppendLine($"Machine: {Machine()}. The machine is shared and noisy (other builds run at the same time): compare ratios measured within one run, not absolute times across runs.");
