@@ -1,0 +1,536 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.IO.Ports;
+using Stm32.Protocol.Bootloader;
+using Stm32.Protocol.Devices;
+using Stm32.Protocol.Firmware;
+using Stm32.Protocol.Programming;
+using Stm32.Protocol.Simulation;
+using Stm32.Protocol.Transport;
+
+namespace Stm32.Bench;
+
+/// <summary>
+/// Issue 7's benchmark: the simulated chip with realistic timing on a pseudo-terminal, our
+/// client (the protocol assembly the cmdlets call, through SerialPortLink 8N1 on the pty slave)
+/// and stm32flash (-m 8n1) against it in one run, alternating, medians. See bench/README.md.
+/// </summary>
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        if (args.Length > 0 && args[0] == "memory-client") return MemoryProbe.Client(args.Skip(1).ToArray());
+        if (args.Length > 0 && args[0] == "loss-probe") return LossProbe.Run(args.Skip(1).ToArray());
+        if (args.Length > 1 && args[0] == "report-only")
+        {
+            // Stm32.Bench report-only results.json [BENCHMARKS.md [chart.png]]: rewrite the text from saved samples.
+            var repo = Bench.FindRepo();
+            var report = Report.FromJson(args[1], repo);
+            report.Write(args.Length > 2 ? args[2] : Path.Combine(repo, "BENCHMARKS.md"),
+                args.Length > 3 ? args[3] : Path.Combine(repo, "bench", "benchmarks.png"),
+                Path.Combine(Path.GetTempPath(), "stm32-bench-report-only.json"));
+            return 0;
+        }
+        Options o;
+        try
+        {
+            o = Options.Parse(args);
+        }
+        catch (ArgumentException e)
+        {
+            Console.Error.WriteLine(e.Message);
+            Console.Error.WriteLine(Options.Usage);
+            return 2;
+        }
+        if (o.Help)
+        {
+            Console.WriteLine(Options.Usage);
+            return 0;
+        }
+        return new Bench(o).Run();
+    }
+}
+
+public sealed class Options
+{
+    public int Runs { get; set; } = 3;
+    public int SizeKiB { get; set; } = 64;
+    public int[] Bauds { get; set; } = { 115200, 57600 };
+    public int Parallel { get; set; } = 8;
+    public bool Quick { get; set; }
+    public bool Stm32flash { get; set; } = true;
+    public bool DoParallel { get; set; } = true;
+    public bool DoMemory { get; set; } = true;
+    public bool WithPosix { get; set; }
+    public string Client { get; set; } = "serialport";
+    public string? Only { get; set; }
+    public string? Markdown { get; set; }
+    public string? Chart { get; set; }
+    public string? Json { get; set; }
+    public bool Help { get; set; }
+
+    public const string Usage = @"Stm32.Bench [options]
+  --runs N          timed runs of each tool per row, alternating (default 3)
+  --quick           1 run, 16 KiB, 115200 only, 4 parallel chips: a smoke test (~1-2 min)
+  --size KiB        dense image size (default 64)
+  --bauds A,B       baud rates for the dense rows (default 115200,57600)
+  --parallel N      chips flashed at once in the scale row (default 8; 0 skips)
+  --client C        serialport (default: SerialPortLink, what the cmdlets use) or posix
+                    (bench-only prototype on the bare fd, to measure System.IO.Ports' cost)
+  --only a,b        only rows whose id starts with one of these (dense, sparse, read, connect)
+  --no-stm32flash   our client only
+  --no-memory       skip the 2 MiB memory row
+  --with-posix      also run our client on the bench-only POSIX link prototype (115200 rows)
+  --markdown PATH   where to write the results section (default: <repo>/BENCHMARKS.md)
+  --chart PATH      the PNG (default: <repo>/bench/benchmarks.png)
+  --json PATH       raw results (default: <repo>/bench/results.json)";
+
+    public static Options Parse(string[] args)
+    {
+        var o = new Options();
+        bool runsSet = false, sizeSet = false, baudsSet = false, parSet = false;
+        for (int i = 0; i < args.Length; i++)
+        {
+            string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value.");
+            switch (args[i])
+            {
+                case "--runs": o.Runs = int.Parse(Next(), CultureInfo.InvariantCulture); runsSet = true; break;
+                case "--quick": o.Quick = true; break;
+                case "--size": o.SizeKiB = int.Parse(Next(), CultureInfo.InvariantCulture); sizeSet = true; break;
+                case "--bauds": o.Bauds = Next().Split(',').Select(s => int.Parse(s, CultureInfo.InvariantCulture)).ToArray(); baudsSet = true; break;
+                case "--parallel": o.Parallel = int.Parse(Next(), CultureInfo.InvariantCulture); parSet = true; break;
+                case "--client": o.Client = Next(); break;
+                case "--only": o.Only = Next(); break;
+                case "--no-stm32flash": o.Stm32flash = false; break;
+                case "--no-memory": o.DoMemory = false; break;
+                case "--with-posix": o.WithPosix = true; break;
+                case "--markdown": o.Markdown = Next(); break;
+                case "--chart": o.Chart = Next(); break;
+                case "--json": o.Json = Next(); break;
+                case "-h": case "--help": o.Help = true; break;
+                default: throw new ArgumentException($"Unknown option {args[i]}.");
+            }
+        }
+        if (o.Quick)
+        {
+            if (!runsSet) o.Runs = 1;
+            if (!sizeSet) o.SizeKiB = 16;
+            if (!baudsSet) o.Bauds = new[] { 115200 };
+            if (!parSet) o.Parallel = 4;
+        }
+        if (o.Client != "serialport" && o.Client != "posix") throw new ArgumentException("--client is serialport or posix.");
+        if (o.Runs < 1 || o.SizeKiB < 1 || o.SizeKiB % 1 != 0) throw new ArgumentException("--runs and --size must be positive.");
+        o.DoParallel = o.Parallel > 0;
+        return o;
+    }
+}
+
+/// <summary>A served simulated chip on its own pseudo-terminal.</summary>
+public sealed class Fixture : IDisposable
+{
+    public Fixture(ushort pid, byte? version, int baud, SimulatorTiming timing = SimulatorTiming.Realistic, bool trace = true)
+    {
+        Device = DeviceCatalog.Find(pid) ?? throw new InvalidOperationException($"0x{pid:X3} is not in the catalog.");
+        Options = new SimulatorOptions { Timing = timing, BootloaderVersion = version, TraceEnabled = trace, TraceCapacity = 4_000_000 };
+        Chip = new SimulatedChip(Device, Options);
+        Host = SimulatorHost.OnPseudoTerminal(Chip, baud);
+        Baud = baud;
+    }
+
+    public DeviceInfo Device { get; }
+    public SimulatorOptions Options { get; }
+    public SimulatedChip Chip { get; }
+    public SimulatorHost Host { get; }
+    public string Pty => Host.Endpoint;
+    public int Baud { get; }
+
+    /// <summary>Bytes on the wire both ways since the last ClearTrace (the chip's own count).</summary>
+    public long WireBytes() => Chip.Trace.Count;
+
+    public void Dispose() => Host.Dispose();
+}
+
+public enum Tool { Ours, Stm32flash, OursPosix }
+
+/// <summary>One row of the table.</summary>
+public sealed class Row
+{
+    public required string Id { get; init; }
+    public required string Title { get; init; }
+    public required int Baud { get; init; }
+    /// <summary>Bytes the operation moves for the user (for bytes per second); 0 for connects.</summary>
+    public long PayloadBytes { get; init; }
+    public required ProtocolModel.Cost LimitCost { get; init; }
+    public required double LimitSeconds { get; init; }
+    public required Func<Fixture> NewFixture { get; init; }
+    /// <summary>Untimed step before a timed run (e.g. leave the chip synchronised).</summary>
+    public Action<Fixture, Tool>? Prepare { get; init; }
+    /// <summary>Our client on the given link kind ("serialport" or "posix"); returns a note.</summary>
+    public required Func<Fixture, string, string> Ours { get; init; }
+    public required Func<Fixture, string> Stm32flashArgs { get; init; }
+    /// <summary>Throws when the chip does not hold what it should after the run.</summary>
+    public Action<Fixture, Tool>? Check { get; init; }
+
+    public List<Sample> OurSamples { get; } = new();
+    public List<Sample> TheirSamples { get; } = new();
+    public List<Sample> PosixSamples { get; } = new();
+}
+
+/// <summary>
+/// One timed run. Turnarounds: how often the host answered the chip (a byte to the chip right
+/// after bytes from it) and the summed gaps, from the chip's trace: the time the host (client,
+/// OS, pty) took to react, which the protocol limit counts as zero.
+/// SimSlipSeconds: how far the simulated chip itself fell behind its own byte clock (a byte that
+/// took longer than 11 bit times after the one before it in the same direction: the chip's thread
+/// was not scheduled in time on a busy machine). No client can cause or avoid it, so the report
+/// also shows time ÷ limit with it taken out.
+/// </summary>
+public sealed record Sample(double Seconds, long WireBytes, int Turnarounds, double TurnaroundSeconds, double SimSlipSeconds, string? Note, string? Error)
+{
+    public double TurnaroundMs => Turnarounds == 0 ? double.NaN : TurnaroundSeconds * 1000 / Turnarounds;
+}
+
+public sealed class Bench
+{
+    private readonly Options _o;
+    private readonly string _repo;
+    private readonly string _work;
+    private readonly List<Row> _rows = new();
+
+    public Bench(Options o)
+    {
+        _o = o;
+        _repo = FindRepo();
+        _work = Path.Combine(Path.GetTempPath(), "stm32-bench-" + Environment.ProcessId);
+        Directory.CreateDirectory(_work);
+    }
+
+    public static string FindRepo()
+    {
+        foreach (var start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+            for (var d = new DirectoryInfo(start); d != null; d = d.Parent)
+                if (File.Exists(Path.Combine(d.FullName, "Stm32.slnx"))) return d.FullName;
+        throw new InvalidOperationException("Run from inside the repository (Stm32.slnx not found).");
+    }
+
+    public int Run()
+    {
+        var started = DateTime.Now;
+        var total = Stopwatch.StartNew();
+        if (_o.Stm32flash && !File.Exists("/usr/bin/stm32flash") && Which("stm32flash") == null)
+        {
+            Console.Error.WriteLine("stm32flash is not installed (apt-get install stm32flash); running our client only.");
+            _o.Stm32flash = false;
+        }
+        BuildRows();
+        Console.WriteLine($"Stm32.Bench: {_rows.Count} rows x {_o.Runs} run(s) per tool, client {_o.Client}, work dir {_work}");
+        WarmUp();
+
+        // The scale and memory rows first (a few minutes), then the rounds of the table.
+        ParallelResult? par = null;
+        if (_o.DoParallel && (_o.Only == null || _o.Only.Contains("parallel")))
+            par = ParallelBench.Run(_o.Parallel, _o.Quick, _o.SizeKiB, _o.Client);
+        MemoryResult? mem = null;
+        if (_o.DoMemory && (_o.Only == null || _o.Only.Contains("memory")))
+            mem = MemoryProbe.Run(_work);
+
+        for (int run = 1; run <= _o.Runs; run++)
+        {
+            foreach (var row in _rows)
+            {
+                // Alternate who goes first so drift on a shared machine hits both alike.
+                var order = run % 2 == 1 ? new[] { Tool.Ours, Tool.Stm32flash, Tool.OursPosix } : new[] { Tool.OursPosix, Tool.Stm32flash, Tool.Ours };
+                foreach (var tool in order)
+                {
+                    if (tool == Tool.Stm32flash && !_o.Stm32flash) continue;
+                    if (tool == Tool.OursPosix && (!_o.WithPosix || row.Baud != 115200)) continue;
+                    var s = Measure(row, tool);
+                    (tool == Tool.Ours ? row.OurSamples : tool == Tool.Stm32flash ? row.TheirSamples : row.PosixSamples).Add(s);
+                    Console.WriteLine($"  run {run} {row.Id,-28} {(tool == Tool.Ours ? "ours" : tool == Tool.Stm32flash ? "stm32flash" : "ours-posix"),-10} {s.Seconds,8:0.000} s  {(s.Error != null ? "FAILED: " + s.Error : s.Note)}");
+                }
+            }
+            // Save what we have after every round, so a stopped run still leaves results.
+            if (run < _o.Runs) WriteReport(par, mem, started, total.Elapsed, quiet: true);
+        }
+
+        var report = WriteReport(par, mem, started, total.Elapsed, quiet: false);
+        Console.WriteLine(report.Table());
+        try { Directory.Delete(_work, true); } catch (IOException) { }
+        return _rows.Any(r => r.OurSamples.Any(s => s.Error != null)) ? 1 : 0;
+    }
+
+    private Report WriteReport(ParallelResult? par, MemoryResult? mem, DateTime started, TimeSpan elapsed, bool quiet)
+    {
+        var report = new Report(_o, _rows, par, mem, started, elapsed, _repo);
+        report.Write(_o.Markdown ?? Path.Combine(_repo, "BENCHMARKS.md"),
+            _o.Chart ?? Path.Combine(_repo, "bench", "benchmarks.png"),
+            _o.Json ?? Path.Combine(_repo, "bench", "results.json"), quiet);
+        return report;
+    }
+
+    private static string? Which(string name)
+        => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Select(d => Path.Combine(d, name)).FirstOrDefault(File.Exists);
+
+    /// <summary>JIT our path once (untimed) so the rows measure the protocol, not the first-call compiler.</summary>
+    private void WarmUp()
+    {
+        using var f = new Fixture(0x410, null, 115200, SimulatorTiming.Instant, trace: false);
+        using var conn = Stm32Connection.Open(Client.Open(_o.Client, f.Pty, 115200));
+        var img = FirmwareImage.FromBytes(0x08000000, Enumerable.Range(0, 1024).Select(i => (byte)i).ToArray());
+        FlashProgrammer.Write(conn, img, new WriteOptions { Verify = true });
+        conn.Read(0x08000000, 512);
+    }
+
+    private Sample Measure(Row row, Tool tool)
+    {
+        using var f = row.NewFixture();
+        try
+        {
+            row.Prepare?.Invoke(f, tool);
+            f.Chip.ClearTrace();
+            var sw = Stopwatch.StartNew();
+            string note;
+            if (tool == Tool.Ours) note = row.Ours(f, _o.Client);
+            else if (tool == Tool.OursPosix) note = row.Ours(f, "posix");
+            else
+            {
+                var args = row.Stm32flashArgs(f);
+                var (code, output) = Stm32flashRunner.Run(args);
+                if (code != 0) throw new InvalidOperationException($"stm32flash exited {code}: {string.Join(" / ", output.Trim().Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).TakeLast(3))}");
+                note = "";
+            }
+            var seconds = sw.Elapsed.TotalSeconds;
+            var trace = f.Chip.Trace;
+            var (turns, turnSeconds, slip) = Turnarounds(trace, f.Baud);
+            row.Check?.Invoke(f, tool);
+            return new Sample(seconds, trace.Count, turns, turnSeconds, slip, note, null);
+        }
+        catch (Exception e)
+        {
+            return new Sample(double.NaN, 0, 0, 0, 0, null, e.GetType().Name + ": " + e.Message);
+        }
+    }
+
+    /// <summary>
+    /// Host reaction time from the chip's trace: a ToHost byte is stamped just before it is
+    /// written, a ToDevice byte after the chip has charged its 11 bit times; so the gap minus one
+    /// byte time is the host's (and the OS's) turnaround. Two bytes in the same direction more than
+    /// one byte time apart: the simulator fell behind (slip), except a pause of over 5 ms between
+    /// two bytes to the chip, which is the host waiting (the sync probe) and counts as host time.
+    /// </summary>
+    public static (int Count, double HostSeconds, double SlipSeconds) Turnarounds(IReadOnlyList<TraceEntry> trace, int baud)
+    {
+        double byteSeconds = 11.0 / baud;
+        int count = 0;
+        double host = 0, slip = 0;
+        for (int i = 1; i < trace.Count; i++)
+        {
+            var gap = (trace[i].Ticks - trace[i - 1].Ticks) / (double)Stopwatch.Frequency - byteSeconds;
+            if (trace[i].Direction == TraceDirection.ToDevice && trace[i - 1].Direction == TraceDirection.ToHost)
+            {
+                count++;
+                host += Math.Max(0, gap);
+            }
+            else if (trace[i].Direction == trace[i - 1].Direction)
+            {
+                if (trace[i].Direction == TraceDirection.ToDevice && gap > 0.005) host += gap;
+                else slip += Math.Max(0, gap);
+            }
+        }
+        return (count, host, slip);
+    }
+
+    // ------------------------------------------------------------------ rows
+
+    private bool Wanted(string id) => _o.Only == null || _o.Only.Split(',').Any(p => id.StartsWith(p, StringComparison.Ordinal));
+
+    private void BuildRows()
+    {
+        int size = _o.SizeKiB * 1024;
+        var random = new byte[size];
+        new Random(7).NextBytes(random);
+        var randomBin = Path.Combine(_work, $"random-{_o.SizeKiB}k.bin");
+        File.WriteAllBytes(randomBin, random);
+        var f1 = DeviceCatalog.Find(0x410)!;
+        var f4 = DeviceCatalog.Find(0x413)!;
+
+        foreach (var (dev, version, label) in new[] { (f1, (byte)0x22, "2.2 (F103, 0x410)"), (f4, (byte)0x33, "3.3 (F407, 0x413)") })
+        {
+            foreach (var baud in _o.Bauds)
+            {
+                var id = $"dense-{(version == 0x22 ? "2.2" : "3.3")}-{baud}";
+                if (!Wanted(id)) continue;
+                var m = new ProtocolModel(dev, version, baud);
+                int blocks = (size + 255) / 256;
+                var cost = m.Connect(false) + m.EraseFor(dev.Layout!.PagesTouching(dev.Flash.Start, (uint)size))
+                    + blocks * m.WriteBlock() + (version >= 0x33 ? m.Checksum() : blocks * m.ReadBlock());
+                var pid = dev.ProductId;
+                _rows.Add(new Row
+                {
+                    Id = id,
+                    Title = $"write+verify {_o.SizeKiB} KiB random, BL {label}",
+                    Baud = baud,
+                    PayloadBytes = size,
+                    LimitCost = cost,
+                    LimitSeconds = m.Seconds(cost),
+                    NewFixture = () => new Fixture(pid, version, baud),
+                    Ours = (fx, client) =>
+                    {
+                        using var conn = Stm32Connection.Open(Client.Open(client, fx.Pty, baud));
+                        var img = FirmwareReader.Read(randomBin, FirmwareFormat.Auto, conn.Flash.Start);
+                        var outcome = FlashProgrammer.Write(conn, img, new WriteOptions { Erase = EraseMode.Touched, Verify = true });
+                        return $"verify {outcome.VerifyMethod}, {outcome.PagesErased.Count} pages erased, {outcome.BlocksWritten} blocks";
+                    },
+                    Stm32flashArgs = fx => $"-b {baud} -m 8n1 -w {randomBin} -v {fx.Pty}",
+                    Check = (fx, _) => Expect(fx.Chip.Peek(0x08000000, size), random, "flash after write"),
+                });
+            }
+        }
+
+        var data = Path.Combine(_repo, "tests", "data");
+        var hexImage = FirmwareReader.Read(Path.Combine(data, "sparse-f103.hex"));
+        foreach (var ext in new[] { "hex", "bin" })
+        {
+            var id = $"sparse-{ext}";
+            if (!Wanted(id)) continue;
+            var path = Path.Combine(data, "sparse-f103." + ext);
+            var image = FirmwareReader.Read(path, FirmwareFormat.Auto, 0x08000000);
+            var m = new ProtocolModel(f1, 0x22, 115200);
+            var flat = image.ToFlat(f1.Flash.Start, (uint)(image.HighestAddress - f1.Flash.Start));
+            var pages = f1.Layout!.PagesTouching(image.Segments.Select(s => new MemoryRange(s.Address, s.End)));
+            var cost = m.Connect(false) + m.EraseFor(pages) + ProtocolModel.DataBlocks(flat) * m.WriteBlock();
+            _rows.Add(new Row
+            {
+                Id = id,
+                Title = $"write sparse-f103.{ext} ({new FileInfo(path).Length:N0} B file), BL 2.2",
+                Baud = 115200,
+                PayloadBytes = hexImage.DataBytes,
+                LimitCost = cost,
+                LimitSeconds = m.Seconds(cost),
+                NewFixture = () => new Fixture(0x410, 0x22, 115200),
+                Ours = (fx, client) =>
+                {
+                    using var conn = Stm32Connection.Open(Client.Open(client, fx.Pty, 115200));
+                    var img = FirmwareReader.Read(path, FirmwareFormat.Auto, conn.Flash.Start);
+                    var outcome = FlashProgrammer.Write(conn, img, new WriteOptions { Erase = EraseMode.Touched });
+                    return $"{(outcome.MassErased ? "mass erase" : outcome.PagesErased.Count + " pages erased")}, {outcome.BlocksWritten} blocks written, {outcome.BlocksSkipped} skipped";
+                },
+                Stm32flashArgs = fx => $"-b 115200 -m 8n1 -w {path} {fx.Pty}",
+                Check = (fx, _) =>
+                {
+                    foreach (var s in image.Segments) Expect(fx.Chip.Peek(s.Address, s.Length), s.ToArray(), $"flash at 0x{s.Address:X8}");
+                },
+            });
+        }
+
+        if (Wanted("read"))
+        {
+            var m = new ProtocolModel(f1, 0x22, 115200);
+            int blocks = (size + 255) / 256;
+            var cost = m.Connect(false) + blocks * m.ReadBlock();
+            var outFile = Path.Combine(_work, "read.bin");
+            _rows.Add(new Row
+            {
+                Id = "read-115200",
+                Title = $"read {_o.SizeKiB} KiB to a file, BL 2.2",
+                Baud = 115200,
+                PayloadBytes = size,
+                LimitCost = cost,
+                LimitSeconds = m.Seconds(cost),
+                NewFixture = () =>
+                {
+                    var fx = new Fixture(0x410, 0x22, 115200);
+                    fx.Chip.Poke(0x08000000, random);
+                    if (File.Exists(outFile)) File.Delete(outFile);
+                    return fx;
+                },
+                Ours = (fx, client) =>
+                {
+                    using var conn = Stm32Connection.Open(Client.Open(client, fx.Pty, 115200));
+                    File.WriteAllBytes(outFile, conn.Read(conn.Flash.Start, size));
+                    return "";
+                },
+                Stm32flashArgs = fx => $"-b 115200 -m 8n1 -r {outFile} -S 0x08000000:{size} {fx.Pty}",
+                Check = (fx, _) => Expect(File.ReadAllBytes(outFile), random, "file read back"),
+            });
+        }
+
+        foreach (var synced in new[] { false, true })
+        {
+            var id = synced ? "connect-synced" : "connect-fresh";
+            if (!Wanted(id)) continue;
+            var m = new ProtocolModel(f1, 0x22, 115200);
+            var cost = m.Connect(synced);
+            _rows.Add(new Row
+            {
+                Id = id,
+                Title = synced ? "connect to a chip still synchronised" : "connect to a fresh chip (after reset)",
+                Baud = 115200,
+                LimitCost = cost,
+                LimitSeconds = m.Seconds(cost),
+                NewFixture = () => new Fixture(0x410, 0x22, 115200),
+                Prepare = synced
+                    ? (fx, tool) =>
+                    {
+                        // A previous session by the same tool left the chip in its command loop.
+                        if (tool == Tool.Ours) Connect(fx, _o.Client);
+                        else if (tool == Tool.OursPosix) Connect(fx, "posix");
+                        else Stm32flashRunner.Run($"-b 115200 -m 8n1 {fx.Pty}");
+                        if (fx.Chip.State != ChipState.CommandLoop) throw new InvalidOperationException("The chip is not synchronised after the first session.");
+                    }
+                    : null,
+                Ours = (fx, client) => Connect(fx, client).ToString(),
+                Stm32flashArgs = fx => $"-b 115200 -m 8n1 {fx.Pty}",
+                Check = (fx, _) =>
+                {
+                    if (fx.Chip.State != ChipState.CommandLoop) throw new InvalidOperationException($"Chip state {fx.Chip.State} after connecting.");
+                },
+            });
+        }
+    }
+
+    private static SyncOutcome Connect(Fixture fx, string client)
+    {
+        using var conn = Stm32Connection.Open(Client.Open(client, fx.Pty, fx.Baud));
+        return conn.LastSync;
+    }
+
+    private static void Expect(byte[] actual, byte[] expected, string what)
+    {
+        if (actual.Length != expected.Length) throw new InvalidOperationException($"{what}: {actual.Length} bytes, expected {expected.Length}.");
+        for (int i = 0; i < actual.Length; i++)
+            if (actual[i] != expected[i]) throw new InvalidOperationException($"{what}: differs at offset 0x{i:X}.");
+    }
+}
+
+/// <summary>Opens the link our client uses.</summary>
+public static class Client
+{
+    public static IByteLink Open(string kind, string path, int baud)
+        => kind == "posix" ? new PosixTtyLink(path, baud) : SerialPortLink.Open(path, baud, Parity.None);
+}
+
+public static class Stm32flashRunner
+{
+    public static (int Code, string Output) Run(string args)
+    {
+        var psi = new ProcessStartInfo("stm32flash", args)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(300_000))
+        {
+            p.Kill();
+            return (-1, "timed out");
+        }
+        p.WaitForExit();
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+}
