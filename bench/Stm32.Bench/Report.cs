@@ -142,7 +142,7 @@ public sealed class Report
             var extra = (Ours(synced) - Ours(fresh)) * 1000;
             var theirs = (Theirs(synced) - Theirs(fresh)) * 1000;
             list.Add(new Target("Connecting to a still-synchronised chip costs no timeout (synced − fresh; stm32flash loses ~0.5 s)",
-                $"ours +{F(extra, "0")} ms, stm32flash +{F(theirs, "0")} ms; our client waits a {60} ms probe (BootloaderOptions.SyncProbeTimeout) before the second 0x7F",
+                $"ours +{F(extra, "0")} ms, stm32flash +{F(theirs, "0")} ms; our client waits a {new Stm32.Protocol.Bootloader.BootloaderOptions().SyncProbeTimeout.TotalMilliseconds:0} ms probe (BootloaderOptions.SyncProbeTimeout) before the second 0x7F",
                 extra < 20));
         }
         if (_mem != null)

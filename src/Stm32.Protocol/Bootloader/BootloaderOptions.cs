@@ -27,8 +27,10 @@ namespace Stm32.Protocol.Bootloader
         /// The short first wait after 0x7F. A fresh chip answers within a few byte times; a chip that
         /// is already synchronised says nothing (it holds our 0x7F as half a command), so we stop
         /// waiting early and complete the pair with a second 0x7F instead of paying a full timeout.
+        /// Too short costs only bytes: a late ACK (a USB adapter's 16 ms latency timer) is still
+        /// taken, and a third 0x7F then clears the pair the second one left open.
         /// </summary>
-        public TimeSpan SyncProbeTimeout { get; set; } = TimeSpan.FromMilliseconds(60);
+        public TimeSpan SyncProbeTimeout { get; set; } = TimeSpan.FromMilliseconds(20);
 
         /// <summary>After a NACK, how long to wait for more bytes (a second NACK, or answers to our frame's leftovers).</summary>
         public TimeSpan NackSettleTime { get; set; } = TimeSpan.FromMilliseconds(5);
