@@ -256,6 +256,12 @@ namespace Stm32.Protocol.Simulation
 
         #region Serving, reset and modem lines
 
+        /// <summary>True while a link is attached and served (false again once the link closes).</summary>
+        public bool IsServing
+        {
+            get { lock (_gate) return _thread != null; }
+        }
+
         /// <summary>Serves the protocol on a background thread until Detach/Dispose or the link closes.</summary>
         public void Attach(IByteLink deviceEnd)
         {

@@ -83,20 +83,9 @@ namespace Stm32.Protocol.Simulation
                 _current = link;
                 Interlocked.Increment(ref _clients);
                 Chip.Attach(link);
-                // Wait until the client goes away, then serve the next one.
-                var probe = client.Client;
-                while (!_cts.IsCancellationRequested)
-                {
-                    try
-                    {
-                        if (probe.Poll(100_000, SelectMode.SelectError)) break;
-                        if (!client.Connected) break;
-                        if (probe.Poll(0, SelectMode.SelectRead) && probe.Available == 0) break;
-                    }
-                    catch (ObjectDisposedException) { break; }
-                    catch (SocketException) { break; }
-                    Thread.Sleep(50);
-                }
+                // Serve until the client goes away: the chip's own read then fails and it stops
+                // serving. (Polling the socket from here would race with the chip's reads.)
+                while (!_cts.IsCancellationRequested && Chip.IsServing) Thread.Sleep(50);
                 Chip.Detach();
                 link.Dispose();
                 _current = null;
