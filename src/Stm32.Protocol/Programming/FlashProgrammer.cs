@@ -58,23 +58,26 @@ namespace Stm32.Protocol.Programming
         /// <summary>Data in erased pages that the image does not cover (lost by the erase).</summary>
         public IReadOnlyList<MemoryRange> CollateralErased { get; internal set; } = Array.Empty<MemoryRange>();
 
-        /// <summary>Blocks and commands sent again after a failure (issue 8).</summary>
-        public int Retries { get; internal set; }
+        /// <summary>The recovery work this write took (issue 8): retries, resyncs, rewrites, resets.</summary>
+        public RecoveryCounters Recovery { get; internal set; } = new RecoveryCounters();
+
+        /// <summary>Blocks and commands sent again after a failure.</summary>
+        public int Retries => Recovery.Retries;
 
         /// <summary>Resync handshakes run to get back in step with the chip (spec 2.1).</summary>
-        public int Resyncs { get; internal set; }
+        public int Resyncs => Recovery.Resyncs;
 
         /// <summary>Blocks written again because they read back wrong.</summary>
-        public int Rewrites { get; internal set; }
+        public int Rewrites => Recovery.Rewrites;
 
         /// <summary>Pages or sectors erased again so a wrong block could be rewritten.</summary>
-        public int PagesReerased { get; internal set; }
+        public int PagesReerased => Recovery.PagesReerased;
 
         /// <summary>Chip resets noticed during the write (each followed by a resync and re-identification).</summary>
-        public int Resets { get; internal set; }
+        public int Resets => Recovery.Resets;
 
         /// <summary>Chunks read again because a read disagreed with the image.</summary>
-        public int Rereads { get; internal set; }
+        public int Rereads => Recovery.Rereads;
 
         /// <summary>Blocks whose write failed after the data went out (they may have been programmed wrongly); always read back.</summary>
         public int SuspectBlocks { get; internal set; }
@@ -87,10 +90,11 @@ namespace Stm32.Protocol.Programming
         public uint? FirstDifference { get; internal set; }
         public long DifferingBytes { get; internal set; }
         public long ComparedBytes { get; internal set; }
-        public int Retries { get; internal set; }
-        public int Resyncs { get; internal set; }
-        public int Resets { get; internal set; }
-        public int Rereads { get; internal set; }
+        public RecoveryCounters Recovery { get; internal set; } = new RecoveryCounters();
+        public int Retries => Recovery.Retries;
+        public int Resyncs => Recovery.Resyncs;
+        public int Resets => Recovery.Resets;
+        public int Rereads => Recovery.Rereads;
     }
 
     /// <summary>
@@ -223,13 +227,7 @@ namespace Stm32.Protocol.Programming
             }
             finally
             {
-                var c = connection.Counters;
-                outcome.Retries = c.Retries - counters0.Retries;
-                outcome.Resyncs = c.Resyncs - counters0.Resyncs;
-                outcome.Rewrites = c.Rewrites - counters0.Rewrites;
-                outcome.PagesReerased = c.PagesReerased - counters0.PagesReerased;
-                outcome.Resets = c.Resets - counters0.Resets;
-                outcome.Rereads = c.Rereads - counters0.Rereads;
+                outcome.Recovery = connection.Counters.Since(counters0);
                 outcome.Duration = sw.Elapsed;
                 outcome.BytesSent = connection.Client.BytesSent - sent0;
                 outcome.BytesReceived = connection.Client.BytesReceived - recv0;
@@ -280,11 +278,7 @@ namespace Stm32.Protocol.Programming
             }
             finally
             {
-                var c = connection.Counters;
-                outcome.Retries = c.Retries - counters0.Retries;
-                outcome.Resyncs = c.Resyncs - counters0.Resyncs;
-                outcome.Resets = c.Resets - counters0.Resets;
-                outcome.Rereads = c.Rereads - counters0.Rereads;
+                outcome.Recovery = connection.Counters.Since(counters0);
             }
             return outcome;
         }

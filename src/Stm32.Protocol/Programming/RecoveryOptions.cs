@@ -71,5 +71,16 @@ namespace Stm32.Protocol.Programming
         public int Rereads { get; internal set; }
 
         public RecoveryCounters Snapshot() => (RecoveryCounters)MemberwiseClone();
+
+        /// <summary>The work done since <paramref name="before"/> (a snapshot of the same counters).</summary>
+        public RecoveryCounters Since(RecoveryCounters before) => new RecoveryCounters
+        {
+            Retries = Retries - before.Retries,
+            Resyncs = Resyncs - before.Resyncs,
+            Rewrites = Rewrites - before.Rewrites,
+            PagesReerased = PagesReerased - before.PagesReerased,
+            Resets = Resets - before.Resets,
+            Rereads = Rereads - before.Rereads,
+        };
     }
 }
