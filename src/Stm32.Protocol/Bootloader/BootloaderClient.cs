@@ -72,7 +72,7 @@ namespace Stm32.Protocol.Bootloader
                 _link.DiscardInput();
                 Send(new[] { Commands.Sync }, ct);
                 var first = ReadSyncReply(ProbeTimeout(), received, ct);
-                if (first == Commands.Ack) return Fresh(ct);
+                if (first == Commands.Ack) return SyncOutcome.Fresh;
                 if (first == Commands.Nack) return SyncOutcome.AlreadySynchronized;
 
                 // Nothing yet: either a slow fresh chip or a synchronised one holding our 0x7F as
@@ -93,7 +93,7 @@ namespace Stm32.Protocol.Bootloader
                         Send(new[] { Commands.Sync }, ct);
                         ReadSyncReply(Options.ReplyTimeout, received, ct);
                     }
-                    return Fresh(ct);
+                    return SyncOutcome.Fresh;
                 }
             }
             throw new Stm32NoResponseException(
@@ -109,11 +109,6 @@ namespace Stm32.Protocol.Bootloader
             return byteTimes > Options.SyncProbeTimeout ? byteTimes : Options.SyncProbeTimeout;
         }
 
-        private SyncOutcome Fresh(CancellationToken ct)
-        {
-            // Some parts send an extra ACK after the sync ACK (L412, spec 2.3); Get skips it.
-            return SyncOutcome.Fresh;
-        }
 
         /// <summary>Reads the reply to a 0x7F, skipping a leading 0x00 glitch. Returns -1 on timeout.</summary>
         private int ReadSyncReply(TimeSpan timeout, List<byte> received, CancellationToken ct)
@@ -253,6 +248,8 @@ namespace Stm32.Protocol.Bootloader
             frame[1] = (byte)(pages.Count - 1);
             for (int i = 0; i < pages.Count; i++)
             {
+                // 0xFFF0-0xFFFF are the special codes (mass, bank erase): never a page number.
+                if (pages[i] < 0 || pages[i] > 0xFFEF) throw new ArgumentOutOfRangeException(nameof(pages), "Extended Erase numbers pages 0 to 0xFFEF.");
                 frame[2 + 2 * i] = (byte)(pages[i] >> 8);
                 frame[3 + 2 * i] = (byte)pages[i];
             }
@@ -278,7 +275,11 @@ namespace Stm32.Protocol.Bootloader
             if (sectors.Count < 1 || sectors.Count > 256) throw new ArgumentOutOfRangeException(nameof(sectors));
             var frame = new byte[sectors.Count + 2];
             frame[0] = (byte)(sectors.Count - 1);
-            for (int i = 0; i < sectors.Count; i++) frame[1 + i] = (byte)sectors[i];
+            for (int i = 0; i < sectors.Count; i++)
+            {
+                if (sectors[i] < 0 || sectors[i] > 255) throw new ArgumentOutOfRangeException(nameof(sectors), "Write Protect numbers sectors 0 to 255.");
+                frame[1 + i] = (byte)sectors[i];
+            }
             frame[frame.Length - 1] = Commands.Xor(frame, 0, frame.Length - 1);
             SendCommand(Commands.WriteProtect, ct);
             Send(frame, ct);

@@ -121,4 +121,11 @@ namespace Stm32.Protocol.Bootloader
         public Stm32DeviceChangedException(string message)
             : base(message, "re-identify") { }
     }
+
+    /// <summary>The chip left its bootloader (Go, or an exit sequence): nothing more can be sent to it.</summary>
+    public class Stm32NotInBootloaderException : InvalidOperationException
+    {
+        public Stm32NotInBootloaderException()
+            : base("The chip is running its application (Go was sent, or it was reset into it); reset it into the bootloader and connect again.") { }
+    }
 }

@@ -306,7 +306,7 @@ namespace Stm32.Protocol.OptionBytes
         {
             if (connection == null) throw new ArgumentNullException(nameof(connection));
             if (!connection.InBootloader)
-                throw new InvalidOperationException("The chip is running its application (Go was sent); reset it into the bootloader and connect again.");
+                throw new Stm32NotInBootloaderException();
             var flashBytes = connection.FlashSizeFromChip ?? connection.Flash.Length;
             var expected = EstimatedMassErase(connection.Device, flashBytes);
             var timeout = ReadoutUnprotectTimeout(connection.Device, flashBytes);

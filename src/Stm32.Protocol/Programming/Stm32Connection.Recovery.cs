@@ -170,6 +170,15 @@ namespace Stm32.Protocol.Programming
             return Client.Synchronize(ct);
         }
 
+        /// <summary>After a reset the chip must come back as the same device (product ID and bootloader).</summary>
+        private void EnsureSameDevice(ushort pid, byte version, string when)
+        {
+            if (pid != 0 && (ProductId != pid || BootloaderVersion != version))
+                throw new Stm32DeviceChangedException(string.Format(CultureInfo.InvariantCulture,
+                    "The chip reset {0} and came back as another device: product ID 0x{1:X3}, bootloader {2} (it was 0x{3:X3}, bootloader {4}). Stopped; check what is connected.",
+                    when, ProductId, FormatVersion(BootloaderVersion), pid, FormatVersion(version)));
+        }
+
         /// <summary>
         /// The chip answered a fresh 0x7F: it reset (brown-out, glitch, a garbled byte taken as a
         /// reset command). Re-identify; stop if it is another device or now read-protected.
@@ -179,10 +188,7 @@ namespace Stm32.Protocol.Programming
             var pid = ProductId;
             var version = BootloaderVersion;
             IdentifyOnce(ct);
-            if (ProductId != pid || BootloaderVersion != version)
-                throw new Stm32DeviceChangedException(string.Format(CultureInfo.InvariantCulture,
-                    "The chip reset during the operation and came back as another device: product ID 0x{0:X3}, bootloader {1} (it was 0x{2:X3}, bootloader {3}). Stopped; check what is connected.",
-                    ProductId, FormatVersion(BootloaderVersion), pid, FormatVersion(version)));
+            EnsureSameDevice(pid, version, "during the operation");
             Counters.Resets++;
             LastSync = SyncOutcome.Fresh;
             if (IsReadProtected)

@@ -209,16 +209,14 @@ namespace Stm32.Protocol.Programming
         public void Resynchronize(TimeSpan? settle = null, CancellationToken ct = default)
         {
             var before = ProductId;
+            var version = BootloaderVersion;
             var wait = settle ?? Client.Options.ResetSettleTime;
             if (wait > TimeSpan.Zero)
             {
                 if (ct.WaitHandle.WaitOne(wait)) ct.ThrowIfCancellationRequested();
             }
             Identify(ct);
-            if (before != 0 && ProductId != before)
-                throw new Stm32ProtocolException(
-                    string.Format(CultureInfo.InvariantCulture, "The device changed identity after a reset: product ID 0x{0:X3} became 0x{1:X3}.", before, ProductId),
-                    "resync");
+            EnsureSameDevice(before, version, "after the command");
         }
 
         // ---------------------------------------------------------------- memory
@@ -400,7 +398,7 @@ namespace Stm32.Protocol.Programming
         private void EnsureBootloader()
         {
             if (!InBootloader)
-                throw new InvalidOperationException("The chip is running its application (Go was sent); reset it into the bootloader and connect again.");
+                throw new Stm32NotInBootloaderException();
         }
 
         private Exception ProtectedError(Stm32NackException e, string what, uint? address)

@@ -33,7 +33,7 @@ namespace Stm32.Protocol.Transport
         /// <summary>Whether <see cref="SetModemLine"/> can drive DTR, RTS and BREAK on this link.</summary>
         bool SupportsModemLines { get; }
 
-        /// <summary>Asserts (true) or releases (false) a modem line. Throws NotSupportedException
+        /// <summary>Asserts (true) or releases (false) a modem line. Throws ModemLinesNotSupportedException
         /// when <see cref="SupportsModemLines"/> is false.</summary>
         void SetModemLine(ModemLine line, bool asserted);
     }

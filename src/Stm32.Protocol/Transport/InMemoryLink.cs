@@ -95,7 +95,7 @@ namespace Stm32.Protocol.Transport
 
         public void SetModemLine(ModemLine line, bool asserted)
         {
-            if (_lines == null) throw new NotSupportedException($"{Name} cannot drive modem lines.");
+            if (_lines == null) throw new ModemLinesNotSupportedException(Name);
             _lines.Set(line, asserted);
         }
 

@@ -53,7 +53,7 @@ namespace Stm32.Protocol.Transport
         public bool SupportsModemLines => false;
 
         public void SetModemLine(ModemLine line, bool asserted)
-            => throw new NotSupportedException("A pseudo-terminal has no modem lines (DTR, RTS, BREAK).");
+            => throw new ModemLinesNotSupportedException(Name);
 
         public void Write(byte[] buffer, int offset, int count)
         {

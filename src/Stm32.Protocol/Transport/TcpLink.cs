@@ -63,7 +63,7 @@ namespace Stm32.Protocol.Transport
         public bool IsConnected => _client.Connected;
 
         public void SetModemLine(ModemLine line, bool asserted)
-            => throw new NotSupportedException("A raw TCP link has no modem lines (DTR, RTS, BREAK).");
+            => throw new ModemLinesNotSupportedException(Name);
 
         public void Write(byte[] buffer, int offset, int count) => _stream.Write(buffer, offset, count);
 

@@ -120,6 +120,6 @@ public class ConnectionTests
         Assert.False(c.InBootloader);
         SpinWait.SpinUntil(() => sim.Chip.State == ChipState.RunningApplication, 2000);
         Assert.Equal(ChipState.RunningApplication, sim.Chip.State);
-        Assert.Throws<InvalidOperationException>(() => c.Read(0x08000000, 4));
+        Assert.Throws<Stm32NotInBootloaderException>(() => c.Read(0x08000000, 4));
     }
 }
