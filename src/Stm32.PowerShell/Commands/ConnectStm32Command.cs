@@ -161,6 +161,8 @@ namespace Stm32.PowerShell.Commands
                 return (entry, exit);
             }
             if (ParameterSetName != LinesSet) return (null, null);
+            // -EnterBootloader:$false asks for no entry sequence, whatever else is bound.
+            if (MyInvocation.BoundParameters.ContainsKey(nameof(EnterBootloader)) && !EnterBootloader.IsPresent) return (null, null);
             var reset = ResetLine.Equals("Rts", StringComparison.OrdinalIgnoreCase) ? ModemLine.Rts : ModemLine.Dtr;
             ModemLine? boot0 = Boot0Line.Equals("None", StringComparison.OrdinalIgnoreCase) ? (ModemLine?)null
                 : Boot0Line.Equals("Dtr", StringComparison.OrdinalIgnoreCase) ? ModemLine.Dtr : ModemLine.Rts;

@@ -68,5 +68,8 @@ namespace Stm32.PowerShell
         // reset and came back as another device.
         public const string RecoveryFailed = "RecoveryFailed";
         public const string DeviceChanged = "DeviceChanged";
+
+        // Any other operation that the chip's or the session's state does not allow.
+        public const string InvalidOperation = "InvalidOperation";
     }
 }

@@ -11,60 +11,16 @@ using Stm32.Protocol.Firmware;
 namespace Stm32.PowerShell.Infrastructure
 {
     /// <summary>
-    /// A session cmdlet that talks to the chip's memory (erase, write, read, compare, go). Before
-    /// it sends anything it resynchronises a session whose last operation was stopped (Ctrl+C) or
-    /// timed out mid-conversation; when that fails the session is closed with a clear error.
+    /// A session cmdlet that talks to the chip's memory (erase, write, read, compare, go), with the
+    /// helpers they share (layout, page lists, hex). Resync after an interrupted operation is the
+    /// session base's, for every cmdlet that talks to the chip.
     /// </summary>
     public abstract class FlashCmdletBase : Stm32SessionCmdletBase
     {
-        protected sealed override void ProcessSession(Stm32Session session)
-        {
-            // Recovery narration (retries, resyncs, resets survived) goes to the verbose stream,
-            // called back on this pipeline thread.
-            session.Connection.Verbose = WriteVerbose;
-            if (session.NeedsResync) Resync(session);
-            try
-            {
-                ProcessFlash(session);
-            }
-            catch (OperationCanceledException)
-            {
-                // Stopped mid-conversation: the chip may still be answering the last command.
-                session.NeedsResync = true;
-                throw;
-            }
-            catch (Stm32TimeoutException)
-            {
-                session.NeedsResync = true;
-                throw;
-            }
-            finally
-            {
-                session.Connection.Verbose = null;
-            }
-        }
+        protected sealed override void ProcessSession(Stm32Session session) => ProcessFlash(session);
 
         /// <summary>The work of one pipeline record, with the session held and in step with the bootloader.</summary>
         protected abstract void ProcessFlash(Stm32Session session);
-
-        private void Resync(Stm32Session session)
-        {
-            WriteVerbose($"The last operation on {session} was interrupted; synchronising with the bootloader again.");
-            try
-            {
-                // Filler completes any half-received command, the line is drained until quiet, then
-                // the 0x7F rule (spec 2.1); a chip that reset meanwhile is re-identified.
-                session.Connection.Recover(CancelToken);
-                session.NeedsResync = false;
-            }
-            catch (Stm32Exception e)
-            {
-                session.Close();
-                throw new ModuleException(ErrorIds.SessionClosed, ErrorCategory.ConnectionError,
-                    $"{session} was interrupted mid-command and the bootloader no longer answers ({e.Message}); the session is closed. Reset the chip (BOOT0 high) and connect again with Connect-Stm32 -Port '{session.Port}'.",
-                    $"Connect-Stm32 -Port '{session.Port}'", e);
-            }
-        }
 
         /// <summary>The flash layout, or a DeviceLayoutUnknown error.</summary>
         internal static FlashLayout LayoutOf(Stm32Session session)

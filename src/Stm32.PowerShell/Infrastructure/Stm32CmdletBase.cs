@@ -162,8 +162,10 @@ namespace Stm32.PowerShell.Infrastructure
                     return Error(e, ErrorIds.AddressOutOfRange, ErrorCategory.InvalidArgument, target, Plain((ArgumentException)e));
                 case ArgumentException a:
                     return Error(e, ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, target, Plain(a));
-                case InvalidOperationException _:
+                case Stm32NotInBootloaderException _:
                     return Error(e, ErrorIds.NotInBootloader, ErrorCategory.InvalidOperation, target);
+                case InvalidOperationException _:
+                    return Error(e, ErrorIds.InvalidOperation, ErrorCategory.InvalidOperation, target);
                 default:
                     return Error(e, ErrorIds.UnexpectedError, ErrorCategory.NotSpecified, target);
             }

@@ -1,5 +1,6 @@
 using System.Linq;
 using System.Management.Automation;
+using Stm32.Protocol.Bootloader;
 using System.Threading;
 
 namespace Stm32.PowerShell.Infrastructure
@@ -42,12 +43,21 @@ namespace Stm32.PowerShell.Infrastructure
                     ErrorIds.SessionBusy, ErrorCategory.ResourceBusy, session));
                 return;
             }
+            bool talks = session.IsOpen && !AcceptsClosedSession;
             try
             {
+                if (talks)
+                {
+                    // Recovery narration (retries, resyncs, resets survived) goes to -Verbose, on this thread.
+                    session.Connection.Verbose = WriteVerbose;
+                    if (session.NeedsResync) Resync(session);
+                }
                 ProcessSession(session);
             }
             catch (System.OperationCanceledException) when (IsStopping)
             {
+                // Stopped mid-conversation: the chip may still be answering the last command.
+                if (talks) session.NeedsResync = true;
                 throw new PipelineStoppedException();
             }
             catch (System.Exception e) when (e is System.IO.IOException || e is System.ObjectDisposedException)
@@ -60,11 +70,35 @@ namespace Stm32.PowerShell.Infrastructure
             }
             catch (System.Exception e) when (IsMappable(e))
             {
+                if (talks && e is Stm32TimeoutException) session.NeedsResync = true;
                 WriteError(ErrorFor(e, session));
             }
             finally
             {
+                if (talks && session.IsOpen) session.Connection.Verbose = null;
                 Monitor.Exit(session.SyncRoot);
+            }
+        }
+
+        /// <summary>
+        /// The last operation was stopped (Ctrl+C) or timed out mid-conversation: get back in step
+        /// (filler completes any half-received command, the line is drained, then the 0x7F rule);
+        /// when the chip no longer answers, close the session with a clear error.
+        /// </summary>
+        private void Resync(Stm32Session session)
+        {
+            WriteVerbose($"The last operation on {session} was interrupted; synchronising with the bootloader again.");
+            try
+            {
+                session.Connection.Recover(CancelToken);
+                session.NeedsResync = false;
+            }
+            catch (Stm32Exception e)
+            {
+                session.Close();
+                throw new ModuleException(ErrorIds.SessionClosed, ErrorCategory.ConnectionError,
+                    $"{session} was interrupted mid-command and the bootloader no longer answers ({e.Message}); the session is closed. Reset the chip (BOOT0 high) and connect again with Connect-Stm32 -Port '{session.Port}'.",
+                    $"Connect-Stm32 -Port '{session.Port}'", e);
             }
         }
 
