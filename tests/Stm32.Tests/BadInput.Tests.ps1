@@ -205,7 +205,7 @@ Describe 'Bad input, tried on purpose' {
         # Something on both chips that an erase or a write would change.
         foreach ($c in 'F1', 'F4') {
             $s = Connect-Stm32 -Port $Ports[$c]
-            $null = $s | Write-Stm32Firmware -Path (Join-Path $data 'blinky-f103.hex') -Confirm:$false -WarningAction SilentlyContinue
+            $null = $s | Write-Stm32Firmware -Path (Join-Path $data 'blinky-f103.hex') -Confirm:$false -WarningAction SilentlyContinue -ErrorAction Stop
             $s | Disconnect-Stm32
         }
     }

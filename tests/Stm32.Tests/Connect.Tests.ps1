@@ -146,7 +146,8 @@ Describe 'Connect-Stm32' {
         }
 
         It 'frees the port after a failed connect' {
-            { Connect-Stm32 -Port 'sim://0x410?timing=instant&boot0=0' -TimeoutMs 50 -ErrorAction Stop } | Should -Throw
+            { Connect-Stm32 -Port 'sim://0x410?timing=instant&boot0=0' -TimeoutMs 50 -ErrorAction Stop } |
+                Should -Throw -ErrorId 'BootloaderNoResponse,Stm32.PowerShell.Commands.ConnectStm32Command'
             (Connect-Stm32 -Port $F103).IsOpen | Should -BeTrue
         }
 

@@ -10,7 +10,7 @@ Describe 'Clear-Stm32Flash' {
         # Programs 0x00 bytes over [Address, Address+Length) so erasing shows.
         function Set-Filled($Session, [uint32] $Address, [int] $Length) {
             $img = [Stm32.Protocol.Firmware.FirmwareImage]::FromBytes($Address, [byte[]]::new($Length))
-            $null = $img | Write-Stm32Firmware -Session $Session -WarningAction SilentlyContinue
+            $null = $img | Write-Stm32Firmware -Session $Session -WarningAction SilentlyContinue -ErrorAction Stop
         }
     }
     AfterEach { Remove-AllStm32Session }

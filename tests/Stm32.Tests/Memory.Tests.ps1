@@ -7,7 +7,7 @@ Describe 'Read-Stm32Memory and Test-Stm32Firmware' {
         function New-Flashed {
             $s = Connect-Stm32 $F103
             $s | Clear-Stm32Flash -All -Confirm:$false
-            $null = $s | Write-Stm32Firmware -Path $Blinky
+            $null = $s | Write-Stm32Firmware -Path $Blinky -ErrorAction Stop
             $s
         }
     }

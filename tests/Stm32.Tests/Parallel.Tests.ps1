@@ -9,7 +9,7 @@ Describe 'Many boards at once (ForEach-Object -Parallel, thread jobs)' {
         $results = 1..4 | ForEach-Object -ThrottleLimit 4 -Parallel {
             Import-Module $using:ModulePath
             $r = Connect-Stm32 -Port 'sim://0x410?timing=instant' |
-                Write-Stm32Firmware -Path $using:Blinky -Verify
+                Write-Stm32Firmware -Path $using:Blinky -Verify -ErrorAction Stop
             [pscustomobject]@{
                 Board    = $_
                 Verified = $r.Verified
@@ -18,11 +18,12 @@ Describe 'Many boards at once (ForEach-Object -Parallel, thread jobs)' {
             }
             Get-Stm32Session | Disconnect-Stm32
         }
+        $expected = (Import-Stm32Firmware -Path $script:Blinky).Sha256
         $results.Count | Should -Be 4
-        $results.Verified | Should -Not -Contain $false
-        @($results.Sha256 | Sort-Object -Unique).Count | Should -Be 1
+        $results.Verified | Should -Be @($true, $true, $true, $true)
+        $results.Sha256 | Should -Be @($expected, $expected, $expected, $expected)
         # Each runspace saw only its own session: the store is per runspace.
-        $results.Sessions | Should -Not -Contain 2
+        $results.Sessions | Should -Be @(1, 1, 1, 1)
         @(Get-Stm32Session).Count | Should -Be 0
     }
 
@@ -31,7 +32,7 @@ Describe 'Many boards at once (ForEach-Object -Parallel, thread jobs)' {
             Start-ThreadJob -ArgumentList $script:ModulePath, $script:Blinky {
                 param($module, $file)
                 Import-Module $module
-                Connect-Stm32 -Port 'sim://0x413?timing=instant' | Write-Stm32Firmware -Path $file -Address 0x08000000 -Verify |
+                Connect-Stm32 -Port 'sim://0x413?timing=instant' | Write-Stm32Firmware -Path $file -Address 0x08000000 -Verify -ErrorAction Stop |
                     Select-Object @{ n = 'Device'; e = { $_.Session.DeviceName } }, Sha256, DataBytes, Verified, VerifyMethod
                 Get-Stm32Session | Disconnect-Stm32
             }

@@ -276,7 +276,9 @@ Unprotect-Stm32Flash -ReadOut -Confirm:$false
             Set-Stm32OptionByte -Session $s -Raw $raw -Confirm:$false
             (Get-Stm32OptionByte -Session $s).Data0 | Should -Be 0x12
             $raw[5] = 0x00
-            { Set-Stm32OptionByte -Session $s -Raw $raw -Confirm:$false -ErrorAction Stop } | Should -Throw
+            $e = { Set-Stm32OptionByte -Session $s -Raw $raw -Confirm:$false -ErrorAction Stop } | Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -Match '^InvalidArgument,'
+            (Get-Stm32OptionByte -Session $s).Data0 | Should -Be 0x12   # nothing was written
             Set-Stm32OptionByte -Session $s -Data0 0xFF -Confirm:$false
             (Get-Stm32OptionByte -Session $s).Data0 | Should -Be 0xFF
         }

@@ -195,5 +195,6 @@ public class ClientFrameTests
         var sw = System.Diagnostics.Stopwatch.StartNew();
         Assert.ThrowsAny<OperationCanceledException>(() => client.ExtendedEraseSpecial(Commands.MassEraseCode, cts.Token));
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), "a 60 s mass-erase wait must end on cancellation");
+        dev.Verify();   // the frames went out as the spec says, so it was the mass-erase wait that was cancelled
     }
 }

@@ -39,7 +39,6 @@ public class SyncTests
         // The chip takes 0x7F as the first byte of a pair and waits; 7F 7F fails the complement check.
         using var dev = new ScriptedDevice().Expect(B(0x7F)).Expect(B(0x7F), N).Start();
         var client = new BootloaderClient(dev.Host);
-        var sw = System.Diagnostics.Stopwatch.StartNew();
         Assert.Equal(SyncOutcome.AlreadySynchronized, client.Synchronize());
         dev.Verify();
     }

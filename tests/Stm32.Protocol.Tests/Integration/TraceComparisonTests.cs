@@ -91,6 +91,9 @@ public class TraceComparisonTests
 
         var te = theirs.Where(IsErase).ToList();
         var oe = ours.Where(IsErase).ToList();
+        // Comparing nothing with nothing would say SAME: both traces must hold the frames.
+        Assert.NotEmpty(te);
+        Assert.NotEmpty(oe);
         eraseSame = te.Count == oe.Count && te.Zip(oe).All(p => p.First.Code == p.Second.Code
             && p.First.Packets.Count == p.Second.Packets.Count && p.First.Packets.Zip(p.Second.Packets).All(q => q.First.SequenceEqual(q.Second)));
         sb.AppendLine($"  erase: {(eraseSame ? "SAME" : "DIFFERENT")} ({te.Count} vs {oe.Count} frame(s))");
@@ -99,6 +102,8 @@ public class TraceComparisonTests
 
         var tw = theirs.Where(f => f.Code == 0x31).ToList();
         var ow = ours.Where(f => f.Code == 0x31).ToList();
+        Assert.Equal(64 * 1024 / 256, ow.Count);
+        Assert.Equal(ow.Count, tw.Count);
         int firstDiff = -1;
         for (int i = 0; i < Math.Max(tw.Count, ow.Count); i++)
         {
