@@ -152,6 +152,7 @@ namespace Stm32.Protocol.Transport
             if (timeout <= TimeSpan.Zero) return 0;
             var fd = _fd;
             if (fd >= 0) return UnixFd.Read(fd, buffer, offset, count, timeout, cancellationToken, Name);
+            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) return ReadInSlices(buffer, offset, count, timeout, cancellationToken);
             // One read for the whole timeout, cancelled by the deadline or the caller's token. Not
             // a loop of short timed reads: on Unix, System.IO.Ports' I/O thread can read a byte
             // into a request whose timeout has just fired, and that byte is lost (a Write Memory
@@ -170,6 +171,32 @@ namespace Stm32.Protocol.Transport
             catch (TimeoutException) when (!cancellationToken.IsCancellationRequested)
             {
                 return 0;
+            }
+        }
+
+        /// <summary>
+        /// Windows: blocking reads with ReadTimeout in slices of at most 50 ms so a cancellation is
+        /// seen quickly. (Windows' SerialStream has no cancellable ReadAsync: a token is checked only
+        /// before the read starts. A timed-out ReadFile loses no byte, unlike the Unix I/O thread.)
+        /// Not tested here: no Windows machine.
+        /// </summary>
+        private int ReadInSlices(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            var clock = Stopwatch.StartNew();
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var left = timeout - clock.Elapsed;
+                if (left <= TimeSpan.Zero) return 0;
+                _port.ReadTimeout = (int)Math.Max(1, Math.Ceiling(Math.Min(50, left.TotalMilliseconds)));
+                try
+                {
+                    var n = _port.Read(buffer, offset, count);
+                    if (n > 0) return n;
+                }
+                catch (TimeoutException)
+                {
+                }
             }
         }
 
