@@ -28,11 +28,15 @@ Describe 'Clear-Stm32Flash' {
         @{ Port = 'sim://0x419?timing=instant' }
     ) {
         $s = Connect-Stm32 $Port
+        $flash = (Get-Stm32Info -Session $s).FlashSize
+        # The first page, the middle (bank 2 of a dual-bank part) and the last page.
         Set-Filled $s 0x08000000 0x100
+        Set-Filled $s (0x08000000 + $flash / 2) 0x100
+        Set-Filled $s (0x08000000 + $flash - 0x100) 0x100
         $r = $s | Clear-Stm32Flash -All -Confirm:$false -PassThru
         $r.All | Should -BeTrue
         $r.Length | Should -Be $s.Device.Flash.Length
-        Test-Erased $s 0x08000000 0x100 | Should -BeTrue
+        Test-Erased $s 0x08000000 $flash | Should -BeTrue
     }
 
     It '-Page erases those pages only, and -PassThru says which' {
