@@ -49,7 +49,7 @@ namespace Stm32.PowerShell
             IsReadProtected = c.IsReadProtected;
             Warnings = c.Warnings.ToArray();
             // Protection (issue 6): the connection knows read protection; write protection only where readable.
-            ReadProtection = protection?.ReadProtection ?? session.ReadProtection;
+            ReadProtection = protection?.ReadProtection ?? session.ReadProtection ?? ReadProtectionLevel.Level0;
             WriteProtectedPages = protection?.WriteProtectedPages?.ToArray() ?? session.WriteProtectedPages;
             WriteProtection = protection == null
                 ? (WriteProtectedPages == null ? "unknown" : WriteProtectedPages.Length == 0 ? "none" : EraseUnit + "s " + OptionByteSet.Ranges(WriteProtectedPages))
@@ -64,6 +64,8 @@ namespace Stm32.PowerShell
         internal static Stm32DeviceInfo Read(Stm32Session session, CancellationToken ct, Action<string>? warn)
         {
             ProtectionState? protection = null;
+            // Not needed to program, so not read when connecting: the unique ID and bootloader ID.
+            session.Connection.ReadDetails(ct);
             try
             {
                 protection = session.Connection.GetProtectionState(ct);

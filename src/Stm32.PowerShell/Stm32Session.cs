@@ -58,14 +58,22 @@ namespace Stm32.PowerShell
             get { lock (_gate) return _link != null; }
         }
 
-        public bool IsReadProtected => Connection.IsReadProtected;
+        /// <summary>
+        /// Whether the chip refuses reads (RDP level 1); null until known. Connect-Stm32 only
+        /// identifies the chip; the first cmdlet that works with it (Get-Stm32Info, a read, a
+        /// write, an erase, an option-byte or protection cmdlet) finds out.
+        /// </summary>
+        public bool? IsReadProtected => Connection.IsProbed ? Connection.IsReadProtected : (bool?)null;
 
         /// <summary>
-        /// Level1 when a Read of flash is refused, else Level0 (a chip at level 2 never answers,
-        /// so an open session is never at level 2).
+        /// Level1 when a Read of flash is refused, Level0 when reads work, null until known (see
+        /// <see cref="IsReadProtected"/>). A chip at level 2 never answers, so an open session is
+        /// never at level 2.
         /// </summary>
-        public Protocol.OptionBytes.ReadProtectionLevel ReadProtection
-            => IsReadProtected ? Protocol.OptionBytes.ReadProtectionLevel.Level1 : Protocol.OptionBytes.ReadProtectionLevel.Level0;
+        public Protocol.OptionBytes.ReadProtectionLevel? ReadProtection
+            => IsReadProtected is bool p
+                ? (p ? Protocol.OptionBytes.ReadProtectionLevel.Level1 : Protocol.OptionBytes.ReadProtectionLevel.Level0)
+                : (Protocol.OptionBytes.ReadProtectionLevel?)null;
 
         /// <summary>
         /// The write-protected pages (sectors on F2/F4/F7) as last read by Get-Stm32Info,
@@ -112,13 +120,18 @@ namespace Stm32.PowerShell
         /// <summary>Closes the link (and detaches a simulated chip) and leaves the store. Idempotent.</summary>
         internal void Close()
         {
-            Owner?.Remove(this);
+            var store = Owner;
+            store?.Remove(this);
             OpenedLink? link;
             lock (_gate)
             {
                 link = _link;
                 _link = null;
             }
+            // The chip stays in its bootloader, synchronised, after a clean end: the next
+            // Connect-Stm32 on this port starts with 0x7F 0x7F and needs no probe wait.
+            if (link != null && store != null && Connection.InBootloader && Connection.Client.IsIdle && !NeedsResync)
+                store.NoteLeftSynchronized(Port);
             link?.Dispose();
         }
 

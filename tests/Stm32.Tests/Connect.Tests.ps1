@@ -78,16 +78,44 @@ Describe 'Connect-Stm32' {
         (Connect-Stm32 -Port 'sim://STM32F10xxx Medium-density?timing=instant').ProductId | Should -Be 0x410
     }
 
-    It 'connects to a read-protected chip (rdp=1) and warns that it is protected' {
-        $s = Connect-Stm32 -Port 'sim://0x414?timing=instant&rdp=1' -WarningVariable w -WarningAction SilentlyContinue
+    It 'connects to a read-protected chip (rdp=1); the first cmdlet that works with it finds out' {
+        $s = Connect-Stm32 -Port 'sim://0x414?timing=instant&rdp=1'
+        # Connecting only identifies the chip (sync, Get, Get Version, Get ID): not known yet.
+        $s.IsReadProtected | Should -BeNullOrEmpty
+        $s.ReadProtection | Should -BeNullOrEmpty
+        $i = $s | Get-Stm32Info -WarningAction SilentlyContinue
+        $i.IsReadProtected | Should -BeTrue
+        $i.ReadProtection | Should -Be 'Level1'
+        $i.FlashSizeSource | Should -Be 'catalog'
         $s.IsReadProtected | Should -BeTrue
-        ($w -join ' ') | Should -Match 'read-protected'
-        ($s | Get-Stm32Info).FlashSizeSource | Should -Be 'catalog'
         $s | Disconnect-Stm32 -Confirm:$false
         # The level stays on the chip, as option bytes do, until it is programmed again.
-        (Connect-Stm32 -Port 'sim://0x414?timing=instant').IsReadProtected | Should -BeTrue
+        ((Connect-Stm32 -Port 'sim://0x414?timing=instant') | Get-Stm32Info -WarningAction SilentlyContinue).IsReadProtected | Should -BeTrue
         Remove-AllStm32Session
-        (Connect-Stm32 -Port 'sim://0x414?timing=instant&rdp=0' -WarningAction SilentlyContinue).IsReadProtected | Should -BeFalse
+        $s = Connect-Stm32 -Port 'sim://0x414?timing=instant&rdp=0' -WarningAction SilentlyContinue
+        ($s | Get-Stm32Info).IsReadProtected | Should -BeFalse
+        $s.IsReadProtected | Should -BeFalse
+    }
+
+    It 'resumes a chip the last session left synchronised, without the sync probe wait' {
+        $first = Connect-Stm32 -Port 'sim://0x413?timing=instant'
+        $first | Get-Stm32Info | Out-Null
+        $first | Disconnect-Stm32
+        $verbose = Connect-Stm32 -Port 'sim://0x413?timing=instant' -Verbose 4>&1
+        $session = $verbose | Where-Object { $_ -is [Stm32.PowerShell.Stm32Session] }
+        ($verbose | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join ' ' |
+            Should -Match 'left the chip synchronised: syncing with 0x7F 0x7F'
+        ($session | Get-Stm32Info).ProductId | Should -Be 0x413
+        (Read-Stm32Memory -Session $session -Address 0x08000000 -Length 16).Length | Should -Be 16
+        $session | Disconnect-Stm32
+        # A session that ended in the application leaves no such hint.
+        $s = Connect-Stm32 -Port 'sim://0x410?timing=instant'
+        $s | Write-Stm32Firmware -Path (Join-Path $PSScriptRoot '../data/blinky-f103.hex') -Confirm:$false | Out-Null
+        $s | Start-Stm32Application -Confirm:$false -ErrorAction Stop
+        $s | Disconnect-Stm32
+        $again = Connect-Stm32 -Port 'sim://0x410?timing=instant' -Verbose -ErrorAction SilentlyContinue 4>&1
+        ($again | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }).Message -join ' ' |
+            Should -Not -Match 'left the chip synchronised'
     }
 
     Context 'errors' {

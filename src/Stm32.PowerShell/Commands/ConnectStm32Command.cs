@@ -112,7 +112,10 @@ namespace Stm32.PowerShell.Commands
             {
                 link = LinkFactory.Open(state, Port, settings, "a connection being opened", WriteWarning);
                 WriteVerbose($"Opened {Port} at {BaudRate} baud, 8{ParityLetter(Parity)}1; synchronising with the bootloader.");
-                var connection = OpenWithRetries(link, entry);
+                // A session of ours left the chip synchronised (and no entry sequence resets it now):
+                // the sync can skip its probe wait.
+                var resume = (entry == null || entry.IsEmpty) && state.Sessions.TakeLeftSynchronized(Port);
+                var connection = OpenWithRetries(link, entry, resume);
                 var opened = link;
                 var session = state.Sessions.Add(id => new Stm32Session(id, Port, BaudRate, Parity, connection, opened)
                 {
@@ -123,9 +126,6 @@ namespace Stm32.PowerShell.Commands
                 link = null;
                 WriteVerbose($"Session {session.Id}: {session.DeviceName} ({connection.Device.ProductIdHex}), bootloader {session.BootloaderVersion}.");
                 foreach (var warning in connection.Warnings) WriteWarning(warning);
-                if (connection.IsReadProtected)
-                    WriteWarning($"{session.DeviceName} is read-protected (RDP level 1): the bootloader identifies it but refuses to read or write memory; "
-                        + "the flash size shown comes from the catalog and the unique ID is not available. Lifting the protection erases the whole flash.");
                 WriteObject(session);
             }
             catch (Stm32NoResponseException e)
@@ -186,9 +186,10 @@ namespace Stm32.PowerShell.Commands
             return record;
         }
 
-        private Stm32Connection OpenWithRetries(OpenedLink link, BootSequence? entry)
+        private Stm32Connection OpenWithRetries(OpenedLink link, BootSequence? entry, bool resume)
         {
-            var options = new BootloaderOptions { ReplyTimeout = TimeSpan.FromMilliseconds(TimeoutMs) };
+            var options = new BootloaderOptions { ReplyTimeout = TimeSpan.FromMilliseconds(TimeoutMs), ExpectSynchronized = resume };
+            if (resume) WriteVerbose($"The last session on {Port} left the chip synchronised: syncing with 0x7F 0x7F, no probe wait.");
             for (int attempt = 0; ; attempt++)
             {
                 try
@@ -204,6 +205,7 @@ namespace Stm32.PowerShell.Commands
                 }
                 catch (Stm32TimeoutException e) when (attempt < Retry)
                 {
+                    options.ExpectSynchronized = false;
                     WriteVerbose($"Attempt {attempt + 1} of {Retry + 1} failed ({e.Message}); trying again.");
                     link.Link.DiscardInput();
                 }

@@ -86,6 +86,8 @@ namespace Stm32.PowerShell.Commands
                     WriteError(ErrorFor(e, session));
                 }
             }
+            // After an exit sequence (even one that failed) the chip may be running its program.
+            if (exit != null && session.IsOpen) session.Connection.MarkLeftBootloader();
             session.Close();
             WriteVerbose($"Closed {session}.");
             if (PassThru) WriteObject(session);

@@ -12,10 +12,9 @@ namespace Stm32.PowerShell.Commands
 
         protected override void ProcessSession(Stm32Session session)
         {
-            // Identification happened at connect (Get, Get Version, Get ID, flash-size register,
-            // unique ID); the bootloader's answers do not change while it runs.
-            // Protection (issue 6): read protection from the connection, write protection from
-            // the option bytes where readable (one short Read).
+            // Identification happened at connect (Get, Get Version, Get ID) and the session base
+            // probed the flash size and read protection; this adds the unique ID and bootloader ID
+            // (read once a session) and write protection from the option bytes where readable.
             WriteObject(Stm32DeviceInfo.Read(session, CancelToken, WriteWarning));
         }
 

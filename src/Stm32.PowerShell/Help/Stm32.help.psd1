@@ -4,7 +4,9 @@
     'Connect-Stm32' = @{
         Synopsis    = 'Opens a serial port (or a simulated chip), synchronises with the STM32 bootloader and returns a session.'
         Description = @'
-Connect-Stm32 opens the port, sends the bootloader's synchronisation byte 0x7F, and identifies the chip with the Get, Get Version and Get ID commands. It then reads the flash-size register and the unique ID where the family has them, and notes whether the chip is read-protected. The result is a Stm32Session object that every other cmdlet of the module takes from the pipeline or by -SessionId.
+Connect-Stm32 opens the port, sends the bootloader's synchronisation byte 0x7F, and identifies the chip with the Get, Get Version and Get ID commands, and sends nothing more. The first cmdlet that works with the chip then confirms its identity (a second Get ID), reads the flash-size register and so learns whether the chip is read-protected (a read-protected chip refuses every read); until then the session's IsReadProtected and ReadProtection are empty. Get-Stm32Info also reads the unique ID and the bootloader ID. The result is a Stm32Session object that every other cmdlet of the module takes from the pipeline or by -SessionId.
+
+When the last session on the same port in this runspace ended with the chip still in its bootloader and idle (Disconnect-Stm32 without -Reset, after commands that all finished), Connect-Stm32 sends 0x7F twice at once: a chip in its command loop answers that invalid pair with a NACK straight away, so reconnecting costs no wait (stm32flash waits half a second there, the module otherwise a 20 ms probe). A chip that was reset in the meantime ACKs the first 0x7F and is synchronised all the same. -Verbose says when this happens.
 
 The chip must already be in its bootloader: BOOT0 high (BOOT1 low where the part has it), then a reset. See Get-Help about_Stm32.
 
@@ -209,7 +211,7 @@ The session comes from the pipeline (Connect-Stm32 or Get-Stm32Session output, o
         Outputs     = @(
             @{ Type = 'Stm32.PowerShell.Stm32DeviceInfo'; Description = 'DeviceName, Family, ProductId, ProductIdHex, BootloaderVersion, BootloaderId, Commands, FlashStart, FlashSize, FlashSizeSource, FlashLayout, EraseUnit, PageSize, PageCount, Ram, OptionBytes, SystemMemory, UniqueId, IsReadProtected, ReadProtection, WriteProtectedPages, WriteProtection, Warnings, Device and Session.' }
         )
-        Notes       = 'Most values come from the identification Connect-Stm32 did. Protection is read fresh: read protection from the connection (a Read of flash that the chip refuses means RDP level 1), and the write-protected pages (sectors on F2/F4/F7) from the option bytes, with one short Read, where the family lets the bootloader read them (not on a read-protected chip, nor on H7, L5, U5 and H5; WriteProtection then says why).'
+        Notes       = 'The product ID, bootloader version and commands come from the identification Connect-Stm32 did; the flash size and read protection from the check the first cmdlet of the session made (a Read that the chip refuses means RDP level 1); the unique ID and bootloader ID are read once, by the first Get-Stm32Info of the session. Write protection is read fresh: the write-protected pages (sectors on F2/F4/F7) from the option bytes, with one short Read, where the family lets the bootloader read them (not on a read-protected chip, nor on H7, L5, U5 and H5; WriteProtection then says why).'
         Examples    = @(
             @{
                 Title   = 'Identify a simulated STM32F103'

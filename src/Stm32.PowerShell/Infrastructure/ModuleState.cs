@@ -90,6 +90,24 @@ namespace Stm32.PowerShell.Infrastructure
             lock (_gate) return _sessions.Remove(session);
         }
 
+        private readonly HashSet<string> _leftSynchronized = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+
+        /// <summary>A session on <paramref name="port"/> ended with the chip idle in its command loop.</summary>
+        public void NoteLeftSynchronized(string port)
+        {
+            lock (_gate) _leftSynchronized.Add(port);
+        }
+
+        /// <summary>
+        /// Whether the last session on <paramref name="port"/> left the chip synchronised (and
+        /// forgets it: the next session's own end decides again). Only a hint: the board may
+        /// have been reset since, which the sync handles.
+        /// </summary>
+        public bool TakeLeftSynchronized(string port)
+        {
+            lock (_gate) return _leftSynchronized.Remove(port);
+        }
+
         public Stm32Session[] RemoveAll()
         {
             lock (_gate)

@@ -51,6 +51,13 @@ namespace Stm32.PowerShell.Infrastructure
                     // Recovery narration (retries, resyncs, resets survived) goes to -Verbose, on this thread.
                     session.Connection.Verbose = WriteVerbose;
                     if (session.NeedsResync) Resync(session);
+                    // Connect-Stm32 only identifies the chip; before the first real work, confirm the
+                    // identity and learn the flash size and read protection (once per session).
+                    if (session.Connection.InBootloader && !session.Connection.IsProbed)
+                    {
+                        WriteVerbose($"Checking {session}: identity, flash size, read protection.");
+                        session.Connection.EnsureProbed(CancelToken);
+                    }
                 }
                 ProcessSession(session);
             }

@@ -57,6 +57,16 @@ namespace Stm32.Protocol.Bootloader
         /// <summary>Bytes read from the link since this client was made.</summary>
         public long BytesReceived { get; private set; }
 
+        private bool _idle;
+
+        /// <summary>
+        /// True when the last command (or sync) ran to its end: the chip waits for a new command
+        /// and holds nothing of ours. False after a failure, a cancellation or filler, and before
+        /// the first sync. A session that ends while this is true leaves the chip synchronised,
+        /// which the next sync can use (<see cref="Synchronize(bool, CancellationToken)"/>).
+        /// </summary>
+        public bool IsIdle => _idle;
+
         // ---------------------------------------------------------------- synchronisation
 
         /// <summary>
@@ -64,41 +74,90 @@ namespace Stm32.Protocol.Bootloader
         /// when nothing comes back soon, complete the pair with a second 0x7F and accept NACK;
         /// tolerate a 0x00 before the ACK. Throws <see cref="Stm32NoResponseException"/>.
         /// </summary>
-        public SyncOutcome Synchronize(CancellationToken ct = default)
+        public SyncOutcome Synchronize(CancellationToken ct = default) => Synchronize(false, ct);
+
+        /// <summary>
+        /// As <see cref="Synchronize(CancellationToken)"/>. With <paramref name="expectCommandLoop"/>
+        /// the caller knows a session of its own left this chip synchronised and idle (its last
+        /// command ran to the end and nothing reset the chip since, as far as it knows): then
+        /// 0x7F 0x7F go out together and the NACK for that invalid pair answers at once, with no
+        /// probe wait (spec 2.1; stm32flash pays a 0.5 s timeout there). If the chip was reset
+        /// after all, it ACKs the first 0x7F and the second is handled as in the fresh case.
+        /// </summary>
+        public SyncOutcome Synchronize(bool expectCommandLoop, CancellationToken ct)
         {
             var received = new List<byte>();
+            if (expectCommandLoop)
+            {
+                var resumed = SyncExpectingCommandLoop(received, ct);
+                if (resumed.HasValue) return Synced(resumed.Value);
+            }
             for (int attempt = 1; attempt <= Math.Max(1, Options.SyncAttempts); attempt++)
             {
                 _link.DiscardInput();
                 Send(new[] { Commands.Sync }, ct);
                 var first = ReadSyncReply(ProbeTimeout(), received, ct);
-                if (first == Commands.Ack) return SyncOutcome.Fresh;
-                if (first == Commands.Nack) return SyncOutcome.AlreadySynchronized;
+                if (first == Commands.Ack) return Synced(SyncOutcome.Fresh);
+                if (first == Commands.Nack) return Synced(SyncOutcome.AlreadySynchronized);
 
                 // Nothing yet: either a slow fresh chip or a synchronised one holding our 0x7F as
                 // half a pair. A second 0x7F completes that pair (7F 7F fails the complement
                 // check) and draws a NACK (spec 2.1).
                 Send(new[] { Commands.Sync }, ct);
                 var second = ReadSyncReply(Options.ReplyTimeout, received, ct);
-                if (second == Commands.Nack) return SyncOutcome.AlreadySynchronized;
+                if (second == Commands.Nack) return Synced(SyncOutcome.AlreadySynchronized);
                 if (second == Commands.Ack)
                 {
-                    // A fresh chip answered one of the two; if it was the first, the second is now
-                    // half a pair. One more 0x7F tells: NACK = there was one (now cleared);
-                    // silence = there was none, and this one is, so a last 0x7F clears it.
-                    Send(new[] { Commands.Sync }, ct);
-                    var third = ReadSyncReply(Options.ReplyTimeout, received, ct);
-                    if (third != Commands.Nack)
-                    {
-                        Send(new[] { Commands.Sync }, ct);
-                        ReadSyncReply(Options.ReplyTimeout, received, ct);
-                    }
-                    return SyncOutcome.Fresh;
+                    ClearPendingSyncByte(received, ct);
+                    return Synced(SyncOutcome.Fresh);
                 }
             }
             throw new Stm32NoResponseException(
                 "No response from the target: the bootloader did not answer the sync byte 0x7F.",
                 new[] { Commands.Sync }, received.ToArray());
+        }
+
+        private SyncOutcome Synced(SyncOutcome outcome)
+        {
+            _idle = true;
+            return outcome;
+        }
+
+        /// <summary>
+        /// 0x7F 0x7F together: a chip in its command loop NACKs the pair; a chip that was reset
+        /// meanwhile ACKs the first as its autobaud byte. Null when nothing answers (the caller
+        /// falls back to the ordinary handshake).
+        /// </summary>
+        private SyncOutcome? SyncExpectingCommandLoop(List<byte> received, CancellationToken ct)
+        {
+            _link.DiscardInput();
+            Send(new[] { Commands.Sync, Commands.Sync }, ct);
+            var reply = ReadSyncReply(Options.ReplyTimeout, received, ct);
+            if (reply == Commands.Nack) return SyncOutcome.AlreadySynchronized;
+            if (reply != Commands.Ack) return null;
+            // Reset since our last session. The second 0x7F came right behind the autobaud byte:
+            // the simulated chip holds it as half a pair; whether a real chip's USART is ready
+            // for it that soon is UNCONFIRMED (spec 2.1), so both cases are handled: the byte is
+            // held (the next 0x7F draws a NACK) or was lost (one more 0x7F clears ours).
+            ClearPendingSyncByte(received, ct);
+            return SyncOutcome.Fresh;
+        }
+
+        /// <summary>
+        /// A fresh chip ACKed one of our 0x7F bytes, and another may now be half a pair. One more
+        /// 0x7F tells: NACK = there was one (now cleared); silence = there was none, and this one
+        /// is, so a last 0x7F clears it. Waits a full reply time: a late NACK taken for silence
+        /// would leave a byte pending.
+        /// </summary>
+        private void ClearPendingSyncByte(List<byte> received, CancellationToken ct)
+        {
+            Send(new[] { Commands.Sync }, ct);
+            var third = ReadSyncReply(Options.ReplyTimeout, received, ct);
+            if (third != Commands.Nack)
+            {
+                Send(new[] { Commands.Sync }, ct);
+                ReadSyncReply(Options.ReplyTimeout, received, ct);
+            }
         }
 
         private TimeSpan ProbeTimeout()
@@ -143,6 +202,7 @@ namespace Stm32.Protocol.Bootloader
             var codes = new byte[n];
             ReadExactly(codes, "Get", sent, ct);
             ExpectAck("Get (end)", sent, Options.ReplyTimeout, ct);
+            _idle = true;
             return new GetResult((byte)version, codes);
         }
 
@@ -154,6 +214,7 @@ namespace Stm32.Protocol.Bootloader
             var reply = new byte[3];
             ReadExactly(reply, "Get Version", sent, ct);
             ExpectAck("Get Version (end)", sent, Options.ReplyTimeout, ct);
+            _idle = true;
             return (reply[0], reply[1], reply[2]);
         }
 
@@ -166,6 +227,7 @@ namespace Stm32.Protocol.Bootloader
             var id = new byte[n + 1];
             ReadExactly(id, "Get ID", sent, ct);
             ExpectAck("Get ID (end)", sent, Options.ReplyTimeout, ct);
+            _idle = true;
             // STM32: N = 1, two bytes, PID big-endian. Longer answers (BlueNRG) carry it in the last two.
             return id.Length >= 2 ? (ushort)(id[id.Length - 2] << 8 | id[id.Length - 1]) : id[0];
         }
@@ -181,6 +243,7 @@ namespace Stm32.Protocol.Bootloader
             ExpectAck("Read Memory length", count, Options.ReplyTimeout, ct, address);
             var data = new byte[length];
             ReadExactly(data, "Read Memory data", count, ct, address);
+            _idle = true;
             return data;
         }
 
@@ -208,6 +271,7 @@ namespace Stm32.Protocol.Bootloader
             SendAddress("Write Memory", address, ct);
             Send(frame, ct);
             ExpectAck("Write Memory data", frame, Options.WriteTimeout, ct, address);
+            _idle = true;
         }
 
         public void WriteMemory(uint address, byte[] data, CancellationToken ct = default)
@@ -220,6 +284,7 @@ namespace Stm32.Protocol.Bootloader
             var frame = new byte[] { 0xFF, 0x00 };
             Send(frame, ct);
             ExpectAck("Erase (global)", frame, Options.MassEraseTimeout, ct);
+            _idle = true;
         }
 
         /// <summary>Erase (0x43): up to 255 pages (numbers 0 to 255).</summary>
@@ -237,6 +302,7 @@ namespace Stm32.Protocol.Bootloader
             SendCommand(Commands.Erase, ct);
             Send(frame, ct);
             ExpectAck("Erase (pages)", frame, Scale(Options.EraseTimeoutPerPage, pages.Count), ct);
+            _idle = true;
         }
 
         /// <summary>Extended Erase (0x44): a list of 16-bit page (or sector) numbers.</summary>
@@ -257,6 +323,7 @@ namespace Stm32.Protocol.Bootloader
             SendCommand(Commands.ExtendedErase, ct);
             Send(frame, ct);
             ExpectAck("Extended Erase (pages)", frame, Scale(Options.EraseTimeoutPerPage, pages.Count), ct);
+            _idle = true;
         }
 
         /// <summary>Extended Erase special codes: 0xFFFF mass, 0xFFFE bank 1, 0xFFFD bank 2 (spec 4.8).</summary>
@@ -267,6 +334,7 @@ namespace Stm32.Protocol.Bootloader
             Send(frame, ct);
             ExpectAck("Extended Erase (" + (code == Commands.MassEraseCode ? "mass" : code == Commands.Bank1EraseCode ? "bank 1" : "bank 2") + ")",
                 frame, Options.MassEraseTimeout, ct);
+            _idle = true;
         }
 
         /// <summary>Write Protect (0x63): protects the listed sectors and resets the chip.</summary>
@@ -284,6 +352,7 @@ namespace Stm32.Protocol.Bootloader
             SendCommand(Commands.WriteProtect, ct);
             Send(frame, ct);
             ExpectAck("Write Protect (sectors)", frame, Options.ProtectionTimeout, ct);
+            _idle = true;
         }
 
         /// <summary>Write Unprotect (0x73): two ACKs, then the chip resets.</summary>
@@ -291,6 +360,7 @@ namespace Stm32.Protocol.Bootloader
         {
             SendCommand(Commands.WriteUnprotect, ct);
             ExpectAck("Write Unprotect (done)", Pair(Commands.WriteUnprotect), Options.ProtectionTimeout, ct);
+            _idle = true;
         }
 
         /// <summary>Readout Protect (0x82): two ACKs, then the chip resets at RDP level 1.</summary>
@@ -298,6 +368,7 @@ namespace Stm32.Protocol.Bootloader
         {
             SendCommand(Commands.ReadoutProtect, ct);
             ExpectAck("Readout Protect (done)", Pair(Commands.ReadoutProtect), Options.ProtectionTimeout, ct);
+            _idle = true;
         }
 
         /// <summary>Readout Unprotect (0x92): mass erase, RAM cleared, then two ACKs and a reset.</summary>
@@ -305,6 +376,7 @@ namespace Stm32.Protocol.Bootloader
         {
             SendCommand(Commands.ReadoutUnprotect, ct);
             ExpectAck("Readout Unprotect (done)", Pair(Commands.ReadoutUnprotect), Options.MassEraseTimeout, ct);
+            _idle = true;
         }
 
         /// <summary>
@@ -332,6 +404,7 @@ namespace Stm32.Protocol.Bootloader
             ReadExactly(crc, "Get Checksum result", init, ct, address);
             if ((byte)(crc[0] ^ crc[1] ^ crc[2] ^ crc[3]) != crc[4])
                 throw new Stm32ProtocolException("The checksum reply fails its own XOR check.", "Get Checksum result", init, crc, address);
+            _idle = true;
             return (uint)(crc[0] << 24 | crc[1] << 16 | crc[2] << 8 | crc[3]);
         }
 
@@ -355,6 +428,7 @@ namespace Stm32.Protocol.Bootloader
 
         private void Send(byte[] bytes, CancellationToken ct)
         {
+            _idle = false;
             ct.ThrowIfCancellationRequested();
             _link.Write(bytes, 0, bytes.Length);
             BytesSent += bytes.Length;

@@ -38,6 +38,15 @@ namespace Stm32.Protocol.Bootloader
         /// <summary>How many times the whole sync handshake is tried before giving up.</summary>
         public int SyncAttempts { get; set; } = 2;
 
+        /// <summary>
+        /// The chip is believed to be in its command loop, idle: a session of ours left it so
+        /// (<see cref="BootloaderClient.IsIdle"/> when it ended) and nothing reset it since, as far
+        /// as we know. Connecting then starts with 0x7F 0x7F and takes the NACK at once instead of
+        /// waiting out <see cref="SyncProbeTimeout"/>; a wrong guess costs a few bytes, not a failure.
+        /// Used by <see cref="Programming.Stm32Connection.Open(Transport.IByteLink, BootloaderOptions?, System.Threading.CancellationToken)"/>'s first sync only.
+        /// </summary>
+        public bool ExpectSynchronized { get; set; }
+
         public BootloaderOptions Clone() => (BootloaderOptions)MemberwiseClone();
     }
 }

@@ -42,6 +42,7 @@ namespace Stm32.Protocol.OptionBytes
         public static ProtectionState GetProtectionState(this Stm32Connection connection, CancellationToken ct = default)
         {
             if (connection == null) throw new ArgumentNullException(nameof(connection));
+            connection.EnsureProbed(ct);
             OptionByteSet? options = null;
             string? why = null;
             if (connection.IsReadProtected) why = "the chip is read-protected (RDP level 1): option bytes cannot be read";
@@ -58,6 +59,7 @@ namespace Stm32.Protocol.OptionBytes
         public static OptionByteSet ReadOptionBytes(this Stm32Connection connection, CancellationToken ct = default)
         {
             if (connection == null) throw new ArgumentNullException(nameof(connection));
+            connection.EnsureProbed(ct);
             var layout = OptionLayout.For(connection.Device);
             var block = OptionLayout.BlockFor(connection.Device);
             if (connection.IsReadProtected) throw ReadProtected("read the option bytes", block.Start);
@@ -197,6 +199,7 @@ namespace Stm32.Protocol.OptionBytes
         /// </summary>
         public static IReadOnlyList<int>? GetWriteProtectedPages(this Stm32Connection connection, CancellationToken ct = default)
         {
+            connection.EnsureProbed(ct);
             if (connection.IsReadProtected || !OptionLayout.IsSupported(connection.Device)) return null;
             return connection.ReadOptionBytes(ct).WriteProtectedPages;
         }
@@ -209,6 +212,7 @@ namespace Stm32.Protocol.OptionBytes
         public static WriteProtectionResult ApplyWriteProtection(this Stm32Connection connection, WriteProtectionPlan plan, bool keepExisting = true, CancellationToken ct = default)
         {
             if (connection == null) throw new ArgumentNullException(nameof(connection));
+            connection.EnsureProbed(ct);
             if (plan == null) throw new ArgumentNullException(nameof(plan));
             if (connection.IsReadProtected) throw ReadProtected("write-protect pages", null);
             var warnings = new List<string>();
@@ -247,6 +251,7 @@ namespace Stm32.Protocol.OptionBytes
         public static IReadOnlyList<int>? RemoveWriteProtection(this Stm32Connection connection, CancellationToken ct = default)
         {
             if (connection == null) throw new ArgumentNullException(nameof(connection));
+            connection.EnsureProbed(ct);
             if (connection.IsReadProtected) throw ReadProtected("remove write protection", null);
             var before = connection.GetWriteProtectedPages(ct);
             connection.WriteUnprotect(ct);
@@ -288,6 +293,7 @@ namespace Stm32.Protocol.OptionBytes
         public static bool ApplyReadoutProtection(this Stm32Connection connection, CancellationToken ct = default)
         {
             if (connection == null) throw new ArgumentNullException(nameof(connection));
+            connection.EnsureProbed(ct);
             if (connection.IsReadProtected) return false;
             connection.ReadoutProtect(ct);
             if (!connection.IsReadProtected)
@@ -305,6 +311,7 @@ namespace Stm32.Protocol.OptionBytes
         public static void RemoveReadoutProtection(this Stm32Connection connection, IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
         {
             if (connection == null) throw new ArgumentNullException(nameof(connection));
+            connection.EnsureProbed(ct);
             if (!connection.InBootloader)
                 throw new Stm32NotInBootloaderException();
             var flashBytes = connection.FlashSizeFromChip ?? connection.Flash.Length;

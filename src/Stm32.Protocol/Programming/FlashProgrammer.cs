@@ -117,7 +117,8 @@ namespace Stm32.Protocol.Programming
         /// Checks, before anything is sent, that every byte of the image lies in the flash (the
         /// chip's real size) or the host-usable RAM of the connected device (ImageValidator), and
         /// that none is in the option area: option bytes go through Set-Stm32OptionByte, which
-        /// writes them as one validated block (spec 15a.4).
+        /// writes them as one validated block (spec 15a.4). Uses the chip's flash size once the
+        /// connection is probed (<see cref="Stm32Connection.EnsureProbed"/>), else the catalog's.
         /// </summary>
         public static void CheckFits(Stm32Connection connection, FirmwareImage image)
         {
@@ -141,6 +142,8 @@ namespace Stm32.Protocol.Programming
         public static WriteOutcome Write(Stm32Connection connection, FirmwareImage image, WriteOptions options,
             IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
         {
+            // The chip's real flash size (and whether it is read-protected) before the check.
+            connection.EnsureProbed(ct);
             CheckFits(connection, image);
             var segments = image.Segments;
             var sw = Stopwatch.StartNew();

@@ -191,6 +191,7 @@ namespace Stm32.Protocol.Programming
             EnsureSameDevice(pid, version, "during the operation");
             Counters.Resets++;
             LastSync = SyncOutcome.Fresh;
+            EnsureProbed(ct);
             if (IsReadProtected)
                 throw new Stm32ReadProtectedException(
                     "The chip reset during the operation and came back read-protected (RDP level 1): a glitch or a garbled byte switched the protection on. Unprotect-Stm32Flash -ReadOut lifts it, and that erases the whole flash.",

@@ -44,7 +44,7 @@ namespace Stm32.Protocol.Programming
         /// <summary>The catalog row (or a generic one for an unknown PID).</summary>
         public DeviceInfo Device { get; private set; } = DeviceCatalog.Generic(0);
 
-        /// <summary>Flash size in bytes read from the chip's flash-size register, where readable.</summary>
+        /// <summary>Flash size in bytes read from the chip's flash-size register, where readable (known once probed).</summary>
         public uint? FlashSizeFromChip { get; private set; }
 
         /// <summary>The real flash: the chip's register where readable, else the catalog's range.</summary>
@@ -52,14 +52,24 @@ namespace Stm32.Protocol.Programming
             ? MemoryRange.FromLength(Device.Flash.Start, FlashSizeFromChip.Value)
             : Device.Flash;
 
-        /// <summary>The 96-bit unique ID where readable.</summary>
+        /// <summary>The 96-bit unique ID where readable; null until <see cref="ReadDetails"/>.</summary>
         public byte[]? UniqueId { get; private set; }
 
-        /// <summary>The bootloader ID byte from system memory, where readable.</summary>
+        /// <summary>The bootloader ID byte from system memory, where readable; null until <see cref="ReadDetails"/>.</summary>
         public byte? BootloaderId { get; private set; }
 
-        /// <summary>True when a Read of flash was NACKed at connect: RDP level 1 (spec 15a.3).</summary>
+        /// <summary>
+        /// True when Reads are NACKed: RDP level 1 (spec 15a.3). Known once <see cref="IsProbed"/>:
+        /// every memory and protection operation probes first (<see cref="EnsureProbed"/>).
+        /// </summary>
         public bool IsReadProtected { get; private set; }
+
+        /// <summary>
+        /// True once the chip was probed since it was last identified: identity confirmed, read
+        /// protection and flash size known. Connecting does not probe (it sends only what spec
+        /// 15a.2 asks: sync, Get, Get Version, Get ID); the first operation that needs it does.
+        /// </summary>
+        public bool IsProbed { get; private set; }
 
         /// <summary>False once Go has started the application: the bootloader no longer listens.</summary>
         public bool InBootloader { get; private set; }
@@ -73,7 +83,11 @@ namespace Stm32.Protocol.Programming
 
         public bool HasChecksum => Supports(Commands.GetChecksum);
 
-        /// <summary>Synchronises and identifies the chip: Get, Get Version, Get ID, then RDP, flash size, UID.</summary>
+        /// <summary>
+        /// Synchronises and identifies the chip: Get, Get Version, Get ID (spec 15a.2), nothing
+        /// more. With <see cref="BootloaderOptions.ExpectSynchronized"/> the sync starts with
+        /// 0x7F 0x7F (a chip a session of ours left synchronised answers at once).
+        /// </summary>
         public static Stm32Connection Open(IByteLink link, BootloaderOptions? options = null, CancellationToken ct = default)
             => Open(link, options, null, null, ct);
 
@@ -84,14 +98,14 @@ namespace Stm32.Protocol.Programming
             var c = new Stm32Connection(link, options ?? new BootloaderOptions());
             if (recovery != null) c.Recovery = recovery;
             c.Verbose = verbose;
-            c.Identify(ct);
+            c.Identify(ct, c.Client.Options.ExpectSynchronized);
             return c;
         }
 
         /// <summary>Sync, then identify; a garbled answer resynchronises and identifies again (bounded).</summary>
-        private void Identify(CancellationToken ct)
+        private void Identify(CancellationToken ct, bool resume = false)
         {
-            LastSync = Client.Synchronize(ct);
+            LastSync = Client.Synchronize(resume, ct);
             for (int attempt = 0; ; attempt++)
             {
                 try
@@ -121,18 +135,13 @@ namespace Stm32.Protocol.Programming
                         "Get", null, get.Commands.ToArray());
             var gv = Client.GetVersion(ct);
             var pid = Client.GetId(ct);
-            if (Recovery.Retries > 0)
-            {
-                // A garbled Get or Get ID answer could name another device (0x410 is one bit from
-                // 0x412 and 0x430): ask twice and believe only answers that agree.
-                var get2 = Client.Get(ct);
-                var gv2 = Client.GetVersion(ct);
-                var pid2 = Client.GetId(ct);
-                if (pid2 != pid || get2.Version != get.Version || !get2.Commands.SequenceEqual(get.Commands) || gv2.Version != gv.Version)
-                    throw new Stm32ProtocolException(string.Format(CultureInfo.InvariantCulture,
-                        "Two identity answers disagree (Get ID 0x{0:X3} then 0x{1:X3}; version 0x{2:X2} then 0x{3:X2}).",
-                        pid, pid2, gv.Version, gv2.Version), "identify");
-            }
+            // Get and Get Version carry the same version byte: two answers that disagree are garbled.
+            if (gv.Version != get.Version)
+                throw new Stm32ProtocolException(string.Format(CultureInfo.InvariantCulture,
+                    "Get said bootloader 0x{0:X2} and Get Version 0x{1:X2}.", get.Version, gv.Version), "identify");
+            if (Recovery.Retries > 0 && DeviceCatalog.Find(pid) == null && Client.GetId(ct) != pid)
+                throw new Stm32ProtocolException(string.Format(CultureInfo.InvariantCulture,
+                    "Two Get ID answers disagree (0x{0:X3} is not in the catalog).", pid), "identify");
             SupportedCommands = get.Commands;
             BootloaderVersion = gv.Version;
             ProductId = pid;
@@ -149,51 +158,134 @@ namespace Stm32.Protocol.Programming
             }
             Device = row ?? DeviceCatalog.Generic(ProductId);
             InBootloader = true;
-            ProbeProtectionAndRegisters(ct);
-        }
-
-        private void ProbeProtectionAndRegisters(CancellationToken ct)
-        {
+            IsProbed = false;
             IsReadProtected = false;
             FlashSizeFromChip = null;
             UniqueId = null;
             BootloaderId = null;
+        }
+
+        /// <summary>
+        /// Before the first operation that reads, writes or checks against the memory map
+        /// (idempotent until the chip is identified again): with retries on, a second Get ID
+        /// confirms the identity (a garbled one would give the wrong memory map; a disagreement
+        /// re-identifies and asks again); then the flash-size register is read, which doubles
+        /// as the read-protection probe of spec 15a.3 (at RDP level 1 every Read is NACKed).
+        /// Does nothing once the application runs.
+        /// </summary>
+        public void EnsureProbed(CancellationToken ct = default)
+        {
+            if (IsProbed || !InBootloader) return;
+            Reidentifying("Checking the chip", () =>
+            {
+                ProbeOnce(ct);
+                IsProbed = true;
+            }, ct);
+        }
+
+        /// <summary>
+        /// Runs <paramref name="op"/>; a garbled answer resynchronises, identifies the chip again
+        /// (the first identity may have been the garbled one) and runs it again, bounded by the retries.
+        /// </summary>
+        private void Reidentifying(string what, Action op, CancellationToken ct)
+        {
+            for (int attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    op();
+                    return;
+                }
+                catch (Stm32Exception e) when (IsRecoverable(e) && attempt < Recovery.Retries)
+                {
+                    Counters.Retries++;
+                    Say(what + ": " + e.Message + " Resynchronising and identifying it again.");
+                    Pause(attempt, ct);
+                    ResyncOnce(false, ct);
+                    IdentifyOnce(ct);
+                }
+            }
+        }
+
+        private void ProbeOnce(CancellationToken ct)
+        {
+            if (Recovery.Retries > 0)
+            {
+                var pid = Client.GetId(ct);
+                if (pid != ProductId)
+                    throw new Stm32ProtocolException(string.Format(CultureInfo.InvariantCulture,
+                        "Get ID answered 0x{0:X3}, and 0x{1:X3} when connecting.", pid, ProductId), "identify");
+            }
+            IsReadProtected = false;
+            FlashSizeFromChip = null;
             if (Device.Flash.IsEmpty) return;
+            byte[]? size = null;
+            if (Device.FlashSizeAddress is uint fs)
+            {
+                try
+                {
+                    size = ReadTwice(fs, 2, ct);
+                }
+                catch (Stm32NackException e) when (e.Received.Length == 1 || e.Received[1] == Commands.Nack)
+                {
+                    // Refused: read protection, or a register this part does not map; the flash tells which.
+                }
+            }
             // Spec 15a.3: a NACKed Read of flash means read protection (only 00/01/02/92 allowed);
             // three in a row, so a NACK from line noise is not taken for it.
-            if (ReadIsRefused(Device.Flash.Start, ct))
+            if (size == null && ReadIsRefused(Device.Flash.Start, ct))
             {
                 IsReadProtected = true;
                 return;
             }
-            if (Device.FlashSizeAddress is uint fs)
+            if (size != null)
             {
-                var bytes = TryRead(fs, 2, ct);
-                if (bytes != null)
+                var kib = (uint)(size[0] | size[1] << 8);
+                if (kib != 0 && kib != 0xFFFF) FlashSizeFromChip = kib * 1024u;
+            }
+            else if (Device.FlashSizeAddress is uint refused)
+            {
+                _warnings.Add(string.Format(CultureInfo.InvariantCulture, "The chip refused to read 0x{0:X8}; the catalog's values are used instead.", refused));
+            }
+        }
+
+        /// <summary>
+        /// For Get-Stm32Info: the unique ID and the bootloader ID byte (not needed to program, so
+        /// not read when connecting). Probes first; nothing is read from a read-protected chip.
+        /// </summary>
+        public void ReadDetails(CancellationToken ct = default)
+        {
+            EnsureProbed(ct);
+            if (!InBootloader || IsReadProtected) return;
+            Reidentifying("Reading the unique ID", () =>
+            {
+                EnsureProbed(ct);
+                if (IsReadProtected) return;
+                if (UniqueId == null && Device.UniqueIdAddress is uint uid) UniqueId = TryRead(uid, 12, ct);
+                if (BootloaderId == null && Device.BootloaderIdAddress is uint bid)
                 {
-                    var kib = (uint)(bytes[0] | bytes[1] << 8);
-                    if (kib != 0 && kib != 0xFFFF) FlashSizeFromChip = kib * 1024u;
+                    var b = TryRead(bid, 1, ct);
+                    if (b != null) BootloaderId = b[0];
                 }
-            }
-            if (Device.UniqueIdAddress is uint uid) UniqueId = TryRead(uid, 12, ct);
-            if (Device.BootloaderIdAddress is uint bid)
-            {
-                var b = TryRead(bid, 1, ct);
-                if (b != null) BootloaderId = b[0];
-            }
+            }, ct);
+        }
+
+        /// <summary>Registers are believed when two reads agree (a garbled flash size would change the memory map).</summary>
+        private byte[] ReadTwice(uint address, int length, CancellationToken ct)
+        {
+            var first = Client.ReadMemory(address, length, ct);
+            if (Recovery.Retries == 0) return first;
+            var second = Client.ReadMemory(address, length, ct);
+            if (!first.SequenceEqual(second))
+                throw new Stm32ProtocolException(string.Format(CultureInfo.InvariantCulture, "Two reads of 0x{0:X8} disagree.", address), "identify", null, second, address);
+            return first;
         }
 
         private byte[]? TryRead(uint address, int length, CancellationToken ct)
         {
             try
             {
-                var first = Client.ReadMemory(address, length, ct);
-                if (Recovery.Retries == 0) return first;
-                // Registers are believed when two reads agree (a garbled flash size would change the memory map).
-                var second = Client.ReadMemory(address, length, ct);
-                if (!first.SequenceEqual(second))
-                    throw new Stm32ProtocolException(string.Format(CultureInfo.InvariantCulture, "Two reads of 0x{0:X8} disagree.", address), "identify", null, second, address);
-                return first;
+                return ReadTwice(address, length, ct);
             }
             catch (Stm32NackException e) when (e.Received.Length == 1 || e.Received[1] == Commands.Nack)
             {
@@ -217,6 +309,8 @@ namespace Stm32.Protocol.Programming
             }
             Identify(ct);
             EnsureSameDevice(before, version, "after the command");
+            // The callers check what the reset did to the protection.
+            EnsureProbed(ct);
         }
 
         // ---------------------------------------------------------------- memory
@@ -224,7 +318,7 @@ namespace Stm32.Protocol.Programming
         /// <summary>Reads any length in 256-byte chunks (spec 4.4).</summary>
         public byte[] Read(uint address, int length, IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
         {
-            EnsureBootloader();
+            EnsureReady(ct);
             var result = new byte[length];
             int done = 0;
             while (done < length)
@@ -274,14 +368,14 @@ namespace Stm32.Protocol.Programming
         /// </summary>
         public void WriteBlock(uint address, byte[] data, int offset, int count, CancellationToken ct = default, Action<Stm32Exception>? failed = null)
         {
-            EnsureBootloader();
+            EnsureReady(ct);
             Retry("Write Memory", address, () => Client.WriteMemory(address, data, offset, count, ct), ct, "write", failed);
         }
 
         /// <summary>Erases pages or sectors by number, ≤100 a command (spec 4.8), with 0x43 or 0x44 per the Get list.</summary>
         public void ErasePages(IReadOnlyList<int> pages, IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
         {
-            EnsureBootloader();
+            EnsureReady(ct);
             int done = 0;
             foreach (var chunk in Chunk(pages, HasExtendedErase ? Commands.MaxErasePagesPerCommand : 255))
             {
@@ -303,7 +397,7 @@ namespace Stm32.Protocol.Programming
         /// </summary>
         public void MassErase(IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
         {
-            EnsureBootloader();
+            EnsureReady(ct);
             if ((Device.Flags & DeviceFlags.NoMassErase) != 0)
             {
                 var layout = Device.Layout ?? throw new InvalidOperationException("The catalog has no page layout for this device.");
@@ -339,7 +433,7 @@ namespace Stm32.Protocol.Programming
         /// </summary>
         public uint Checksum(uint address, uint length, IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
         {
-            EnsureBootloader();
+            EnsureReady(ct);
             if (HasChecksum) return Retry("Get Checksum", address, () => Client.GetChecksum(address, length, ct: ct), ct, "read");
             var data = Read(address, checked((int)length), progress, ct);
             return Crc32Stm32.Compute(data);
@@ -399,6 +493,12 @@ namespace Stm32.Protocol.Programming
         {
             if (!InBootloader)
                 throw new Stm32NotInBootloaderException();
+        }
+
+        private void EnsureReady(CancellationToken ct)
+        {
+            EnsureBootloader();
+            EnsureProbed(ct);
         }
 
         private Exception ProtectedError(Stm32NackException e, string what, uint? address)

@@ -25,7 +25,11 @@ public class RecoveryTests
         var options = FaultRounds.HostOptions();
         options.ReplyTimeout = options.WriteTimeout = TimeSpan.FromMilliseconds(150);
         options.SyncProbeTimeout = TimeSpan.FromMilliseconds(40);
-        return Stm32Connection.Open(sim.Host, options, recovery ?? FaultRounds.Recovery(), log == null ? null : log.Add);
+        var c = Stm32Connection.Open(sim.Host, options, recovery ?? FaultRounds.Recovery(), log == null ? null : log.Add);
+        // What a cmdlet does before its first command (the session base probes), so the
+        // fault counters below start at the write.
+        c.EnsureProbed();
+        return c;
     }
 
     [Fact]

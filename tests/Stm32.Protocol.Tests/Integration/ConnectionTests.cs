@@ -26,6 +26,9 @@ public class ConnectionTests
         Assert.Equal(pid, c.ProductId);
         Assert.Same(sim.Device, c.Device);
         Assert.Equal(sim.Device.DefaultBootloaderVersion, c.BootloaderVersion);
+        Assert.False(c.IsProbed);
+        c.EnsureProbed();
+        Assert.True(c.IsProbed);
         Assert.False(c.IsReadProtected);
         Assert.DoesNotContain(c.Warnings, w => w.Contains("catalog"));
         Assert.Equal(sim.Device.DefaultBootloaderVersion < 0x30, c.Supports(Commands.Erase));
@@ -41,7 +44,10 @@ public class ConnectionTests
         Assert.Equal("STM32F10xxx Medium-density", c.Device.Name);
         Assert.Equal("2.2", c.BootloaderVersionText);
         Assert.Equal(new byte[] { 0x00, 0x01, 0x02, 0x11, 0x21, 0x31, 0x43, 0x63, 0x73, 0x82, 0x92 }, c.SupportedCommands);
+        c.EnsureProbed();
         Assert.Equal(128u * 1024, c.Flash.Length);
+        Assert.Null(c.UniqueId);   // read for Get-Stm32Info only
+        c.ReadDetails();
         Assert.NotNull(c.UniqueId);
         Assert.Equal(SyncOutcome.Fresh, c.LastSync);
     }
@@ -92,8 +98,10 @@ public class ConnectionTests
         using var sim = new SimBench(0x410);
         sim.Chip.SetReadProtection(1);
         using var c = Stm32Connection.Open(sim.Host);
-        Assert.True(c.IsReadProtected);
+        Assert.False(c.IsProbed);
         var e = Assert.Throws<Stm32ReadProtectedException>(() => c.Read(0x08000000, 16));
+        Assert.True(c.IsProbed);
+        Assert.True(c.IsReadProtected);
         Assert.Contains("read-protected", e.Message);
         Assert.Contains("erases the whole flash", e.Message);
     }

@@ -53,6 +53,7 @@ public class ProgrammerTests
     {
         using var sim = new SimBench(0x410);
         using var c = Stm32Connection.Open(sim.Host);
+        c.EnsureProbed();   // reads only: the flash size it checks against
         sim.Chip.ClearTrace();
         var e = Assert.Throws<ImageOutOfRangeException>(() =>
             FlashProgrammer.Write(c, FirmwareImage.FromBytes(0x0801FF00, new byte[0x200]), new WriteOptions()));
