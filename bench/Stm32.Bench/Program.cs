@@ -64,6 +64,7 @@ public sealed class Options
     public bool DoParallel { get; set; } = true;
     public bool DoMemory { get; set; } = true;
     public bool WithPosix { get; set; }
+    public bool Pwsh { get; set; } = true;
     public string Client { get; set; } = "serialport";
     public string? Only { get; set; }
     public string? Markdown { get; set; }
@@ -79,9 +80,10 @@ public sealed class Options
   --parallel N      chips flashed at once in the scale row (default 8; 0 skips)
   --client C        serialport (default: SerialPortLink, what the cmdlets use) or posix
                     (bench-only prototype on the bare fd, to measure System.IO.Ports' cost)
-  --only a,b        only rows whose id starts with one of these (dense, sparse, read, connect)
+  --only a,b        only rows whose id starts with one of these (dense, cmdlet, sparse, read, connect)
   --no-stm32flash   our client only
   --no-memory       skip the 2 MiB memory row
+  --no-pwsh         skip the cmdlet row (Write-Stm32Firmware in pwsh; needs a built module in out/)
   --with-posix      also run our client on the bench-only POSIX link prototype (115200 rows)
   --markdown PATH   where to write the results section (default: <repo>/BENCHMARKS.md)
   --chart PATH      the PNG (default: <repo>/bench/benchmarks.png)
@@ -105,6 +107,7 @@ public sealed class Options
                 case "--only": o.Only = Next(); break;
                 case "--no-stm32flash": o.Stm32flash = false; break;
                 case "--no-memory": o.DoMemory = false; break;
+                case "--no-pwsh": o.Pwsh = false; break;
                 case "--with-posix": o.WithPosix = true; break;
                 case "--markdown": o.Markdown = Next(); break;
                 case "--chart": o.Chart = Next(); break;
@@ -146,6 +149,9 @@ public sealed class Fixture : IDisposable
     public string Pty => Host.Endpoint;
     public int Baud { get; }
 
+    /// <summary>Whether our previous session on this chip ended idle (the module keeps this per port).</summary>
+    public bool LeftIdle { get; set; }
+
     /// <summary>Bytes on the wire both ways since the last ClearTrace (the chip's own count).</summary>
     public long WireBytes() => Chip.Trace.Count;
 
@@ -168,7 +174,9 @@ public sealed class Row
     /// <summary>Untimed step before a timed run (e.g. leave the chip synchronised).</summary>
     public Action<Fixture, Tool>? Prepare { get; init; }
     /// <summary>Our client on the given link kind ("serialport" or "posix"); returns a note.</summary>
-    public required Func<Fixture, string, string> Ours { get; init; }
+    public Func<Fixture, string, string>? Ours { get; init; }
+    /// <summary>Instead of <see cref="Ours"/>: a run that times itself (the cmdlet row: pwsh start-up is not the operation).</summary>
+    public Func<Fixture, (double Seconds, string Note)>? OursTimed { get; init; }
     public required Func<Fixture, string> Stm32flashArgs { get; init; }
     /// <summary>Throws when the chip does not hold what it should after the run.</summary>
     public Action<Fixture, Tool>? Check { get; init; }
@@ -245,7 +253,7 @@ public sealed class Bench
                 foreach (var tool in order)
                 {
                     if (tool == Tool.Stm32flash && !_o.Stm32flash) continue;
-                    if (tool == Tool.OursPosix && (!_o.WithPosix || row.Baud != 115200)) continue;
+                    if (tool == Tool.OursPosix && (!_o.WithPosix || row.Baud != 115200 || row.Ours == null)) continue;
                     var s = Measure(row, tool);
                     (tool == Tool.Ours ? row.OurSamples : tool == Tool.Stm32flash ? row.TheirSamples : row.PosixSamples).Add(s);
                     Console.WriteLine($"  run {run} {row.Id,-28} {(tool == Tool.Ours ? "ours" : tool == Tool.Stm32flash ? "stm32flash" : "ours-posix"),-10} {s.Seconds,8:0.000} s  {(s.Error != null ? "FAILED: " + s.Error : s.Note)}");
@@ -281,6 +289,10 @@ public sealed class Bench
         var img = FirmwareImage.FromBytes(0x08000000, Enumerable.Range(0, 1024).Select(i => (byte)i).ToArray());
         FlashProgrammer.Write(conn, img, new WriteOptions { Verify = true });
         conn.Read(0x08000000, 512);
+        // The file readers too (a station has read a firmware file before): the sparse rows read theirs while timed.
+        var data = Path.Combine(_repo, "tests", "data");
+        foreach (var file in new[] { "sparse-f103.hex", "sparse-f103.bin" })
+            FlashProgrammer.Write(conn, FirmwareReader.Read(Path.Combine(data, file), FirmwareFormat.Auto, conn.Flash.Start), new WriteOptions { Erase = EraseMode.Touched });
     }
 
     private Sample Measure(Row row, Tool tool)
@@ -292,8 +304,15 @@ public sealed class Bench
             f.Chip.ClearTrace();
             var sw = Stopwatch.StartNew();
             string note;
-            if (tool == Tool.Ours) note = row.Ours(f, _o.Client);
-            else if (tool == Tool.OursPosix) note = row.Ours(f, "posix");
+            double? selfTimed = null;
+            if (tool == Tool.Ours && row.OursTimed != null)
+            {
+                var (sec, n) = row.OursTimed(f);
+                selfTimed = sec;
+                note = n;
+            }
+            else if (tool == Tool.Ours) note = row.Ours!(f, _o.Client);
+            else if (tool == Tool.OursPosix) note = row.Ours!(f, "posix");
             else
             {
                 var args = row.Stm32flashArgs(f);
@@ -301,7 +320,7 @@ public sealed class Bench
                 if (code != 0) throw new InvalidOperationException($"stm32flash exited {code}: {string.Join(" / ", output.Trim().Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).TakeLast(3))}");
                 note = "";
             }
-            var seconds = sw.Elapsed.TotalSeconds;
+            var seconds = selfTimed ?? sw.Elapsed.TotalSeconds;
             var trace = f.Chip.Trace;
             var (turns, turnSeconds, slip) = Turnarounds(trace, f.Baud);
             row.Check?.Invoke(f, tool);
@@ -364,7 +383,7 @@ public sealed class Bench
                 if (!Wanted(id)) continue;
                 var m = new ProtocolModel(dev, version, baud);
                 int blocks = (size + 255) / 256;
-                var cost = m.Connect(false) + m.EraseFor(dev.Layout!.PagesTouching(dev.Flash.Start, (uint)size))
+                var cost = m.Connect(false) + m.ProtectionCheck() + m.EraseFor(dev.Layout!.PagesTouching(dev.Flash.Start, (uint)size))
                     + blocks * m.WriteBlock() + (version >= 0x33 ? m.Checksum() : blocks * m.ReadBlock());
                 var pid = dev.ProductId;
                 _rows.Add(new Row
@@ -389,6 +408,35 @@ public sealed class Bench
             }
         }
 
+        // The same dense 2.2 write through the cmdlets, in a pwsh that has imported the module
+        // and flashed once before (a station script): Connect-Stm32 | Write-Stm32Firmware -Verify.
+        var module = Path.Combine(_repo, "out", "Stm32", "Stm32.psd1");
+        if (_o.Pwsh && Wanted("cmdlet") && _o.Bauds.Contains(115200))
+        {
+            if (!File.Exists(module))
+                Console.Error.WriteLine($"No built module at {module} (dotnet pwsh ./build.ps1 -Task Build): the cmdlet row is left out.");
+            else
+            {
+                var m = new ProtocolModel(f1, 0x22, 115200);
+                int blocks = (size + 255) / 256;
+                var cost = m.Connect(false) + m.ProtectionCheck() + m.EraseFor(f1.Layout!.PagesTouching(f1.Flash.Start, (uint)size))
+                    + blocks * m.WriteBlock() + blocks * m.ReadBlock();
+                _rows.Add(new Row
+                {
+                    Id = "cmdlet-2.2-115200",
+                    Title = $"the same through the cmdlets in pwsh: Connect-Stm32, Write-Stm32Firmware -Verify, Disconnect-Stm32, {_o.SizeKiB} KiB, BL 2.2",
+                    Baud = 115200,
+                    PayloadBytes = size,
+                    LimitCost = cost,
+                    LimitSeconds = m.Seconds(cost),
+                    NewFixture = () => new Fixture(0x410, 0x22, 115200),
+                    OursTimed = fx => PwshRow(module, fx, randomBin),
+                    Stm32flashArgs = fx => $"-b 115200 -m 8n1 -w {randomBin} -v {fx.Pty}",
+                    Check = (fx, _) => Expect(fx.Chip.Peek(0x08000000, size), random, "flash after write"),
+                });
+            }
+        }
+
         var data = Path.Combine(_repo, "tests", "data");
         var hexImage = FirmwareReader.Read(Path.Combine(data, "sparse-f103.hex"));
         foreach (var ext in new[] { "hex", "bin" })
@@ -400,7 +448,7 @@ public sealed class Bench
             var m = new ProtocolModel(f1, 0x22, 115200);
             var flat = image.ToFlat(f1.Flash.Start, (uint)(image.HighestAddress - f1.Flash.Start));
             var pages = f1.Layout!.PagesTouching(image.Segments.Select(s => new MemoryRange(s.Address, s.End)));
-            var cost = m.Connect(false) + m.EraseFor(pages) + ProtocolModel.DataBlocks(flat) * m.WriteBlock();
+            var cost = m.Connect(false) + m.ProtectionCheck() + m.EraseFor(pages) + ProtocolModel.DataBlocks(flat) * m.WriteBlock();
             _rows.Add(new Row
             {
                 Id = id,
@@ -474,14 +522,15 @@ public sealed class Bench
                 Prepare = synced
                     ? (fx, tool) =>
                     {
-                        // A previous session by the same tool left the chip in its command loop.
-                        if (tool == Tool.Ours) Connect(fx, _o.Client);
-                        else if (tool == Tool.OursPosix) Connect(fx, "posix");
+                        // A previous session by the same tool left the chip in its command loop; ours
+                        // remembers whether it ended idle, as the module's session store does per port.
+                        if (tool == Tool.Ours) fx.LeftIdle = Connect(fx, _o.Client, false).LeftIdle;
+                        else if (tool == Tool.OursPosix) fx.LeftIdle = Connect(fx, "posix", false).LeftIdle;
                         else Stm32flashRunner.Run($"-b 115200 -m 8n1 {fx.Pty}");
                         if (fx.Chip.State != ChipState.CommandLoop) throw new InvalidOperationException("The chip is not synchronised after the first session.");
                     }
                     : null,
-                Ours = (fx, client) => Connect(fx, client).ToString(),
+                Ours = (fx, client) => Connect(fx, client, fx.LeftIdle).Sync.ToString(),
                 Stm32flashArgs = fx => $"-b 115200 -m 8n1 {fx.Pty}",
                 Check = (fx, _) =>
                 {
@@ -491,10 +540,48 @@ public sealed class Bench
         }
     }
 
-    private static SyncOutcome Connect(Fixture fx, string client)
+    /// <summary>Connect-Stm32's protocol part: open, sync (resuming when the last session left the chip idle), identify.</summary>
+    private static (SyncOutcome Sync, bool LeftIdle) Connect(Fixture fx, string client, bool resume)
     {
-        using var conn = Stm32Connection.Open(Client.Open(client, fx.Pty, fx.Baud));
-        return conn.LastSync;
+        using var conn = Stm32Connection.Open(Client.Open(client, fx.Pty, fx.Baud), new BootloaderOptions { ExpectSynchronized = resume });
+        return (conn.LastSync, conn.InBootloader && conn.Client.IsIdle);
+    }
+
+    /// <summary>
+    /// Runs bench/pwsh-row.ps1 in its own pwsh (the repository's local tool) and takes the time it
+    /// measured around the cmdlets; pwsh start-up, Import-Module and its warm-up are reported, not timed.
+    /// </summary>
+    private (double Seconds, string Note) PwshRow(string module, Fixture fx, string image)
+    {
+        var psi = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = _repo,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in new[] { "pwsh", "-NoProfile", "-NonInteractive", "-File", Path.Combine(_repo, "bench", "pwsh-row.ps1"),
+                     "-ModulePath", module, "-Port", fx.Pty, "-BaudRate", "115200", "-Image", image })
+            psi.ArgumentList.Add(a);
+        var wall = Stopwatch.StartNew();
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(300_000))
+        {
+            p.Kill(true);
+            throw new InvalidOperationException("pwsh-row.ps1 did not finish within 5 minutes.");
+        }
+        p.WaitForExit();
+        var line = stdout.Result.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith('{'));
+        if (p.ExitCode != 0 || line == null)
+            throw new InvalidOperationException($"pwsh-row.ps1 exited {p.ExitCode}: {string.Join(" / ", (stderr.Result + stdout.Result).Trim().Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).TakeLast(3))}");
+        using var json = System.Text.Json.JsonDocument.Parse(line);
+        var r = json.RootElement;
+        if (!r.GetProperty("Verified").GetBoolean()) throw new InvalidOperationException("Write-Stm32Firmware did not report the write verified.");
+        var seconds = r.GetProperty("Seconds").GetDouble();
+        return (seconds, string.Format(CultureInfo.InvariantCulture, "verify {0}, {1} pages erased, {2} blocks; pwsh start + import + warm-up {3:0.0} s (untimed)",
+            r.GetProperty("VerifyMethod").GetString(), r.GetProperty("PagesErased").GetInt32(), r.GetProperty("Blocks").GetInt32(), wall.Elapsed.TotalSeconds - seconds));
     }
 
     private static void Expect(byte[] actual, byte[] expected, string what)

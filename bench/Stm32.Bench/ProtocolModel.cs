@@ -46,12 +46,16 @@ public sealed class ProtocolModel
     public double Seconds(Cost c) => c.Bytes * ByteSeconds + c.ChipSeconds;
 
     /// <summary>
-    /// The least a client needs to know the chip: 7F/79 (or 7F 7F/1F when it is already
-    /// synchronised), Get (00 FF / 79 N V codes 79: gives the version and the erase command)
-    /// and Get ID (02 FD / 79 01 PH PL 79: gives the memory map).
+    /// What spec 15a.2 tells every host to send to know the chip: 7F/79 (or 7F 7F/1F when it is
+    /// already synchronised), Get (00 FF / 79 N V codes 79: the version and the erase command),
+    /// Get Version (01 FE / 79 V O1 O2 79) and Get ID (02 FD / 79 01 PH PL 79: the memory map).
+    /// stm32flash sends exactly this.
     /// </summary>
     public Cost Connect(bool alreadySynced)
-        => new((alreadySynced ? 3 : 2) + (2 + 1 + 1 + 1 + GetCodes + 1) + (2 + 1 + 1 + 2 + 1), 0);
+        => new((alreadySynced ? 3 : 2) + (2 + 1 + 1 + 1 + GetCodes + 1) + (2 + 1 + 3 + 1) + (2 + 1 + 1 + 2 + 1), 0);
+
+    /// <summary>Spec 15a.3: before writing, learn the read protection: one Read Memory of 2 bytes (a refused Read means RDP level 1).</summary>
+    public Cost ProtectionCheck() => ReadBlock(2);
 
     /// <summary>Erase exactly the pages/sectors the data touches (0x43 with one page byte each, 0x44 with two).</summary>
     public Cost ErasePages(IReadOnlyList<FlashPage> pages)

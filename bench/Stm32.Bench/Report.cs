@@ -142,8 +142,9 @@ public sealed class Report
             var extra = (Ours(synced) - Ours(fresh)) * 1000;
             var theirs = (Theirs(synced) - Theirs(fresh)) * 1000;
             list.Add(new Target("Connecting to a still-synchronised chip costs no timeout (synced − fresh; stm32flash loses ~0.5 s)",
-                $"ours +{F(extra, "0")} ms, stm32flash +{F(theirs, "0")} ms; our client waits a {new Stm32.Protocol.Bootloader.BootloaderOptions().SyncProbeTimeout.TotalMilliseconds:0} ms probe (BootloaderOptions.SyncProbeTimeout) before the second 0x7F",
-                extra < 20));
+                $"ours {(extra >= 0 ? "+" : "−")}{F(Math.Abs(extra), "0.0")} ms, stm32flash +{F(theirs, "0")} ms (a probe wait would be {new Stm32.Protocol.Bootloader.BootloaderOptions().SyncProbeTimeout.TotalMilliseconds:0} ms: BootloaderOptions.SyncProbeTimeout; " +
+                "a session that ended idle lets the next sync send `7F 7F` and take the NACK at once)",
+                extra < 5));
         }
         if (_mem != null)
             list.Add(new Target("Reading and writing a 2 MiB image: process memory within 50 MB of idle",
@@ -242,14 +243,17 @@ public sealed class Report
             "`SimulatedChip` with **realistic timing** on a pseudo-terminal (`SimulatorHost.OnPseudoTerminal`): the chip charges 11 bit times per byte each way " +
             "at the row's baud and the erase/program times of `Simulation/FlashTimings.cs`. stm32flash (`-b BAUD -m 8n1`, a pty carries no parity) and our client open the pty slave. " +
             "**Our side is driven through the protocol assembly the cmdlets call** (`SerialPortLink.Open(pty, baud, Parity.None)` → `Stm32Connection.Open` → `FlashProgrammer.Write` with " +
-            "`Erase = Touched, Verify = true`, or `Stm32Connection.Read`), in-process after one untimed warm-up, because `Write-Stm32Firmware` was still being written when this harness was; " +
-            "pwsh start-up and cmdlet binding are not included. stm32flash's time includes its process start (a few ms). Every timed run includes opening the port, syncing and identifying the chip, " +
+            "`Erase = Touched, Verify = true`, or `Stm32Connection.Read`), in-process after one untimed warm-up. The `cmdlet` row does the dense 2.2 write through the cmdlets instead: " +
+            "`bench/pwsh-row.ps1` in its own pwsh imports the built module, flashes an instant simulated chip once (untimed warm-up, as a station that has flashed a board before), " +
+            "then times `Connect-Stm32 -Parity None` → `Write-Stm32Firmware -Verify` → `Disconnect-Stm32` on the row's pty; pwsh start-up and the import are reported in the run log, not timed. " +
+            "stm32flash's time includes its process start (a few ms). Every timed run includes opening the port, syncing and identifying the chip, " +
             "and afterwards the chip's flash (or the file read) is checked byte for byte, untimed.");
         sb.AppendLine();
         sb.AppendLine("Rows: `stm32flash -w FILE -v` vs `FlashProgrammer.Write(..., Verify)` (stm32flash reads back every block; we use Get Checksum where the Get list has 0xA1, else read back after the whole write); " +
             "the sparse example (`tests/data/sparse-f103`: a small program at 0x08000000 and 20 bytes at 0x0801FC00) written from its `.hex` and its 130 KB `.bin`, no verify; `stm32flash -r FILE -S 0x08000000:LEN` vs `Stm32Connection.Read`; " +
-            "connect = `stm32flash PTY` (an info run) vs `Stm32Connection.Open` (sync, Get, Get Version, Get ID, and the RDP/flash-size/UID/bootloader-ID reads), to a chip just reset (WaitingForSync) " +
-            "and to one a previous session of the same tool left synchronised.");
+            "connect = `stm32flash PTY` (an info run: sync, Get, Get Version, Get ID) vs `Stm32Connection.Open` (what Connect-Stm32 sends: the same four; the flash-size/RDP probe waits for the first command that needs it, " +
+            "the unique ID for Get-Stm32Info), to a chip just reset (WaitingForSync) and to one a previous session of the same tool left synchronised (ours is told that session ended idle, " +
+            "as Connect-Stm32 is by the runspace's session store, and starts with `7F 7F`).");
         sb.AppendLine();
         sb.AppendLine("### Results");
         sb.AppendLine();
@@ -328,7 +332,9 @@ public sealed class Report
         sb.AppendLine("| sync, fresh chip | `7F` | `79` | 2 |");
         sb.AppendLine("| sync, chip already synchronised | `7F 7F` | `1F` | 3 |");
         sb.AppendLine("| Get (version, command list: 11 codes, 12 with 0xA1) | `00 FF` | `79 N V codes… 79` | 17 / 18 |");
+        sb.AppendLine("| Get Version (spec 15a.2: always run Get, Get Version, Get ID) | `01 FE` | `79 V O1 O2 79` | 7 |");
         sb.AppendLine("| Get ID | `02 FD` | `79 01 PH PL 79` | 7 |");
+        sb.AppendLine("| read-protection check before writing (spec 15a.3): Read Memory of 2 bytes | `11 EE`, `A3 A2 A1 A0 X`, `01 FE` | `79` ×3, `d d` | 14 |");
         sb.AppendLine("| Erase 0x43, P pages (BL 2.x) | `43 BC`, `N p… X` | `79`, `79` | P + 6 |");
         sb.AppendLine("| Extended Erase 0x44, P pages (BL 3.x) | `44 BB`, `NH NL p16… X` | `79`, `79` | 2P + 7 |");
         sb.AppendLine("| mass erase (only if every page is touched and it is quicker) | `43 BC`, `FF 00` / `44 BB`, `FF FF 00` | `79`, `79` | 6 / 7 |");
@@ -336,7 +342,7 @@ public sealed class Report
         sb.AppendLine("| Read Memory, 256 bytes | `11 EE`, `A3 A2 A1 A0 X`, `FF 00` | `79` ×3, `d×256` | 268 |");
         sb.AppendLine("| Get Checksum (AN3155r18 flow) over a range | `A1 5E`, address, size in words, polynomial, initial (5 bytes each) | `79` ×5, `79 C3 C2 C1 C0 X` | 33 |");
         sb.AppendLine();
-        sb.AppendLine("Per row: connect (fresh: sync + Get + Get ID) + erase of exactly the pages the data touches + one Write Memory per 256-byte block that holds data (blocks of 0xFF after an erase need no write) " +
+        sb.AppendLine("Per row: connect (fresh: sync + Get + Get Version + Get ID, what spec 15a.2 asks of every host and stm32flash sends) + for writes the read-protection check of 15a.3 + erase of exactly the pages the data touches + one Write Memory per 256-byte block that holds data (blocks of 0xFF after an erase need no write) " +
             "+ verify: one Read Memory per block on 2.2, one Get Checksum on 3.3 (the cheapest verify each protocol version offers). The sparse `.bin` covers every page of the 128 KiB part, so its cheapest erase is the 40 ms mass erase; " +
             "its `.hex` touches two pages. The simulator charges no time for computing a CRC, so neither does the model. Read = connect + one Read Memory per block. Connect rows = the connect step alone.");
         sb.AppendLine();

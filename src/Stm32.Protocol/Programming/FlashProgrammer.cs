@@ -543,7 +543,17 @@ namespace Stm32.Protocol.Programming
             /// <summary>Which bytes the image has (padding is not compared on read-back: without an erase it may hold anything).</summary>
             public bool[] Covered { get; }
 
-            public bool AllErased => Data.All(b => b == 0xFF);
+            private bool? _allErased;
+
+            /// <summary>Every byte 0xFF: nothing to program after an erase (a .bin of a sparse image is mostly such blocks).</summary>
+            public bool AllErased => _allErased ??= IsAllFF(Data);
+
+            private static bool IsAllFF(byte[] data)
+            {
+                for (int i = 0; i < data.Length; i++)
+                    if (data[i] != 0xFF) return false;
+                return true;
+            }
         }
 
         /// <summary>256-byte blocks aligned to 256 from <paramref name="alignBase"/>, padded with 0xFF, for data inside <paramref name="region"/>.</summary>
@@ -559,7 +569,8 @@ namespace Stm32.Protocol.Programming
                     var blockEnd = Math.Min(blockStart + BlockSize, region.End);
                     if (!blocks.TryGetValue(blockStart, out var buf))
                     {
-                        buf = Enumerable.Repeat((byte)0xFF, (int)(blockEnd - blockStart)).ToArray();
+                        buf = new byte[blockEnd - blockStart];
+                        for (int i = 0; i < buf.Length; i++) buf[i] = 0xFF;
                         blocks[blockStart] = buf;
                         covered[blockStart] = new bool[buf.Length];
                     }
