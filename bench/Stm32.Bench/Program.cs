@@ -335,30 +335,39 @@ public sealed class Bench
     /// <summary>
     /// Host reaction time from the chip's trace: a ToHost byte is stamped just before it is
     /// written, a ToDevice byte after the chip has charged its 11 bit times; so the gap minus one
-    /// byte time is the host's (and the OS's) turnaround. Two bytes in the same direction more than
-    /// one byte time apart: the simulator fell behind (slip), except a pause of over 5 ms between
-    /// two bytes to the chip, which is the host waiting (the sync probe) and counts as host time.
+    /// byte time is the host's (and the OS's) turnaround. Within a run of bytes in one direction
+    /// the simulator keeps the wire's schedule and catches up after its thread was late (a late
+    /// byte is followed by bytes closer than a byte time), so its slip is how far the end of each
+    /// run is behind that schedule; a pause of over 5 ms between two bytes to the chip is the host
+    /// waiting (the sync probe) and counts as host time.
     /// </summary>
     public static (int Count, double HostSeconds, double SlipSeconds) Turnarounds(IReadOnlyList<TraceEntry> trace, int baud)
     {
         double byteSeconds = 11.0 / baud;
         int count = 0;
-        double host = 0, slip = 0;
+        double host = 0, slip = 0, runBehind = 0;
         for (int i = 1; i < trace.Count; i++)
         {
             var gap = (trace[i].Ticks - trace[i - 1].Ticks) / (double)Stopwatch.Frequency - byteSeconds;
-            if (trace[i].Direction == TraceDirection.ToDevice && trace[i - 1].Direction == TraceDirection.ToHost)
+            if (trace[i].Direction != trace[i - 1].Direction)
             {
-                count++;
-                host += Math.Max(0, gap);
+                slip += Math.Max(0, runBehind);
+                runBehind = 0;
+                if (trace[i].Direction == TraceDirection.ToDevice)
+                {
+                    count++;
+                    host += Math.Max(0, gap);
+                }
             }
-            else if (trace[i].Direction == trace[i - 1].Direction)
+            else if (trace[i].Direction == TraceDirection.ToDevice && gap > 0.005)
             {
-                if (trace[i].Direction == TraceDirection.ToDevice && gap > 0.005) host += gap;
-                else slip += Math.Max(0, gap);
+                slip += Math.Max(0, runBehind);
+                runBehind = 0;
+                host += gap;
             }
+            else runBehind = Math.Max(0, runBehind + gap);
         }
-        return (count, host, slip);
+        return (count, host, slip + Math.Max(0, runBehind));
     }
 
     // ------------------------------------------------------------------ rows

@@ -264,8 +264,8 @@ public sealed class Report
         sb.AppendLine();
         sb.AppendLine("**Where the time above the limit goes.** From the chip's trace (medians over runs): *replies* = how often the host had to answer the chip " +
             "(a byte to the chip right after bytes from it) × the mean time it took (the gap minus one byte time: client + OS + pty + the simulator's wake-up; the limit counts it as zero; " +
-            "the synced connect's probe pause is included); *slip* = how far the simulated chip fell behind its own byte clock (a byte more than 11 bit times after the previous one in the same direction: " +
-            "its thread was not scheduled in time on this shared 2-core machine). Slip is the simulator's, not the client's, so *÷ limit w/o slip* = (seconds − slip) ÷ limit is the fairer measure of a client. " +
+            "the synced connect's probe pause is included); *slip* = how far the simulated chip fell behind its own byte clock (summed over each run of bytes in one direction: how late its last byte was against 11 bit times a byte; " +
+            "the chip catches up after its thread was not scheduled in time on this shared 2-core machine, so only lateness it could not make up counts). Slip is the simulator's, not the client's, so *÷ limit w/o slip* = (seconds − slip) ÷ limit is the fairer measure of a client. " +
             "Port open, process start and file I/O before the first byte are in the seconds but not in the trace.");
         sb.AppendLine();
         sb.AppendLine("| row | ours: replies × ms = host s | ours slip s | **ours ÷ limit w/o slip** | stm32flash: replies × ms = host s | stm32flash slip s | stm32flash ÷ limit w/o slip |");

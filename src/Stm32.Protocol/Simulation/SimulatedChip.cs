@@ -101,6 +101,9 @@ namespace Stm32.Protocol.Simulation
         private bool _keepRxOnReset;
         private int _servingEpoch;
         private long _rxDeadline, _txDeadline;
+
+        /// <summary>When the bytes now in _rx became readable (Stopwatch ticks): the host wrote them then.</summary>
+        private long _rxChunkTicks;
         private int _commandCount;
         private readonly Random _rngToDevice, _rngToHost, _rngNack;
         private CancellationToken _ct;
@@ -531,8 +534,11 @@ namespace Stm32.Protocol.Simulation
                     byte b = _rx[_rxPos++];
                     if (Realistic)
                     {
-                        // The byte finished arriving one byte time after the line was free (spec 1: 11 bits).
-                        _rxDeadline = Math.Max(_rxDeadline, Stopwatch.GetTimestamp()) + ByteTicks();
+                        // The byte finished arriving one byte time after the line was free (spec 1: 11 bits),
+                        // counted from when the host wrote it (its chunk became readable), not from when
+                        // this thread got to it: a chip thread descheduled on a busy machine catches up
+                        // with the wire instead of adding its delay to every later byte.
+                        _rxDeadline = Math.Max(_rxDeadline, _rxChunkTicks) + ByteTicks();
                         WaitUntil(_rxDeadline);
                     }
                     if (_faults.DropRateToDevice > 0 && _rngToDevice.NextDouble() < _faults.DropRateToDevice)
@@ -553,6 +559,7 @@ namespace Stm32.Protocol.Simulation
                 if (before != _servingEpoch) throw new ChipResetException();
                 var link = _link ?? throw new ObjectDisposedException("link");
                 int n = link.Read(_rx, 0, _rx.Length, TimeSpan.FromMilliseconds(50), _ct);
+                _rxChunkTicks = Stopwatch.GetTimestamp();
                 _rxPos = 0;
                 _rxLen = n;
                 if (n > 0 && Volatile.Read(ref _epoch) != before)
@@ -585,12 +592,15 @@ namespace Stm32.Protocol.Simulation
             CheckEpoch();
             var link = _link ?? throw new ObjectDisposedException("link");
             var batch = new List<byte>(bytes.Length);
+            // A reply goes out back to back from when the chip starts it: a byte this thread was late
+            // for is sent at once and the next keeps the wire's schedule (a UART's FIFO catching up).
+            if (Realistic) _txDeadline = Math.Max(_txDeadline, Stopwatch.GetTimestamp());
             foreach (var value in bytes)
             {
                 byte b = value;
                 if (Realistic)
                 {
-                    _txDeadline = Math.Max(_txDeadline, Stopwatch.GetTimestamp()) + ByteTicks();
+                    _txDeadline += ByteTicks();
                     WaitUntil(_txDeadline);
                     CheckEpoch();
                 }
