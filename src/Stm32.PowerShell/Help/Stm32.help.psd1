@@ -755,7 +755,7 @@ With -OutFile it writes the bytes to a file instead, Intel HEX, S-record or raw 
 
 A read-protected chip refuses to be read: the error ReadProtected explains that lifting the protection erases the flash. Progress shows bytes and rate; Ctrl+C stops within a second.
 
-A range is checked before anything is read: one at 0x40000000 or above (peripherals, external memory), or one that starts in the flash, RAM, system memory or option bytes and runs past their end, is the error AddressOutOfRange; so is a range that runs past 0xFFFFFFFF. Elsewhere (OTP, unique ID, EEPROM) the chip decides. An -OutFile of no known format (FormatNotSupported) or in a folder that does not exist (FileWriteFailed) fails before the read, not after it.
+A range is checked before anything is read: one at 0x40000000 or above (peripherals, external memory), or one that starts in the flash, RAM, system memory or option bytes and runs past their end, is the error AddressOutOfRange; so is a range that runs past 0xFFFFFFFF. Elsewhere (OTP, unique ID, EEPROM) the chip decides. The -OutFile is checked before the read too, not after it: one of no known format (FormatNotSupported), in a folder that does not exist, read-only without -Force, or that cannot be opened for writing (FileWriteFailed, naming the file), or an existing one under -NoClobber (FileExists).
 '@
         Parameters  = @{
             Address   = 'The first address to read, for example 0x08000000 or 0x1FFFF800. Used with -Length.'
