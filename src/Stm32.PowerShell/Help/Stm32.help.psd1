@@ -399,7 +399,7 @@ On H7, L5, U5 and H5 the option bytes are registers the bootloader cannot write:
             WriteProtectedSector = 'The complete set of write-protected WRP sectors (replaces the current set; @() clears it). Protect-Stm32Flash -Page is usually simpler.'
             Raw                  = 'The whole option block, byte for byte, complements included, as long as Get-Stm32OptionByte''s Raw. Checked, never fixed: wrong complements or a wrong length give the error InvalidArgument.'
             Force                = 'Allows read protection level 2, which is permanent. Nothing else needs it. Without -Force a level 2 change is refused before any prompt.'
-            PassThru             = 'Returns what was done: the plan (before and after, field by field), the block read back after the reset, and any warnings.'
+            PassThru             = 'Returns what was done: the plan (before and after, field by field), the block read back after the reset, any warnings, and the Session, so the result pipes on to the other session cmdlets (Set-Stm32OptionByte -PassThru | Get-Stm32Info).'
         }
         Inputs      = @(
             @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'A session, by value or from a Session property (Get-Stm32OptionByte output has one).' }
@@ -407,7 +407,7 @@ On H7, L5, U5 and H5 the option bytes are registers the bootloader cannot write:
         )
         Outputs     = @(
             @{ Type = 'None'; Description = 'Nothing, unless -PassThru is given.' }
-            @{ Type = 'Stm32.Protocol.OptionBytes.OptionByteWriteResult'; Description = 'With -PassThru: Plan (Changes, Describe()), Before, After (null when the chip is now read-protected or silent), Written, ChipSilent, Warnings.' }
+            @{ Type = 'Stm32.PowerShell.Stm32OptionByteWriteResult'; Description = 'With -PassThru: Session, Plan (Changes, Describe()), Before, After (null when the chip is now read-protected or silent), Written, ChipSilent, Warnings. The Session property binds -Session of the next session cmdlet (closed after a level 2 write).' }
         )
         Notes       = @'
 ConfirmImpact is High, so it asks before writing. In scripts and under -NonInteractive pass -Confirm:$false. -WhatIf shows the before and after and changes nothing.
