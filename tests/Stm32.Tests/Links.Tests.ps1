@@ -202,6 +202,37 @@ Describe 'Start-Stm32Simulator and tcp://' {
         finally { Remove-Item $file -ErrorAction Ignore }
     }
 
+    It 'reports an -Image it cannot find or read as FileNotFound naming the file, as Write-Stm32Firmware does' {
+        $e = { Start-Stm32Simulator -Device 0x410 -Port tcp://127.0.0.1:0 -Image (Join-Path $TestDrive 'none.bin') -TimeoutSec 1 -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeExactly 'FileNotFound,Stm32.PowerShell.Commands.StartStm32SimulatorCommand'
+        $e.Exception.Message | Should -Match 'none\.bin'
+        # A file another handle holds exclusively cannot be read (also as root, unlike chmod 000).
+        $file = Join-Path $TestDrive 'locked.bin'
+        [IO.File]::WriteAllBytes($file, [byte[]](1..64))
+        $lock = [IO.File]::Open($file, 'Open', 'ReadWrite', 'None')
+        try {
+            $enforced = try { [IO.File]::OpenRead($file).Dispose(); $false } catch [IO.IOException] { $true }
+            if (-not $enforced) { Set-ItResult -Skipped -Because 'file locks are not enforced here (DOTNET_SYSTEM_IO_DISABLEFILELOCKING?)'; return }
+            $e = { Start-Stm32Simulator -Device 0x410 -Port tcp://127.0.0.1:0 -Image $file -TimeoutSec 1 -ErrorAction Stop } | Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -BeExactly 'FileNotFound,Stm32.PowerShell.Commands.StartStm32SimulatorCommand'
+            $e.CategoryInfo.Category | Should -Be 'ReadError'
+            $e.Exception.Message | Should -Match ([regex]::Escape("Cannot read '$file'"))
+            $w = { Connect-Stm32 $F103 | Write-Stm32Firmware -Path $file -Confirm:$false -ErrorAction Stop } | Should -Throw -PassThru
+            $w.FullyQualifiedErrorId | Should -BeExactly 'FileNotFound,Stm32.PowerShell.Commands.WriteStm32FirmwareCommand'
+        }
+        finally { $lock.Dispose() }
+    }
+
+    It '-Protocol takes the versions sim://…?protocol= takes, and completes them' {
+        $e = { Start-Stm32Simulator -Device 0x410 -Port tcp://127.0.0.1:0 -Protocol 9.9 -TimeoutSec 1 -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeExactly 'ParameterArgumentValidationError,Stm32.PowerShell.Commands.StartStm32SimulatorCommand'
+        $e.Exception.Message | Should -Match '2\.2, 3\.1, 3\.3, 4\.0'
+        $e = { Connect-Stm32 -Port 'sim://0x410?timing=instant&protocol=9.9' -ErrorAction Stop } | Should -Throw -PassThru
+        $e.Exception.Message | Should -Match 'protocol is one of 2\.2, 3\.1, 3\.3, 4\.0'
+        $line = 'Start-Stm32Simulator 0x410 -Protocol '
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('2.2', '3.1', '3.3', '4.0')
+    }
+
     It 'explains a bad tcp:// name and a refused connection' {
         $e = { Connect-Stm32 -Port tcp://nohost -ErrorAction Stop } | Should -Throw -PassThru
         $e.FullyQualifiedErrorId | Should -BeExactly 'InvalidPortName,Stm32.PowerShell.Commands.ConnectStm32Command'

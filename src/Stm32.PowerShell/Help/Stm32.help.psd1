@@ -936,8 +936,8 @@ The chip keeps its state across clients, as a board on the desk does: a second c
             PseudoTerminal = 'Creates a Linux pseudo-terminal and serves on it; the endpoint object''s Path is what clients open (8N1).'
             Timing = 'Realistic (the default): every byte costs 11 bit times at -BaudRate and erase and program take the family''s typical time. Instant: no delays.'
             BaudRate = 'The line rate the realistic timing uses, and the rate of a served serial port. Default: 115200.'
-            Protocol = 'The bootloader version the chip reports: 2.2, 3.1, 3.3 or 4.0. Default: the family''s own (2.2 on F0/F1, 3.1 later).'
-            Image = 'A firmware file to start with: raw binary (placed at the start of flash), Intel HEX, S-record or ELF.'
+            Protocol = 'The bootloader version the chip reports: 2.2, 3.1, 3.3 or 4.0 (the versions sim://...?protocol= takes; tab completion offers them). Default: the family''s own (2.2 on F0/F1, 3.1 later).'
+            Image = 'A firmware file to start with: raw binary (placed at the start of flash), Intel HEX, S-record or ELF, taken literally (no wildcards). One that is missing or cannot be read is the error FileNotFound naming it, as for Write-Stm32Firmware; data outside the chip''s memory is ImageOutOfRange.'
             TimeoutSec = 'Stops serving after this many seconds. 0 (the default) serves until Ctrl+C or Stop-Job.'
             Parity = 'The parity of a served serial port: Even (the bootloader''s 8E1, the default), None or Odd. Not used on pseudo-terminals and TCP.'
         }

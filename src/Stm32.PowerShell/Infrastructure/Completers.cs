@@ -76,6 +76,33 @@ namespace Stm32.PowerShell.Infrastructure
         }
     }
 
+    /// <summary>Start-Stm32Simulator -Protocol completion: the bootloader versions the simulator speaks.</summary>
+    public sealed class SimulatorProtocolCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+            CommandAst commandAst, IDictionary fakeBoundParameters)
+        {
+            var pattern = Completion.Pattern(wordToComplete);
+            return LinkFactory.ProtocolVersionNames.Where(pattern.IsMatch)
+                .Select(v => new CompletionResult(v, v, CompletionResultType.ParameterValue, "Bootloader version " + v));
+        }
+    }
+
+    /// <summary>
+    /// Start-Stm32Simulator -Protocol: one of the bootloader versions the simulator speaks (the
+    /// list sim://…?protocol= takes). Refused at binding, as a ValidateSet would.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+    public sealed class ValidateSimulatorProtocolAttribute : ValidateEnumeratedArgumentsAttribute
+    {
+        protected override void ValidateElement(object element)
+        {
+            if (!(element is string text) || !LinkFactory.TryParseProtocol(text, out _))
+                throw new ValidationMetadataException(
+                    $"'{element}' is not a bootloader version the simulator speaks; use one of {string.Join(", ", LinkFactory.ProtocolVersionNames)}.");
+        }
+    }
+
     /// <summary>-SessionId completion: the open sessions of this runspace.</summary>
     public sealed class SessionIdCompleter : IArgumentCompleter
     {
