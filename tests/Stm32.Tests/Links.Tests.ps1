@@ -188,6 +188,23 @@ Describe 'Start-Stm32Simulator and tcp://' {
         finally { Stop-TestSimulator $sim }
     }
 
+    It '-Reset on a link without modem lines: ModemLinesNotSupported; Start-Stm32Application leaves the session in the bootloader, Disconnect-Stm32 still closes it' {
+        $sim = Start-TestSimulator @('-Device', '0x410', '-Port', 'tcp://127.0.0.1:0', '-Timing', 'Instant', '-TimeoutSec', '60')
+        try {
+            # An exit sequence only (empty entry part): the connect itself drives no lines.
+            $s = Connect-Stm32 -Port $sim.Endpoint.Endpoint -BootSequence ':rts&dtr,-dtr&-rts'
+            $s.ExitSequence | Should -Not -BeNullOrEmpty
+            $e = { $s | Start-Stm32Application -Reset -ErrorAction Stop } | Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -BeExactly 'ModemLinesNotSupported,Stm32.PowerShell.Commands.StartStm32ApplicationCommand'
+            $s.InBootloader | Should -BeTrue
+            ($s | Read-Stm32Memory 0x08000000 4).Length | Should -Be 4
+            $s | Disconnect-Stm32 -Reset -ErrorVariable err -ErrorAction SilentlyContinue
+            $err.FullyQualifiedErrorId | Should -BeExactly 'ModemLinesNotSupported,Stm32.PowerShell.Commands.DisconnectStm32Command'
+            $s.IsOpen | Should -BeFalse
+        }
+        finally { Stop-TestSimulator $sim }
+    }
+
     It 'starts with the flash content of -Image' {
         $file = Join-Path ([IO.Path]::GetTempPath()) "stm32-image-$PID.bin"
         [IO.File]::WriteAllBytes($file, [byte[]](1..64))
