@@ -16,8 +16,6 @@ namespace Stm32.PowerShell.Infrastructure
     {
         public int BaudRate { get; set; } = 115200;
         public Parity Parity { get; set; } = Parity.Even;
-        public int DataBits { get; set; } = 8;
-        public StopBits StopBits { get; set; } = StopBits.One;
     }
 
     /// <summary>
@@ -148,7 +146,7 @@ namespace Stm32.PowerShell.Infrastructure
             Reserve(key, port, holder);
             try
             {
-                var link = SerialPortLink.Open(port, settings.BaudRate, settings.Parity, settings.DataBits, settings.StopBits);
+                var link = SerialPortLink.Open(port, settings.BaudRate, settings.Parity);
                 return new OpenedLink(link, key, null);
             }
             catch
