@@ -325,18 +325,29 @@ Describe 'A served pseudo-terminal' -Skip:(-not $IsLinux) {
 }
 
 Describe 'Get-Stm32Port' {
-    It 'lists ports with a Port property that binds to Connect-Stm32 by property name' {
+    AfterEach { Remove-AllStm32Session }
+
+    It 'lists ports with a Port property (no pseudo-terminals or consoles), UARTs with their driver' {
         $ports = @(Get-Stm32Port)
+        if (-not $ports) { Set-ItResult -Skipped -Because 'this machine has no serial port to list'; return }
         foreach ($p in $ports) {
+            $p | Should -BeOfType ([Stm32.Protocol.Transport.SerialPortDescription])
             $p.Port | Should -Not -BeNullOrEmpty
+            $p.Name | Should -Not -BeNullOrEmpty
             if ($IsLinux) { $p.Port | Should -Not -Match '/dev/(pts/|ptmx$|tty\d*$)' }
         }
-        $attr = (Get-Command Connect-Stm32).Parameters['Port'].Attributes | Where-Object { $_ -is [Parameter] }
-        $attr.ValueFromPipelineByPropertyName | Should -Contain $true
         if ($IsLinux -and (Test-Path /sys/class/tty/ttyS0/device)) {
             # A UART with hardware behind it (a pnp ttyS0 on most PCs and VMs) is listed, with its driver.
             ($ports | Where-Object Name -eq 'ttyS0').Driver | Should -Not -BeNullOrEmpty
         }
+    }
+
+    It 'binds its objects to Connect-Stm32 -Port by property name' {
+        $attr = (Get-Command Connect-Stm32).Parameters['Port'].Attributes | Where-Object { $_ -is [Parameter] }
+        $attr.ValueFromPipelineByPropertyName | Should -Contain $true
+        # The binding itself, with an object of the type Get-Stm32Port writes (no port needed).
+        $port = [Stm32.Protocol.Transport.SerialPortDescription]@{ Port = $F103; Name = 'sim' }
+        ($port | Connect-Stm32).Port | Should -Be $F103
     }
 
     It 'feeds the -Port completer: its serial ports are exactly the ones listed, with their by-id paths' {
