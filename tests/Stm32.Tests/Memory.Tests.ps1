@@ -93,6 +93,30 @@ Describe 'Read-Stm32Memory and Test-Stm32Firmware' {
             $s.IsOpen | Should -BeTrue
         }
 
+        It 'refuses a read-only -OutFile without -Force before reading anything (FileWriteFailed, naming the file); -Force replaces it' {
+            $null = New-Flashed
+            Remove-AllStm32Session
+            $file = Join-Path $TestDrive 'read-only.bin'
+            Set-Content -LiteralPath $file 'keep'
+            (Get-Item -LiteralPath $file).IsReadOnly = $true
+            # In a runspace of its own, to see its progress records: a read writes 'Reading' ones.
+            $ps = New-TestPowerShell
+            try {
+                $out = $ps.AddScript("Connect-Stm32 '$F103' | Read-Stm32Memory -OutFile '$file'").Invoke()
+                $out | Should -BeNullOrEmpty
+                $ps.Streams.Error.Count | Should -Be 1
+                $ps.Streams.Error[0].FullyQualifiedErrorId | Should -BeExactly 'FileWriteFailed,Stm32.PowerShell.Commands.ReadStm32MemoryCommand'
+                $ps.Streams.Error[0].Exception.Message | Should -Match ([regex]::Escape($file))
+                $ps.Streams.Error[0].Exception.Message | Should -Match 'read-only.*-Force'
+                @($ps.Streams.Progress | Where-Object Activity -eq 'Reading') | Should -BeNullOrEmpty -Because 'nothing is read for a file that cannot be written'
+            }
+            finally { $ps.Dispose() }
+            Get-Content -LiteralPath $file | Should -Be 'keep'
+            $f = Connect-Stm32 $F103 | Read-Stm32Memory 0x08000000 16 -OutFile $file -Force
+            $f.Length | Should -Be 16
+            [IO.File]::ReadAllBytes($file) | Should -Be (Import-Stm32Firmware $Blinky).ToFlat()[0..15]
+        }
+
         It 'refuses a read-protected chip with ReadProtected, saying lifting it erases the flash' {
             $ps = New-TestPowerShell
             try {

@@ -283,6 +283,31 @@ Unprotect-Stm32Flash -ReadOut -Confirm:$false
             (Get-Stm32OptionByte -Session $s).Data0 | Should -Be 0xFF
         }
 
+        It 'Set-Stm32OptionByte -PassThru carries its Session, pipes on by it, and has a view' {
+            # A second open session: without a Session property the next cmdlet could not tell which one.
+            $null = Connect-Stm32 -Port $F407
+            $s = Connect-Stm32 -Port 'sim://0x410?timing=instant&protocol=2.2'
+            try {
+                $r = $s | Set-Stm32OptionByte -Data1 0x34 -Confirm:$false -PassThru
+                $r | Should -BeOfType ([Stm32.PowerShell.Stm32OptionByteWriteResult])
+                $r.Session | Should -Be $s
+                $r.Written | Should -BeTrue
+                $r.ChipSilent | Should -BeFalse
+                $r.Before.Data1 | Should -Be 0xFF
+                $r.After.Data1 | Should -Be 0x34
+                $r.Plan.Changes.Field | Should -Contain 'Data1'
+                $r.Warnings | Should -BeNullOrEmpty
+                ($r | Get-Stm32OptionByte -ErrorAction Stop).Data1 | Should -Be 0x34
+                ($r | Out-String -Width 200) | Should -Match "Device\s+: STM32F10xxx Medium-density \(session $($s.Id), "
+                # Nothing to change: nothing written, still with its session.
+                $same = $s | Set-Stm32OptionByte -Data1 0x34 -Confirm:$false -PassThru
+                $same.Written | Should -BeFalse
+                $same.Session | Should -Be $s
+                (Get-Command Set-Stm32OptionByte).OutputType.Type | Should -Contain ([Stm32.PowerShell.Stm32OptionByteWriteResult])
+            }
+            finally { $s | Set-Stm32OptionByte -Data1 0xFF -Confirm:$false }
+        }
+
         It 'the option byte view shows the fields and the raw bytes in hex' {
             $text = Connect-Stm32 -Port 'sim://0x410?timing=instant&protocol=2.2' | Get-Stm32OptionByte | Out-String -Width 200
             $text | Should -Match 'F1 option bytes at 0x1FFFF800'

@@ -51,31 +51,19 @@ namespace Stm32.PowerShell.Commands
             }
             else if (Reset)
             {
-                exit = session.ExitSequenceSteps;
-                if (exit == null)
-                {
-                    WriteError(Error($"{session} has no exit sequence: it was connected without -EnterBootloader, -ResetLine or -BootSequence 'entry:exit'. Give one with -ExitSequence, e.g. 'rts&dtr,-dtr,-rts'.",
-                        ErrorIds.NoExitSequence, ErrorCategory.InvalidOperation, session,
-                        "Disconnect-Stm32 -ExitSequence 'rts&dtr,-dtr,-rts'"));
-                    return;
-                }
+                exit = ExitSequenceOf(session, "Give one with -ExitSequence, e.g. 'rts&dtr,-dtr,-rts'.", "Disconnect-Stm32 -ExitSequence 'rts&dtr,-dtr,-rts'");
+                if (exit == null) return;
             }
 
             var action = exit != null ? $"Reset into the application ({exit}) and disconnect" : "Disconnect";
             if (!ShouldProcess(session.ToString(), action)) return;
             if (exit != null && session.IsOpen)
             {
+                // Closed whatever happens: a failed sequence is reported, and the chip (unless the
+                // link had no lines to drive) counts as out of the bootloader.
                 try
                 {
-                    lock (session.SyncRoot)
-                    {
-                        WriteVerbose($"Exit sequence on {session.Port}: {exit}.");
-                        exit.Run(session.Connection.Link, CancelToken);
-                    }
-                }
-                catch (ModemLinesNotSupportedException e)
-                {
-                    WriteError(ConnectStm32Command.ModemLinesError(e, session));
+                    RunExitSequence(session, exit);
                 }
                 catch (OperationCanceledException) when (IsStopping)
                 {
@@ -86,8 +74,6 @@ namespace Stm32.PowerShell.Commands
                     WriteError(ErrorFor(e, session));
                 }
             }
-            // After an exit sequence (even one that failed) the chip may be running its program.
-            if (exit != null && session.IsOpen) session.Connection.MarkLeftBootloader();
             session.Close();
             WriteVerbose($"Closed {session}.");
             if (PassThru) WriteObject(session);

@@ -78,13 +78,8 @@ namespace Stm32.PowerShell.Commands
             {
                 file = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutFile);
                 if (!ShouldProcess(file, string.Format(CultureInfo.InvariantCulture, "Write {0} bytes read from {1} of {2}", length, Hex(address), session.DeviceName))) return;
-                // Fail before a long read, not after it.
-                FirmwareFiles.WritableFormat(file, Format);
-                if (NoClobber && File.Exists(file))
-                    throw new ModuleException(ErrorIds.FileExists, ErrorCategory.ResourceExists, $"The file '{file}' already exists and -NoClobber was given.");
-                var folder = System.IO.Path.GetDirectoryName(file);
-                if (!string.IsNullOrEmpty(folder) && !Directory.Exists(folder))
-                    throw new ModuleException(ErrorIds.FileWriteFailed, ErrorCategory.ObjectNotFound, $"The folder '{folder}' does not exist.");
+                // Fail before a long read, not after it: the same checks the write makes.
+                FirmwareFiles.CheckWritable(file, Format, Force, NoClobber);
             }
 
             byte[] bytes;

@@ -20,7 +20,7 @@ namespace Stm32.PowerShell.Commands
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "Stm32OptionByte", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High,
         DefaultParameterSetName = FieldsSet)]
-    [OutputType(typeof(OptionByteWriteResult))]
+    [OutputType(typeof(Stm32OptionByteWriteResult))]
     public sealed class SetStm32OptionByteCommand : Stm32SessionCmdletBase
     {
         private const string FieldsSet = "Fields";
@@ -107,7 +107,7 @@ namespace Stm32.PowerShell.Commands
             if (plan.IsNoChange)
             {
                 WriteVerbose($"{session}: the option bytes already hold these values; nothing is written.");
-                if (PassThru) WriteObject(connection.WriteOptionBytes(plan, CancelToken));
+                if (PassThru) WriteObject(new Stm32OptionByteWriteResult(session, connection.WriteOptionBytes(plan, CancelToken)));
                 return;
             }
             if (plan.SetsLevel2 && !Force)
@@ -134,7 +134,7 @@ namespace Stm32.PowerShell.Commands
                     ? $"{session}: read back after the reset:{Environment.NewLine}{result.After.Describe()}"
                     : $"{session}: written; the chip is read-protected now, so the other fields cannot be read back.");
             }
-            if (PassThru) WriteObject(result);
+            if (PassThru) WriteObject(new Stm32OptionByteWriteResult(session, result));
         }
 
         #endregion

@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Management.Automation;
 using Stm32.PowerShell.Infrastructure;
-using Stm32.Protocol.Transport;
 
 namespace Stm32.PowerShell.Commands
 {
@@ -34,24 +33,10 @@ namespace Stm32.PowerShell.Commands
         {
             if (Reset)
             {
-                var exit = session.ExitSequenceSteps;
-                if (exit == null)
-                {
-                    WriteError(Error($"{session} has no exit sequence: it was connected without -EnterBootloader, -ResetLine or -BootSequence 'entry:exit'. Use Start-Stm32Application without -Reset (Go), or Disconnect-Stm32 -ExitSequence.",
-                        ErrorIds.NoExitSequence, ErrorCategory.InvalidOperation, session, "Start-Stm32Application"));
-                    return;
-                }
+                var exit = ExitSequenceOf(session, "Use Start-Stm32Application without -Reset (Go), or Disconnect-Stm32 -ExitSequence.", "Start-Stm32Application");
+                if (exit == null) return;
                 if (!ShouldProcess($"{session.DeviceName} (session {session.Id}, {session.Port})", $"Reset into the application ({exit})")) return;
-                try
-                {
-                    exit.Run(session.Connection.Link, CancelToken);
-                }
-                catch (ModemLinesNotSupportedException e)
-                {
-                    WriteError(ConnectStm32Command.ModemLinesError(e, session));
-                    return;
-                }
-                session.Connection.MarkLeftBootloader();
+                if (!RunExitSequence(session, exit)) return;
                 WriteVerbose($"Ran the exit sequence on {session.Port} ({exit}); the chip runs its application.");
                 if (PassThru) WriteObject(session);
                 return;

@@ -1,6 +1,5 @@
 using System;
 using System.Globalization;
-using System.IO;
 using System.IO.Ports;
 using System.Management.Automation;
 using System.Net;
@@ -55,7 +54,8 @@ namespace Stm32.PowerShell.Commands
 
         /// <summary>The bootloader version the chip reports; default the part's own.</summary>
         [Parameter]
-        [ValidateSet("2.2", "3.1", "3.3", "4.0")]
+        [ValidateSimulatorProtocol]
+        [ArgumentCompleter(typeof(SimulatorProtocolCompleter))]
         public string? Protocol { get; set; }
 
         /// <summary>A firmware file (bin, hex, srec, elf) to start with in flash (or RAM).</summary>
@@ -77,20 +77,17 @@ namespace Stm32.PowerShell.Commands
 
         protected override void EndProcessing()
         {
-            var device = DeviceCatalog.Resolve(Device.Trim());
-            if (device == null)
+            DeviceInfo device;
+            try
             {
-                ThrowTerminatingError(Error($"No device in the catalog matches '{Device}'. Get-Stm32Device lists them; use a product ID such as 0x410.",
-                    ErrorIds.DeviceNotFound, ErrorCategory.ObjectNotFound, Device, $"Get-Stm32Device -Name '*{Device}*'"));
+                device = LinkFactory.SimulatedDevice(Device.Trim());
+            }
+            catch (ModuleException e)
+            {
+                ThrowTerminatingError(ErrorFor(e, Device));
                 return;
             }
-            if (device.Flash.IsEmpty)
-            {
-                ThrowTerminatingError(Error($"The catalog knows {device} only by name: it has no memory map to simulate.",
-                    ErrorIds.DeviceLayoutUnknown, ErrorCategory.InvalidArgument, Device));
-                return;
-            }
-            byte? version = Protocol == null ? (byte?)null : byte.Parse(Protocol.Replace(".", ""), NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+            byte? version = LinkFactory.TryParseProtocol(Protocol, out var v) ? v : (byte?)null;
 
             SimulatedChip? chip = null;
             SimulatorHost? host = null;
@@ -172,10 +169,9 @@ namespace Stm32.PowerShell.Commands
 
         private void LoadImage(SimulatedChip chip, DeviceInfo device)
         {
-            var path = GetUnresolvedProviderPathFromPSPath(Image);
-            if (!File.Exists(path))
-                throw new ModuleException(ErrorIds.FileNotFound, ErrorCategory.ObjectNotFound, $"The image '{Image}' does not exist.");
-            var image = FirmwareReader.Read(path, FirmwareFormat.Auto, device.Flash.Start);
+            // As the flashing cmdlets read a firmware file: FileNotFound for one that is missing or cannot be read.
+            var path = FirmwareFiles.ResolveOne(this, Image!, literal: true);
+            var image = FirmwareFiles.Read(path, FirmwareFormat.Auto, device.Flash.Start);
             foreach (var segment in image.Segments)
             {
                 try

@@ -21,7 +21,7 @@ One session per port: a port that an open session holds is refused with the erro
 When nothing answers, the error (BootloaderNoResponse) says what was sent and what came back, then lists the likely causes in order: the boot pins and reset, TX and RX crossed, the baud rate, 8E1 parity on the adapter, another program holding the port, read protection.
 '@
         Parameters  = @{
-            Port     = 'The serial port (/dev/ttyUSB0, /dev/serial/by-id/usb-FTDI..., COM3) or a simulated chip (sim://0x410, sim://0x413?timing=instant). Tab completion offers the serial ports present, the ports of open sessions and sim:// names from the device catalog.'
+            Port     = 'The serial port (/dev/ttyUSB0, /dev/serial/by-id/usb-FTDI..., COM3) or a simulated chip (sim://0x410, sim://0x413?timing=instant). Tab completion offers the serial ports Get-Stm32Port lists (with their /dev/serial/by-id paths), the ports of open sessions and sim:// names from the device catalog.'
             BaudRate = 'The line rate in baud. The bootloader measures it from the first 0x7F, so any standard rate from 1200 to 115200 works (some parts go higher). Default: 115200.'
             Parity   = 'Even (the default) is what the bootloader speaks: 8 data bits, even parity, 1 stop bit (8E1). None or Odd only for unusual set-ups; a bootloader never answers without even parity on the wire. Also taken from a Parity property: the endpoint of Start-Stm32Simulator -PseudoTerminal says None (a pseudo-terminal carries no parity), so it pipes straight into Connect-Stm32.'
             TimeoutMs = 'How long to wait, in milliseconds, for the reply to each short command (the sync byte, Get, addresses). Erase and write have their own, longer timeouts. Default: 500.'
@@ -399,7 +399,7 @@ On H7, L5, U5 and H5 the option bytes are registers the bootloader cannot write:
             WriteProtectedSector = 'The complete set of write-protected WRP sectors (replaces the current set; @() clears it). Protect-Stm32Flash -Page is usually simpler.'
             Raw                  = 'The whole option block, byte for byte, complements included, as long as Get-Stm32OptionByte''s Raw. Checked, never fixed: wrong complements or a wrong length give the error InvalidArgument.'
             Force                = 'Allows read protection level 2, which is permanent. Nothing else needs it. Without -Force a level 2 change is refused before any prompt.'
-            PassThru             = 'Returns what was done: the plan (before and after, field by field), the block read back after the reset, and any warnings.'
+            PassThru             = 'Returns what was done: the plan (before and after, field by field), the block read back after the reset, any warnings, and the Session, so the result pipes on to the other session cmdlets (Set-Stm32OptionByte -PassThru | Get-Stm32Info).'
         }
         Inputs      = @(
             @{ Type = 'Stm32.PowerShell.Stm32Session'; Description = 'A session, by value or from a Session property (Get-Stm32OptionByte output has one).' }
@@ -407,7 +407,7 @@ On H7, L5, U5 and H5 the option bytes are registers the bootloader cannot write:
         )
         Outputs     = @(
             @{ Type = 'None'; Description = 'Nothing, unless -PassThru is given.' }
-            @{ Type = 'Stm32.Protocol.OptionBytes.OptionByteWriteResult'; Description = 'With -PassThru: Plan (Changes, Describe()), Before, After (null when the chip is now read-protected or silent), Written, ChipSilent, Warnings.' }
+            @{ Type = 'Stm32.PowerShell.Stm32OptionByteWriteResult'; Description = 'With -PassThru: Session, Plan (Changes, Describe()), Before, After (null when the chip is now read-protected or silent), Written, ChipSilent, Warnings. The Session property binds -Session of the next session cmdlet (closed after a level 2 write).' }
         )
         Notes       = @'
 ConfirmImpact is High, so it asks before writing. In scripts and under -NonInteractive pass -Confirm:$false. -WhatIf shows the before and after and changes nothing.
@@ -755,7 +755,7 @@ With -OutFile it writes the bytes to a file instead, Intel HEX, S-record or raw 
 
 A read-protected chip refuses to be read: the error ReadProtected explains that lifting the protection erases the flash. Progress shows bytes and rate; Ctrl+C stops within a second.
 
-A range is checked before anything is read: one at 0x40000000 or above (peripherals, external memory), or one that starts in the flash, RAM, system memory or option bytes and runs past their end, is the error AddressOutOfRange; so is a range that runs past 0xFFFFFFFF. Elsewhere (OTP, unique ID, EEPROM) the chip decides. An -OutFile of no known format (FormatNotSupported) or in a folder that does not exist (FileWriteFailed) fails before the read, not after it.
+A range is checked before anything is read: one at 0x40000000 or above (peripherals, external memory), or one that starts in the flash, RAM, system memory or option bytes and runs past their end, is the error AddressOutOfRange; so is a range that runs past 0xFFFFFFFF. Elsewhere (OTP, unique ID, EEPROM) the chip decides. The -OutFile is checked before the read too, not after it: one of no known format (FormatNotSupported), in a folder that does not exist, read-only without -Force, or that cannot be opened for writing (FileWriteFailed, naming the file), or an existing one under -NoClobber (FileExists).
 '@
         Parameters  = @{
             Address   = 'The first address to read, for example 0x08000000 or 0x1FFFF800. Used with -Length.'
@@ -936,8 +936,8 @@ The chip keeps its state across clients, as a board on the desk does: a second c
             PseudoTerminal = 'Creates a Linux pseudo-terminal and serves on it; the endpoint object''s Path is what clients open (8N1).'
             Timing = 'Realistic (the default): every byte costs 11 bit times at -BaudRate and erase and program take the family''s typical time. Instant: no delays.'
             BaudRate = 'The line rate the realistic timing uses, and the rate of a served serial port. Default: 115200.'
-            Protocol = 'The bootloader version the chip reports: 2.2, 3.1, 3.3 or 4.0. Default: the family''s own (2.2 on F0/F1, 3.1 later).'
-            Image = 'A firmware file to start with: raw binary (placed at the start of flash), Intel HEX, S-record or ELF.'
+            Protocol = 'The bootloader version the chip reports: 2.2, 3.1, 3.3 or 4.0 (the versions sim://...?protocol= takes; tab completion offers them). Default: the family''s own (2.2 on F0/F1, 3.1 later).'
+            Image = 'A firmware file to start with: raw binary (placed at the start of flash), Intel HEX, S-record or ELF, taken literally (no wildcards). One that is missing or cannot be read is the error FileNotFound naming it, as for Write-Stm32Firmware; data outside the chip''s memory is ImageOutOfRange.'
             TimeoutSec = 'Stops serving after this many seconds. 0 (the default) serves until Ctrl+C or Stop-Job.'
             Parity = 'The parity of a served serial port: Even (the bootloader''s 8E1, the default), None or Odd. Not used on pseudo-terminals and TCP.'
         }

@@ -2,17 +2,18 @@ using System;
 using System.Collections;
 using System.Collections.Generic;
 using System.IO;
-using System.IO.Ports;
 using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Language;
+using Stm32.Protocol.Transport;
 
 namespace Stm32.PowerShell.Infrastructure
 {
     /// <summary>
-    /// -Port completion: serial ports present now (SerialPort.GetPortNames and /dev/serial/by-id),
-    /// the ports of open sessions and sim:// names from the catalog. A completer rather than a
-    /// ValidateSet, so an adapter plugged in later still works.
+    /// -Port completion: the serial ports present now, as Get-Stm32Port lists them
+    /// (SerialPortCatalog: each port and its /dev/serial/by-id path), the ports of open sessions
+    /// and sim:// names from the catalog. A completer rather than a ValidateSet, so an adapter
+    /// plugged in later still works.
     /// </summary>
     public sealed class PortNameCompleter : IArgumentCompleter
     {
@@ -28,51 +29,56 @@ namespace Stm32.PowerShell.Infrastructure
                     results.Add(new CompletionResult(Completion.Quote(name), name, CompletionResultType.ParameterValue, tip));
             }
 
-            foreach (var d in SafeCatalog()) Add(d.Port, "Serial port " + d.Port + (d.Description.Length > 0 ? " (" + d.Description + ")" : ""));
-            foreach (var p in SafePortNames()) Add(p, "Serial port " + p);
-            foreach (var p in ByIdNames()) Add(p, "Serial adapter " + Path.GetFileName(p));
+            foreach (var d in SafeCatalog())
+            {
+                var about = d.Description.Length > 0 ? " (" + d.Description + ")" : "";
+                Add(d.Port, "Serial port " + d.Port + about);
+                if (!string.IsNullOrEmpty(d.ByIdPath)) Add(d.ByIdPath!, "Serial adapter " + d.Port + about + ", by its stable path");
+            }
             foreach (var s in ModuleState.Current.Sessions.Snapshot().Where(s => s.IsOpen))
                 Add(s.Port, $"Open in session {s.Id} ({s.DeviceName})");
             foreach (var (name, description) in LinkFactory.SimNames()) Add(name, "Simulated " + description);
             return results;
         }
 
-        /// <summary>What Get-Stm32Port lists (with descriptions for the tooltips).</summary>
-        private static IEnumerable<Stm32.Protocol.Transport.SerialPortDescription> SafeCatalog()
+        /// <summary>What Get-Stm32Port lists; nothing when the system will not say (a completer never throws).</summary>
+        private static IEnumerable<SerialPortDescription> SafeCatalog()
         {
             try
             {
-                return Stm32.Protocol.Transport.SerialPortCatalog.Enumerate();
+                return SerialPortCatalog.Enumerate();
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is DllNotFoundException || e is EntryPointNotFoundException)
             {
-                return Array.Empty<Stm32.Protocol.Transport.SerialPortDescription>();
+                return Array.Empty<SerialPortDescription>();
             }
         }
+    }
 
-        private static IEnumerable<string> SafePortNames()
+    /// <summary>Start-Stm32Simulator -Protocol completion: the bootloader versions the simulator speaks.</summary>
+    public sealed class SimulatorProtocolCompleter : IArgumentCompleter
+    {
+        public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+            CommandAst commandAst, IDictionary fakeBoundParameters)
         {
-            try
-            {
-                return SerialPort.GetPortNames().OrderBy(n => n, StringComparer.OrdinalIgnoreCase).ToArray();
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException || e is PlatformNotSupportedException)
-            {
-                return Array.Empty<string>();
-            }
+            var pattern = Completion.Pattern(wordToComplete);
+            return LinkFactory.ProtocolVersionNames.Where(pattern.IsMatch)
+                .Select(v => new CompletionResult(v, v, CompletionResultType.ParameterValue, "Bootloader version " + v));
         }
+    }
 
-        private static IEnumerable<string> ByIdNames()
+    /// <summary>
+    /// Start-Stm32Simulator -Protocol: one of the bootloader versions the simulator speaks (the
+    /// list sim://…?protocol= takes). Refused at binding, as a ValidateSet would.
+    /// </summary>
+    [AttributeUsage(AttributeTargets.Property | AttributeTargets.Field)]
+    public sealed class ValidateSimulatorProtocolAttribute : ValidateEnumeratedArgumentsAttribute
+    {
+        protected override void ValidateElement(object element)
         {
-            const string dir = "/dev/serial/by-id";
-            try
-            {
-                return Directory.Exists(dir) ? Directory.GetFileSystemEntries(dir).OrderBy(n => n, StringComparer.Ordinal).ToArray() : Array.Empty<string>();
-            }
-            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
-            {
-                return Array.Empty<string>();
-            }
+            if (!(element is string text) || !LinkFactory.TryParseProtocol(text, out _))
+                throw new ValidationMetadataException(
+                    $"'{element}' is not a bootloader version the simulator speaks; use one of {string.Join(", ", LinkFactory.ProtocolVersionNames)}.");
         }
     }
 

@@ -138,32 +138,55 @@ namespace Stm32.PowerShell.Infrastructure
         }
 
         /// <summary>
-        /// Writes an image (format from the extension unless given), following Out-File: an existing
-        /// file is replaced unless <paramref name="noClobber"/>; a read-only one only with <paramref name="force"/>.
+        /// The checks <see cref="Write"/> makes before it touches anything, following Out-File: the
+        /// format is known, the path is not a folder and its folder exists; an existing file is
+        /// refused with <paramref name="noClobber"/> (FileExists), a read-only one without
+        /// <paramref name="force"/> (FileWriteFailed), and one that cannot be opened for writing
+        /// (FileWriteFailed). Changes nothing. Callers with a long read ahead call it first (fail
+        /// before the read, not after it). Returns the format to write.
         /// </summary>
-        public static FileInfo Write(FirmwareImage image, string providerPath, FirmwareFormat format, bool force, bool noClobber)
+        public static FirmwareFormat CheckWritable(string providerPath, FirmwareFormat format, bool force, bool noClobber)
         {
             var resolved = WritableFormat(providerPath, format);
-            var info = new FileInfo(providerPath);
             if (Directory.Exists(providerPath))
                 throw new ModuleException(ErrorIds.FileWriteFailed, ErrorCategory.InvalidArgument, $"'{providerPath}' is a folder.");
-            if (info.Exists)
+            var info = new FileInfo(providerPath);
+            if (info.Directory != null && !info.Directory.Exists)
+                throw new ModuleException(ErrorIds.FileWriteFailed, ErrorCategory.ObjectNotFound, $"The folder '{info.DirectoryName}' does not exist.");
+            if (!info.Exists) return resolved;
+            if (noClobber)
+                throw new ModuleException(ErrorIds.FileExists, ErrorCategory.ResourceExists,
+                    $"The file '{providerPath}' already exists and -NoClobber was given.");
+            if (info.IsReadOnly)
             {
-                if (noClobber)
-                    throw new ModuleException(ErrorIds.FileExists, ErrorCategory.ResourceExists,
-                        $"The file '{providerPath}' already exists and -NoClobber was given.");
-                if (info.IsReadOnly)
-                {
-                    if (!force)
-                        throw new ModuleException(ErrorIds.FileWriteFailed, ErrorCategory.PermissionDenied,
-                            $"The file '{providerPath}' is read-only; -Force replaces it.");
-                    info.IsReadOnly = false;
-                }
+                if (!force)
+                    throw new ModuleException(ErrorIds.FileWriteFailed, ErrorCategory.PermissionDenied,
+                        $"The file '{providerPath}' is read-only; -Force replaces it.");
+                return resolved; // -Force clears the attribute when it writes
             }
             try
             {
-                if (info.Directory != null && !info.Directory.Exists)
-                    throw new ModuleException(ErrorIds.FileWriteFailed, ErrorCategory.ObjectNotFound, $"The folder '{info.DirectoryName}' does not exist.");
+                // Opened for writing and closed again: no truncation, the content stays.
+                using (new FileStream(providerPath, FileMode.Open, FileAccess.Write, FileShare.ReadWrite)) { }
+            }
+            catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)
+            {
+                throw new ModuleException(ErrorIds.FileWriteFailed, ErrorCategory.PermissionDenied, $"Cannot write '{providerPath}': {e.Message}", null, e);
+            }
+            return resolved;
+        }
+
+        /// <summary>
+        /// Writes an image (format from the extension unless given), after <see cref="CheckWritable"/>:
+        /// an existing file is replaced unless <paramref name="noClobber"/>; a read-only one only with <paramref name="force"/>.
+        /// </summary>
+        public static FileInfo Write(FirmwareImage image, string providerPath, FirmwareFormat format, bool force, bool noClobber)
+        {
+            var resolved = CheckWritable(providerPath, format, force, noClobber);
+            var info = new FileInfo(providerPath);
+            try
+            {
+                if (info.Exists && info.IsReadOnly) info.IsReadOnly = false;
                 FirmwareWriter.Write(image, providerPath, resolved);
             }
             catch (Exception e) when (e is IOException || e is UnauthorizedAccessException)

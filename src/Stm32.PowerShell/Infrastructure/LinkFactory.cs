@@ -16,8 +16,6 @@ namespace Stm32.PowerShell.Infrastructure
     {
         public int BaudRate { get; set; } = 115200;
         public Parity Parity { get; set; } = Parity.Even;
-        public int DataBits { get; set; } = 8;
-        public StopBits StopBits { get; set; } = StopBits.One;
     }
 
     /// <summary>
@@ -107,6 +105,36 @@ namespace Stm32.PowerShell.Infrastructure
             ["4.0"] = 0x40,
         };
 
+        /// <summary>The bootloader versions a simulated chip can report (sim://…?protocol=, Start-Stm32Simulator -Protocol).</summary>
+        public static IEnumerable<string> ProtocolVersionNames => ProtocolVersions.Keys;
+
+        /// <summary>"3.1" → 0x31, for the versions in <see cref="ProtocolVersionNames"/>.</summary>
+        public static bool TryParseProtocol(string? text, out byte version)
+        {
+            version = 0;
+            return text != null && ProtocolVersions.TryGetValue(text.Trim(), out version);
+        }
+
+        /// <summary>
+        /// The catalog row to simulate, by product ID or name. Throws ModuleException: DeviceNotFound,
+        /// or DeviceLayoutUnknown for a row without a memory map. <paramref name="port"/> is the
+        /// sim:// name the device came from, for the message (null: it was given on its own).
+        /// </summary>
+        public static DeviceInfo SimulatedDevice(string what, string? port = null)
+        {
+            var device = DeviceCatalog.Resolve(what);
+            if (device == null)
+                throw new ModuleException(ErrorIds.DeviceNotFound, ErrorCategory.ObjectNotFound,
+                    port == null
+                        ? $"No device in the catalog matches '{what}'. Get-Stm32Device lists them; use a product ID such as 0x410."
+                        : $"No device in the catalog matches '{what}' (from '{port}'). Get-Stm32Device lists them; use a product ID such as sim://0x410.",
+                    "Get-Stm32Device -Name '*" + what + "*'");
+            if (device.Flash.IsEmpty)
+                throw new ModuleException(ErrorIds.DeviceLayoutUnknown, ErrorCategory.InvalidArgument,
+                    $"The catalog knows {device} only by name: it has no memory map to simulate.");
+            return device;
+        }
+
         public static bool IsSimulated(string port) => port.StartsWith(SimScheme, StringComparison.OrdinalIgnoreCase);
 
         public static OpenedLink Open(ModuleState state, string port, LinkSettings settings, string holder, Action<string>? warn = null)
@@ -118,7 +146,7 @@ namespace Stm32.PowerShell.Infrastructure
             Reserve(key, port, holder);
             try
             {
-                var link = SerialPortLink.Open(port, settings.BaudRate, settings.Parity, settings.DataBits, settings.StopBits);
+                var link = SerialPortLink.Open(port, settings.BaudRate, settings.Parity);
                 return new OpenedLink(link, key, null);
             }
             catch
@@ -241,14 +269,7 @@ namespace Stm32.PowerShell.Infrastructure
             if (what.Length == 0)
                 throw new ModuleException(ErrorIds.InvalidPortName, ErrorCategory.InvalidArgument,
                     $"'{port}' names no device: write sim://<product ID or name>, for example sim://0x410.");
-            var device = DeviceCatalog.Resolve(what);
-            if (device == null)
-                throw new ModuleException(ErrorIds.DeviceNotFound, ErrorCategory.ObjectNotFound,
-                    $"No device in the catalog matches '{what}' (from '{port}'). Get-Stm32Device lists them; use a product ID such as sim://0x410.",
-                    "Get-Stm32Device -Name '*" + what + "*'");
-            if (device.Flash.IsEmpty)
-                throw new ModuleException(ErrorIds.DeviceLayoutUnknown, ErrorCategory.InvalidArgument,
-                    $"The catalog knows {device} only by name: it has no memory map to simulate.");
+            var device = SimulatedDevice(what, port);
 
             var timing = SimulatorTiming.Realistic;
             byte? version = null;
@@ -268,8 +289,8 @@ namespace Stm32.PowerShell.Infrastructure
                         else throw BadQuery(port, "timing is 'instant' or 'realistic'");
                         break;
                     case "protocol":
-                        if (!ProtocolVersions.TryGetValue(value, out var v))
-                            throw BadQuery(port, "protocol is one of " + string.Join(", ", ProtocolVersions.Keys));
+                        if (!TryParseProtocol(value, out var v))
+                            throw BadQuery(port, "protocol is one of " + string.Join(", ", ProtocolVersionNames));
                         version = v;
                         break;
                     case "boot0":

@@ -7,12 +7,8 @@ namespace Stm32.PowerShell.Infrastructure
     /// port stays locked. Other runspaces that imported the module keep theirs (a runspace that
     /// closes frees its own, see ModuleState).
     /// </summary>
-    public sealed class ModuleInit : IModuleAssemblyInitializer, IModuleAssemblyCleanup
+    public sealed class ModuleInit : IModuleAssemblyCleanup
     {
-        public void OnImport()
-        {
-        }
-
         public void OnRemove(PSModuleInfo psModuleInfo)
         {
             ModuleState.Current.CloseAll();

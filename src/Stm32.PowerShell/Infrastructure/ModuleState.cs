@@ -147,14 +147,11 @@ namespace Stm32.PowerShell.Infrastructure
             }
         }
 
+        /// <summary>The chip made for <paramref name="key"/>, or null. The module does not call it: the
+        /// Pester tests reach it by reflection to see a simulated chip's state (Get-TestChip).</summary>
         public SimulatedChip? Find(string key)
         {
             lock (_gate) return _chips.TryGetValue(key, out var entry) ? entry.Chip : null;
-        }
-
-        public IReadOnlyList<string> Keys
-        {
-            get { lock (_gate) return _chips.Keys.ToList(); }
         }
 
         public void StopAll()

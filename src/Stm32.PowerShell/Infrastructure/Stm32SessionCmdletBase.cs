@@ -1,6 +1,8 @@
 using System.Linq;
 using System.Management.Automation;
+using Stm32.PowerShell.Commands;
 using Stm32.Protocol.Bootloader;
+using Stm32.Protocol.Transport;
 using System.Threading;
 
 namespace Stm32.PowerShell.Infrastructure
@@ -111,6 +113,47 @@ namespace Stm32.PowerShell.Infrastructure
 
         /// <summary>The work of one pipeline record, with the resolved session held.</summary>
         protected abstract void ProcessSession(Stm32Session session);
+
+        /// <summary>
+        /// The session's exit sequence (from -EnterBootloader, the line parameters or -BootSequence
+        /// 'entry:exit'), or null after writing NoExitSequence, which offers <paramref name="instead"/>.
+        /// </summary>
+        private protected BootSequence? ExitSequenceOf(Stm32Session session, string instead, string recommendedAction)
+        {
+            var exit = session.ExitSequenceSteps;
+            if (exit == null)
+                WriteError(Error($"{session} has no exit sequence: it was connected without -EnterBootloader, -ResetLine or -BootSequence 'entry:exit'. {instead}",
+                    ErrorIds.NoExitSequence, ErrorCategory.InvalidOperation, session, recommendedAction));
+            return exit;
+        }
+
+        /// <summary>
+        /// Runs an exit sequence (BOOT0 low, pulse RESET) on the session's link, so the chip starts
+        /// its application. A link without modem lines is reported as ModemLinesNotSupported and
+        /// false returned: nothing was touched. Once the sequence ran, or failed part way (the
+        /// failure propagates), the chip may be running its program: the connection is marked as
+        /// out of the bootloader. Ctrl+C propagates as it is.
+        /// </summary>
+        private protected bool RunExitSequence(Stm32Session session, BootSequence exit)
+        {
+            WriteVerbose($"Exit sequence on {session.Port}: {exit}.");
+            try
+            {
+                exit.Run(session.Connection.Link, CancelToken);
+            }
+            catch (ModemLinesNotSupportedException e)
+            {
+                WriteError(ConnectStm32Command.ModemLinesError(e, session));
+                return false;
+            }
+            catch (System.Exception e) when (!(e is System.OperationCanceledException))
+            {
+                session.Connection.MarkLeftBootloader();
+                throw;
+            }
+            session.Connection.MarkLeftBootloader();
+            return true;
+        }
 
         private Stm32Session? ResolveSession()
         {
