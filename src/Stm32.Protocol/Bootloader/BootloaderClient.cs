@@ -172,12 +172,11 @@ namespace Stm32.Protocol.Bootloader
         /// <summary>Reads the reply to a 0x7F, skipping a leading 0x00 glitch. Returns -1 on timeout.</summary>
         private int ReadSyncReply(TimeSpan timeout, List<byte> received, CancellationToken ct)
         {
-            var deadline = DateTime.UtcNow + timeout;
+            var deadline = Deadline.After(timeout);
             while (true)
             {
-                var left = deadline - DateTime.UtcNow;
-                if (left < TimeSpan.Zero) return -1;
-                var b = TryReadByte(left, ct);
+                if (deadline.HasPassed) return -1;
+                var b = TryReadByte(deadline.Remaining, ct);
                 if (b < 0) return -1;
                 received.Add((byte)b);
                 if (b == Commands.Ack || b == Commands.Nack) return b;
@@ -490,10 +489,10 @@ namespace Stm32.Protocol.Bootloader
         /// </summary>
         public int Drain(TimeSpan quiet, TimeSpan limit, CancellationToken ct = default)
         {
-            var deadline = DateTime.UtcNow + limit;
+            var deadline = Deadline.After(limit);
             var buffer = new byte[256];
             int dropped = 0;
-            while (DateTime.UtcNow < deadline)
+            while (!deadline.HasPassed)
             {
                 var n = _link.Read(buffer, 0, buffer.Length, quiet, ct);
                 if (n == 0) break;

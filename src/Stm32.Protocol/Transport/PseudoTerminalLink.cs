@@ -78,14 +78,13 @@ namespace Stm32.Protocol.Transport
 
         public int Read(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
         {
-            var deadline = DateTime.UtcNow + timeout;
+            var deadline = Deadline.After(timeout);
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
                 var fd = _master;
                 if (fd < 0) throw new ObjectDisposedException(Name);
-                var left = deadline - DateTime.UtcNow;
-                if (left < TimeSpan.Zero) left = TimeSpan.Zero;
+                var left = deadline.Remaining;
                 var slice = (int)Math.Min(50, Math.Ceiling(left.TotalMilliseconds));
                 var pfd = new PollFd { fd = fd, events = POLLIN };
                 var r = poll(ref pfd, 1, slice);
@@ -96,7 +95,7 @@ namespace Stm32.Protocol.Transport
                     var err = Marshal.GetLastWin32Error();
                     if (n < 0 && err != EINTR && err != EAGAIN && err != EIO) throw Error("read");
                 }
-                if (DateTime.UtcNow >= deadline) return 0;
+                if (deadline.HasPassed) return 0;
                 if (r > 0 && (pfd.revents & POLLIN) == 0) Thread.Sleep(5); // HUP without data: don't spin
             }
         }

@@ -69,19 +69,19 @@ namespace Stm32.Protocol.Transport
 
         public int Read(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
         {
-            var deadline = DateTime.UtcNow + timeout;
+            var deadline = Deadline.After(timeout);
             var socket = _client.Client;
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var left = deadline - DateTime.UtcNow;
+                var left = deadline.Remaining;
                 var sliceUs = (int)Math.Max(0, Math.Min(50_000, left.TotalMilliseconds * 1000));
                 if (socket.Poll(sliceUs, SelectMode.SelectRead))
                 {
                     if (socket.Available == 0) throw new IOException($"{Name}: the other end closed the connection.");
                     return _stream.Read(buffer, offset, Math.Min(count, socket.Available));
                 }
-                if (DateTime.UtcNow >= deadline) return 0;
+                if (deadline.HasPassed) return 0;
             }
         }
 
