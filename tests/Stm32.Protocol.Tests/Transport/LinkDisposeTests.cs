@@ -53,6 +53,35 @@ public class LinkDisposeTests
         pty.DiscardInput(); // nothing to drop, no error
     }
 
+    [LinuxFact]
+    public void Disposing_a_pty_link_ends_a_write_that_waits_for_a_client_that_does_not_read()
+    {
+        // Nobody reads the slave end: the kernel's buffer fills and the write waits for room.
+        var pty = new PseudoTerminalLink();
+        Exception? outcome = null;
+        var writing = new ManualResetEventSlim();
+        var writer = new Thread(() =>
+        {
+            try
+            {
+                var block = new byte[4096];
+                writing.Set();
+                for (int i = 0; i < 4096; i++) pty.Write(block, 0, block.Length); // 16 MiB: far more than a pty buffers
+            }
+            catch (Exception e)
+            {
+                outcome = e;
+            }
+        }) { IsBackground = true };
+        writer.Start();
+        writing.Wait();
+        Thread.Sleep(200); // most likely waiting for room by now; the assertions hold either way
+        pty.Dispose();
+        // A hang guard, not a speed claim: the write ends within one 100 ms poll slice.
+        Assert.True(writer.Join(TimeSpan.FromMinutes(2)), "the write never ended");
+        Assert.IsType<ObjectDisposedException>(outcome);
+    }
+
     /// <summary>
     /// Starts a 30 s read on another thread, runs <paramref name="action"/> while it waits and
     /// returns how the read ended: its exception, or null when it returned (timeout or data).
