@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Diagnostics;
 using System.Globalization;
 using System.Threading;
 using Stm32.Protocol.Transport;
@@ -50,6 +51,9 @@ namespace Stm32.Protocol.Bootloader
         public IByteLink Link => _link;
 
         public BootloaderOptions Options { get; }
+
+        /// <summary>How often a long wait calls its tick (<see cref="ReadoutUnprotect(TimeSpan?, Action{TimeSpan}?, CancellationToken)"/>).</summary>
+        public static readonly TimeSpan TickInterval = TimeSpan.FromMilliseconds(250);
 
         /// <summary>Bytes written to the link since this client was made (for throughput figures).</summary>
         public long BytesSent { get; private set; }
@@ -172,12 +176,11 @@ namespace Stm32.Protocol.Bootloader
         /// <summary>Reads the reply to a 0x7F, skipping a leading 0x00 glitch. Returns -1 on timeout.</summary>
         private int ReadSyncReply(TimeSpan timeout, List<byte> received, CancellationToken ct)
         {
-            var deadline = DateTime.UtcNow + timeout;
+            var deadline = Deadline.After(timeout);
             while (true)
             {
-                var left = deadline - DateTime.UtcNow;
-                if (left < TimeSpan.Zero) return -1;
-                var b = TryReadByte(left, ct);
+                if (deadline.HasPassed) return -1;
+                var b = TryReadByte(deadline.Remaining, ct);
                 if (b < 0) return -1;
                 received.Add((byte)b);
                 if (b == Commands.Ack || b == Commands.Nack) return b;
@@ -259,6 +262,15 @@ namespace Stm32.Protocol.Bootloader
         /// (spec 4.6). The address should be 4-byte aligned.
         /// </summary>
         public void WriteMemory(uint address, byte[] data, int offset, int count, CancellationToken ct = default)
+            => WriteMemory(address, data, offset, count, null, ct);
+
+        /// <summary>
+        /// As <see cref="WriteMemory(uint, byte[], int, int, CancellationToken)"/>, waiting up to
+        /// <paramref name="timeout"/> (null: <see cref="BootloaderOptions.WriteTimeout"/>) for the
+        /// ACK after the data: an option-byte write, where the chip erases and reprograms the
+        /// option area first, takes longer than a flash block.
+        /// </summary>
+        public void WriteMemory(uint address, byte[] data, int offset, int count, TimeSpan? timeout, CancellationToken ct = default)
         {
             if (count < 1 || count > Commands.MaxBlock) throw new ArgumentOutOfRangeException(nameof(count), "1 to 256 bytes per Write Memory.");
             var padded = (count + 3) & ~3;
@@ -270,7 +282,7 @@ namespace Stm32.Protocol.Bootloader
             SendCommand(Commands.WriteMemory, ct, address);
             SendAddress("Write Memory", address, ct);
             Send(frame, ct);
-            ExpectAck("Write Memory data", frame, Options.WriteTimeout, ct, address);
+            ExpectAck("Write Memory data", frame, timeout ?? Options.WriteTimeout, ct, address);
             _idle = true;
         }
 
@@ -372,10 +384,19 @@ namespace Stm32.Protocol.Bootloader
         }
 
         /// <summary>Readout Unprotect (0x92): mass erase, RAM cleared, then two ACKs and a reset.</summary>
-        public void ReadoutUnprotect(CancellationToken ct = default)
+        public void ReadoutUnprotect(CancellationToken ct = default) => ReadoutUnprotect(null, null, ct);
+
+        /// <summary>
+        /// Readout Unprotect, waiting up to <paramref name="timeout"/> (null:
+        /// <see cref="BootloaderOptions.MassEraseTimeout"/>) for the ACK after the mass erase.
+        /// <paramref name="tick"/>, when given, hears the time waited so far for that ACK: once
+        /// when the wait starts, then about every <see cref="TickInterval"/>, on the calling
+        /// thread (a cmdlet can write progress from it). Cancellation ends the wait at once.
+        /// </summary>
+        public void ReadoutUnprotect(TimeSpan? timeout, Action<TimeSpan>? tick, CancellationToken ct = default)
         {
             SendCommand(Commands.ReadoutUnprotect, ct);
-            ExpectAck("Readout Unprotect (done)", Pair(Commands.ReadoutUnprotect), Options.MassEraseTimeout, ct);
+            ExpectAck("Readout Unprotect (done)", Pair(Commands.ReadoutUnprotect), timeout ?? Options.MassEraseTimeout, ct, tick: tick);
             _idle = true;
         }
 
@@ -434,9 +455,9 @@ namespace Stm32.Protocol.Bootloader
             BytesSent += bytes.Length;
         }
 
-        private void ExpectAck(string step, byte[] sent, TimeSpan timeout, CancellationToken ct, uint? address = null)
+        private void ExpectAck(string step, byte[] sent, TimeSpan timeout, CancellationToken ct, uint? address = null, Action<TimeSpan>? tick = null)
         {
-            var b = TryReadByte(timeout, ct);
+            var b = tick == null ? TryReadByte(timeout, ct) : TryReadByte(timeout, tick, ct);
             if (b == Commands.Ack) return;
             if (b < 0)
                 throw new Stm32TimeoutException(
@@ -490,10 +511,10 @@ namespace Stm32.Protocol.Bootloader
         /// </summary>
         public int Drain(TimeSpan quiet, TimeSpan limit, CancellationToken ct = default)
         {
-            var deadline = DateTime.UtcNow + limit;
+            var deadline = Deadline.After(limit);
             var buffer = new byte[256];
             int dropped = 0;
-            while (DateTime.UtcNow < deadline)
+            while (!deadline.HasPassed)
             {
                 var n = _link.Read(buffer, 0, buffer.Length, quiet, ct);
                 if (n == 0) break;
@@ -535,6 +556,25 @@ namespace Stm32.Protocol.Bootloader
                 }
                 got += n;
                 BytesReceived += n;
+            }
+        }
+
+        /// <summary>
+        /// As <see cref="TryReadByte(TimeSpan, CancellationToken)"/>, in slices of
+        /// <see cref="TickInterval"/>: <paramref name="tick"/> hears the time waited when the wait
+        /// starts and after every slice that brought nothing.
+        /// </summary>
+        private int TryReadByte(TimeSpan timeout, Action<TimeSpan> tick, CancellationToken ct)
+        {
+            var clock = Stopwatch.StartNew();
+            tick(TimeSpan.Zero);
+            while (true)
+            {
+                var left = timeout - clock.Elapsed;
+                if (left <= TimeSpan.Zero) return -1;
+                var b = TryReadByte(left < TickInterval ? left : TickInterval, ct);
+                if (b >= 0) return b;
+                tick(clock.Elapsed);
             }
         }
 

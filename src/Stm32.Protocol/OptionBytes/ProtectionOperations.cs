@@ -1,6 +1,5 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Threading;
@@ -109,14 +108,13 @@ namespace Stm32.Protocol.OptionBytes
 
             var raw = plan.After.Raw;
             var address = plan.Before.Address;
-            var options = connection.Client.Options;
-            var writeTimeout = options.WriteTimeout;
+            var writeTimeout = connection.Client.Options.WriteTimeout;
             try
             {
-                if (options.WriteTimeout < OptionWriteAckTimeout) options.WriteTimeout = OptionWriteAckTimeout;
                 // The raw command, never the retrying WriteBlock: an option write resets the chip,
                 // so a missing ACK is expected (spec 4.12a) and must not be "retried".
-                connection.Client.WriteMemory(address, raw, 0, raw.Length, ct);
+                connection.Client.WriteMemory(address, raw, 0, raw.Length,
+                    writeTimeout < OptionWriteAckTimeout ? OptionWriteAckTimeout : writeTimeout, ct);
             }
             catch (Stm32TimeoutException e) when (e.Step == "Write Memory data")
             {
@@ -128,10 +126,6 @@ namespace Stm32.Protocol.OptionBytes
                 throw new Stm32NackException(string.Format(CultureInfo.InvariantCulture,
                     "The chip refused the option bytes at 0x{0:X8} (NACK after the data): nothing was written.", address),
                     e.Step, e.Sent, e.Received, address);
-            }
-            finally
-            {
-                options.WriteTimeout = writeTimeout;
             }
 
             try
@@ -318,47 +312,35 @@ namespace Stm32.Protocol.OptionBytes
             var expected = EstimatedMassErase(connection.Device, flashBytes);
             var timeout = ReadoutUnprotectTimeout(connection.Device, flashBytes);
             if (connection.Client.Options.MassEraseTimeout > timeout) timeout = connection.Client.Options.MassEraseTimeout;
-            var link = connection.Link;
-            var one = new byte[1];
-            var pair = new[] { Commands.ReadoutUnprotect, unchecked((byte)~Commands.ReadoutUnprotect) };
 
-            // Spec 4.12: 92 6D -> ACK ... (mass erase) ... ACK, then the chip resets.
-            link.Write(pair, 0, 2);
-            ExpectAckByte(link.Read(one, 0, 1, connection.Client.Options.ReplyTimeout, ct) == 1 ? one[0] : -1, pair, "Readout Unprotect");
-            var watch = Stopwatch.StartNew();
-            string Detail() => string.Format(CultureInfo.InvariantCulture, "mass erase: {0:0} s of about {1:0} s (gives up after {2:0} s)",
-                watch.Elapsed.TotalSeconds, expected.TotalSeconds, timeout.TotalSeconds);
-            long Total() => Math.Max((long)expected.TotalMilliseconds, (long)watch.Elapsed.TotalMilliseconds + 1000);
-            progress?.Report(new OperationProgress("Unprotecting", 0, Total(), Detail()));
-            int got = -1;
-            while (got < 0)
+            // Spec 4.12: 92 6D -> ACK ... (mass erase) ... ACK, then the chip resets. The client
+            // reports the time waited for the second ACK on this thread, about every 250 ms.
+            var waited = TimeSpan.Zero;
+            long Total() => Math.Max((long)expected.TotalMilliseconds, (long)waited.TotalMilliseconds + 1000);
+            void Tick(TimeSpan t)
             {
-                var left = timeout - watch.Elapsed;
-                if (left <= TimeSpan.Zero) break;
-                var slice = left < TimeSpan.FromMilliseconds(250) ? left : TimeSpan.FromMilliseconds(250);
-                if (link.Read(one, 0, 1, slice, ct) == 1) got = one[0];
-                else progress?.Report(new OperationProgress("Unprotecting", (long)watch.Elapsed.TotalMilliseconds, Total(), Detail()));
+                waited = t;
+                progress?.Report(new OperationProgress("Unprotecting", (long)t.TotalMilliseconds, Total(),
+                    string.Format(CultureInfo.InvariantCulture, "mass erase: {0:0} s of about {1:0} s (gives up after {2:0} s)",
+                        t.TotalSeconds, expected.TotalSeconds, timeout.TotalSeconds)));
             }
-            ExpectAckByte(got, pair, "Readout Unprotect (done)", timeout);
+            try
+            {
+                connection.Client.ReadoutUnprotect(timeout, progress == null ? null : (Action<TimeSpan>)Tick, ct);
+            }
+            catch (Stm32NackException e) when (e.Step == "Readout Unprotect")
+            {
+                throw new Stm32NackException("Readout Unprotect: the bootloader answered NACK; the protection is still on.", e.Step, e.Sent, e.Received);
+            }
+            catch (Stm32NackException e) when (e.Step == "Readout Unprotect (done)")
+            {
+                throw new Stm32NackException("Readout Unprotect: the chip answered NACK after the erase: the mass erase failed and read protection is still on.",
+                    e.Step, e.Sent, e.Received);
+            }
             progress?.Report(new OperationProgress("Unprotecting", Total(), Total(), "flash erased; waiting for the chip to restart"));
             connection.Resynchronize(null, ct);
             if (connection.IsReadProtected)
                 throw new Stm32VerifyException("Readout Unprotect was acknowledged, but after the reset the flash is still read-protected.", connection.Flash.Start, 0);
-        }
-
-        private static void ExpectAckByte(int b, byte[] sent, string step, TimeSpan? waited = null)
-        {
-            if (b == Commands.Ack) return;
-            if (b < 0)
-                throw new Stm32TimeoutException(string.Format(CultureInfo.InvariantCulture, "{0}: no answer within {1:0.###} s.", step,
-                    (waited ?? TimeSpan.Zero).TotalSeconds), step, sent);
-            if (b == Commands.Nack)
-                throw new Stm32NackException(step == "Readout Unprotect"
-                    ? "Readout Unprotect: the bootloader answered NACK; the protection is still on."
-                    : "Readout Unprotect: the chip answered NACK after the erase: the mass erase failed and read protection is still on.",
-                    step, sent, new[] { (byte)b });
-            throw new Stm32ProtocolException(string.Format(CultureInfo.InvariantCulture, "{0}: expected ACK (0x79) but got 0x{1:X2}.", step, b),
-                step, sent, new[] { (byte)b });
         }
 
         /// <summary>

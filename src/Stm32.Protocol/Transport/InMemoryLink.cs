@@ -143,7 +143,7 @@ namespace Stm32.Protocol.Transport
 
         public int Dequeue(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken ct, string name)
         {
-            var deadline = DateTime.UtcNow + timeout;
+            var deadline = Deadline.After(timeout);
             using (ct.Register(() => { lock (_bytes) Monitor.PulseAll(_bytes); }))
             {
                 lock (_bytes)
@@ -152,7 +152,7 @@ namespace Stm32.Protocol.Transport
                     {
                         ct.ThrowIfCancellationRequested();
                         if (_closed) throw new ObjectDisposedException(name);
-                        var left = deadline - DateTime.UtcNow;
+                        var left = deadline.Remaining;
                         if (left <= TimeSpan.Zero) return 0;
                         // Wake at least every 50 ms so a cancellation that raced the Register is seen.
                         Monitor.Wait(_bytes, left < TimeSpan.FromMilliseconds(50) ? left : TimeSpan.FromMilliseconds(50));

@@ -49,12 +49,16 @@ namespace Stm32.Protocol.Transport
     public sealed class SerialPortLink : IByteLink
     {
         private readonly SerialPort _port;
-        private int _fd = -1;
+        // The port's descriptor (null: use the stream). System.IO.Ports owns and closes it;
+        // UnixFd holds a reference on it during each call, so a Dispose on another thread
+        // cannot close it under a read (see UnixFd).
+        private readonly SafeHandle? _fd;
+        private volatile bool _disposed;
 
         private SerialPortLink(SerialPort port)
         {
             _port = port;
-            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) _fd = UnixFd.Of(port.BaseStream);
+            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) _fd = UnixFd.HandleOf(port.BaseStream);
             // A Linux pseudo-terminal opens like a serial port but has no modem lines.
             SupportsModemLines = !(RuntimeInformation.IsOSPlatform(OSPlatform.Linux)
                 && Path.GetFullPath(port.PortName).StartsWith("/dev/pts/", StringComparison.Ordinal));
@@ -142,16 +146,16 @@ namespace Stm32.Protocol.Transport
 
         public void Write(byte[] buffer, int offset, int count)
         {
-            var fd = _fd;
-            if (fd >= 0) UnixFd.WriteAll(fd, buffer, offset, count, Name);
+            ThrowIfDisposed();
+            if (_fd != null) UnixFd.WriteAll(_fd, buffer, offset, count, Name);
             else _port.Write(buffer, offset, count);
         }
 
         public int Read(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
         {
+            ThrowIfDisposed();
             if (timeout <= TimeSpan.Zero) return 0;
-            var fd = _fd;
-            if (fd >= 0) return UnixFd.Read(fd, buffer, offset, count, timeout, cancellationToken, Name);
+            if (_fd != null) return UnixFd.Read(_fd, buffer, offset, count, timeout, cancellationToken, Name);
             if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) return ReadInSlices(buffer, offset, count, timeout, cancellationToken);
             // One read for the whole timeout, cancelled by the deadline or the caller's token. Not
             // a loop of short timed reads: on Unix, System.IO.Ports' I/O thread can read a byte
@@ -222,100 +226,21 @@ namespace Stm32.Protocol.Transport
             }
         }
 
+        /// <summary>
+        /// Closes the port. Safe while another thread reads or writes: the descriptor is closed
+        /// when that call's current poll slice (at most 50 ms) lets go of it, and the call then
+        /// ends with ObjectDisposedException (on the stream path System.IO.Ports ends pending
+        /// requests itself).
+        /// </summary>
         public void Dispose()
         {
-            _fd = -1;
+            _disposed = true;
             _port.Dispose();
         }
-    }
 
-    /// <summary>poll/read/write on a serial port's file descriptor (Linux, macOS).</summary>
-    internal static class UnixFd
-    {
-        private const short POLLIN = 0x1, POLLOUT = 0x4, POLLERR = 0x8, POLLHUP = 0x10, POLLNVAL = 0x20;
-        private const int EINTR = 4;
-
-        /// <summary>The descriptor behind System.IO.Ports' Unix SerialStream, or -1.</summary>
-        public static int Of(Stream stream)
+        private void ThrowIfDisposed()
         {
-            try
-            {
-                var field = stream.GetType().GetField("_handle", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance);
-                if (field?.GetValue(stream) is SafeHandle h && !h.IsInvalid && !h.IsClosed)
-                {
-                    var fd = h.DangerousGetHandle().ToInt64();
-                    return fd >= 0 && fd < int.MaxValue ? (int)fd : -1;
-                }
-            }
-            catch (Exception e) when (e is MemberAccessException || e is System.Reflection.TargetException || e is DllNotFoundException)
-            {
-            }
-            return -1;
+            if (_disposed) throw new ObjectDisposedException(Name);
         }
-
-        public static int Read(int fd, byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken ct, string name)
-        {
-            var clock = Stopwatch.StartNew();
-            while (true)
-            {
-                ct.ThrowIfCancellationRequested();
-                var left = timeout - clock.Elapsed;
-                if (left <= TimeSpan.Zero) return 0;
-                // Slices of at most 50 ms so a cancellation is seen quickly; the kernel keeps
-                // whatever arrives between slices, so nothing is lost at a slice boundary.
-                var pfd = new PollFd { fd = fd, events = POLLIN };
-                var r = poll(ref pfd, 1, (int)Math.Max(1, Math.Min(50, Math.Ceiling(left.TotalMilliseconds))));
-                if (r < 0)
-                {
-                    if (Marshal.GetLastWin32Error() == EINTR) continue;
-                    throw new IOException($"{name}: poll failed (errno {Marshal.GetLastWin32Error()}).");
-                }
-                if (r == 0) continue;
-                if ((pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) != 0 && (pfd.revents & POLLIN) == 0)
-                    throw new IOException($"{name}: the port went away (unplugged?).");
-                var n = read(fd, ref buffer[offset], (IntPtr)count).ToInt64();
-                if (n > 0) return (int)n;
-                if (n == 0) throw new IOException($"{name}: the port went away (end of file).");
-                var err = Marshal.GetLastWin32Error();
-                if (err != EINTR && err != 11 /* EAGAIN */ && err != 35 /* EAGAIN on macOS */)
-                    throw new IOException($"{name}: read failed (errno {err}).");
-            }
-        }
-
-        public static void WriteAll(int fd, byte[] buffer, int offset, int count, string name)
-        {
-            while (count > 0)
-            {
-                var n = write(fd, ref buffer[offset], (IntPtr)count).ToInt64();
-                if (n > 0)
-                {
-                    offset += (int)n;
-                    count -= (int)n;
-                    continue;
-                }
-                var err = Marshal.GetLastWin32Error();
-                if (err == EINTR) continue;
-                if (err == 11 || err == 35)
-                {
-                    // Output queue full: wait until the driver takes more.
-                    var pfd = new PollFd { fd = fd, events = POLLOUT };
-                    poll(ref pfd, 1, 100);
-                    continue;
-                }
-                throw new IOException($"{name}: write failed (errno {err}).");
-            }
-        }
-
-        [StructLayout(LayoutKind.Sequential)]
-        private struct PollFd
-        {
-            public int fd;
-            public short events;
-            public short revents;
-        }
-
-        [DllImport("libc", SetLastError = true)] private static extern int poll(ref PollFd fds, uint nfds, int timeout);
-        [DllImport("libc", SetLastError = true)] private static extern IntPtr read(int fd, ref byte buf, IntPtr count);
-        [DllImport("libc", SetLastError = true)] private static extern IntPtr write(int fd, ref byte buf, IntPtr count);
     }
 }

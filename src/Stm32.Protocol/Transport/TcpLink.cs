@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.IO;
 using System.Net.Sockets;
 using System.Threading;
@@ -20,6 +21,7 @@ namespace Stm32.Protocol.Transport
             _client = client;
             _client.NoDelay = true; // one-byte ACKs must not wait for Nagle
             _stream = client.GetStream();
+            WriteTimeout = DefaultWriteTimeout;
             Name = name;
             BaudRate = baudRate;
         }
@@ -62,26 +64,51 @@ namespace Stm32.Protocol.Transport
 
         public bool IsConnected => _client.Connected;
 
+        /// <summary>The default <see cref="WriteTimeout"/>.</summary>
+        public static readonly TimeSpan DefaultWriteTimeout = TimeSpan.FromSeconds(5);
+
+        /// <summary>
+        /// How long a write may wait for the other end to take the bytes (it stalls once both
+        /// socket buffers are full: a serial server that stopped reading). Then the write fails
+        /// with IOException, as other failures of the connection do. Zero waits for ever.
+        /// </summary>
+        public TimeSpan WriteTimeout
+        {
+            get => TimeSpan.FromMilliseconds(_client.SendTimeout);
+            set => _client.SendTimeout = value <= TimeSpan.Zero ? 0 : (int)Math.Min(int.MaxValue, Math.Ceiling(value.TotalMilliseconds));
+        }
+
         public void SetModemLine(ModemLine line, bool asserted)
             => throw new ModemLinesNotSupportedException(Name);
 
-        public void Write(byte[] buffer, int offset, int count) => _stream.Write(buffer, offset, count);
+        public void Write(byte[] buffer, int offset, int count)
+        {
+            try
+            {
+                _stream.Write(buffer, offset, count);
+            }
+            catch (IOException e) when (e.InnerException is SocketException { SocketErrorCode: SocketError.TimedOut or SocketError.WouldBlock })
+            {
+                throw new IOException(string.Format(CultureInfo.InvariantCulture,
+                    "{0}: the other end took no data for {1:0.###} s (is the serial server stalled?).", Name, WriteTimeout.TotalSeconds), e);
+            }
+        }
 
         public int Read(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
         {
-            var deadline = DateTime.UtcNow + timeout;
+            var deadline = Deadline.After(timeout);
             var socket = _client.Client;
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                var left = deadline - DateTime.UtcNow;
+                var left = deadline.Remaining;
                 var sliceUs = (int)Math.Max(0, Math.Min(50_000, left.TotalMilliseconds * 1000));
                 if (socket.Poll(sliceUs, SelectMode.SelectRead))
                 {
                     if (socket.Available == 0) throw new IOException($"{Name}: the other end closed the connection.");
                     return _stream.Read(buffer, offset, Math.Min(count, socket.Available));
                 }
-                if (DateTime.UtcNow >= deadline) return 0;
+                if (deadline.HasPassed) return 0;
             }
         }
 

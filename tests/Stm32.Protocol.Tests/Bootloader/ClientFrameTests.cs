@@ -197,4 +197,76 @@ public class ClientFrameTests
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), "a 60 s mass-erase wait must end on cancellation");
         dev.Verify();   // the frames went out as the spec says, so it was the mass-erase wait that was cancelled
     }
+
+    [Fact]
+    public void ReadoutUnprotect_waits_the_timeout_it_is_given_and_ticks_on_the_calling_thread()
+    {
+        // The chip accepts 0x92 and then says nothing: the wait is the call's 0.6 s, not the
+        // options' 60 s mass-erase timeout, and the tick hears it from the start.
+        using var dev = new ScriptedDevice().Expect(B(0x92, 0x6D), A).Start();
+        var client = new BootloaderClient(dev.Host);
+        var ticks = new List<TimeSpan>();
+        var threads = new HashSet<int>();
+        var e = Assert.Throws<Stm32TimeoutException>(() => client.ReadoutUnprotect(TimeSpan.FromMilliseconds(600), t =>
+        {
+            ticks.Add(t);
+            threads.Add(Environment.CurrentManagedThreadId);
+        }));
+        dev.Verify();
+        Assert.Equal("Readout Unprotect (done)", e.Step);
+        Assert.Contains("no answer within 0.6 s", e.Message);
+        Assert.Equal(TimeSpan.FromSeconds(60), client.Options.MassEraseTimeout);
+        // The start, then one tick per empty 250 ms slice: 600 ms take at least three.
+        Assert.Equal(TimeSpan.Zero, ticks[0]);
+        Assert.True(ticks.Count >= 4, $"{ticks.Count} ticks");
+        Assert.Equal(ticks.OrderBy(t => t), ticks);
+        Assert.Equal(new[] { Environment.CurrentManagedThreadId }, threads);
+        Assert.False(client.IsIdle);
+    }
+
+    [Fact]
+    public void ReadoutUnprotect_with_a_tick_ends_idle_with_its_bytes_counted()
+    {
+        using var dev = new ScriptedDevice().Expect(B(0x92, 0x6D), A, A).Start();
+        var client = new BootloaderClient(dev.Host);
+        var ticks = new List<TimeSpan>();
+        client.ReadoutUnprotect(null, ticks.Add);
+        dev.Verify();
+        Assert.Equal(TimeSpan.Zero, ticks[0]);
+        Assert.True(client.IsIdle);
+        Assert.Equal(2, client.BytesSent);
+        Assert.Equal(2, client.BytesReceived);
+    }
+
+    [Fact]
+    public void Cancellation_ends_a_ticking_wait_at_once()
+    {
+        using var dev = new ScriptedDevice().Expect(B(0x92, 0x6D), A).Start();
+        var client = new BootloaderClient(dev.Host);
+        using var cts = new CancellationTokenSource();
+        int ticks = 0;
+        Assert.ThrowsAny<OperationCanceledException>(() => client.ReadoutUnprotect(TimeSpan.FromSeconds(60), _ =>
+        {
+            if (++ticks == 2) cts.Cancel();
+        }, cts.Token));
+        // No slice after the cancellation: the wait ended with the tick that cancelled it.
+        Assert.Equal(2, ticks);
+        dev.Verify();
+    }
+
+    [Fact]
+    public void WriteMemory_waits_the_ack_timeout_it_is_given_and_leaves_the_options_alone()
+    {
+        using var dev = new ScriptedDevice()
+            .Expect(B(0x31, 0xCE), A)
+            .Expect(B(0x08, 0x00, 0x00, 0x00, 0x08), A)
+            .Expect(B(0x03, 0xDE, 0xAD, 0xBE, 0xEF, 0x21)).Start();
+        var options = new BootloaderOptions { WriteTimeout = TimeSpan.FromSeconds(30) };
+        var client = new BootloaderClient(dev.Host, options);
+        var e = Assert.Throws<Stm32TimeoutException>(() => client.WriteMemory(0x08000000, B(0xDE, 0xAD, 0xBE, 0xEF), 0, 4, TimeSpan.FromMilliseconds(300)));
+        dev.Verify();
+        Assert.Equal("Write Memory data", e.Step);
+        Assert.Contains("no answer within 0.3 s", e.Message);
+        Assert.Equal(TimeSpan.FromSeconds(30), options.WriteTimeout);
+    }
 }

@@ -138,75 +138,95 @@ public class ProtectionWorkflowTests
         Assert.False(sim.Chip.IsPageWriteProtected(63));
     }
 
-    /// <summary>Lets a test change frames on their way to the chip.</summary>
-    private sealed class TamperingLink : IByteLink
+    /// <summary>A link that passes everything through to another; the test links below change one thing.</summary>
+    private abstract class WrappedLink : IByteLink
     {
-        private readonly IByteLink _inner;
+        protected WrappedLink(IByteLink inner) => Inner = inner;
+
+        protected IByteLink Inner { get; }
+        public string Name => Inner.Name;
+        public int BaudRate => Inner.BaudRate;
+        public bool SupportsModemLines => Inner.SupportsModemLines;
+        public virtual void Write(byte[] buffer, int offset, int count) => Inner.Write(buffer, offset, count);
+        public virtual int Read(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken ct) => Inner.Read(buffer, offset, count, timeout, ct);
+        public void DiscardInput() => Inner.DiscardInput();
+        public void SetModemLine(ModemLine line, bool asserted) => Inner.SetModemLine(line, asserted);
+        public void Dispose() => Inner.Dispose();
+    }
+
+    /// <summary>Lets a test change frames on their way to the chip.</summary>
+    private sealed class TamperingLink : WrappedLink
+    {
         private readonly Action<byte[]> _tamper;
 
-        public TamperingLink(IByteLink inner, Action<byte[]> tamper)
-        {
-            _inner = inner;
-            _tamper = tamper;
-        }
+        public TamperingLink(IByteLink inner, Action<byte[]> tamper) : base(inner) => _tamper = tamper;
 
-        public string Name => _inner.Name;
-        public int BaudRate => _inner.BaudRate;
-        public bool SupportsModemLines => _inner.SupportsModemLines;
-
-        public void Write(byte[] buffer, int offset, int count)
+        public override void Write(byte[] buffer, int offset, int count)
         {
             var frame = new byte[count];
             Buffer.BlockCopy(buffer, offset, frame, 0, count);
             _tamper(frame);
-            _inner.Write(frame, 0, count);
+            Inner.Write(frame, 0, count);
+        }
+    }
+
+    /// <summary>Replaces the n-th byte (0-based) that comes back after a given frame is written.</summary>
+    private sealed class ReplyRewritingLink : WrappedLink
+    {
+        private readonly byte[] _after;
+        private readonly int _replyIndex;
+        private readonly byte _replacement;
+        private int _seen = -1;
+
+        public ReplyRewritingLink(IByteLink inner, byte[] after, int replyIndex, byte replacement) : base(inner)
+        {
+            _after = after;
+            _replyIndex = replyIndex;
+            _replacement = replacement;
         }
 
-        public int Read(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken ct) => _inner.Read(buffer, offset, count, timeout, ct);
-        public void DiscardInput() => _inner.DiscardInput();
-        public void SetModemLine(ModemLine line, bool asserted) => _inner.SetModemLine(line, asserted);
-        public void Dispose() => _inner.Dispose();
+        public override void Write(byte[] buffer, int offset, int count)
+        {
+            if (_seen < 0 && buffer.Skip(offset).Take(count).SequenceEqual(_after)) _seen = 0;
+            Inner.Write(buffer, offset, count);
+        }
+
+        public override int Read(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken ct)
+        {
+            var n = Inner.Read(buffer, offset, count, timeout, ct);
+            for (int i = 0; i < n && _seen >= 0 && _seen <= _replyIndex; i++, _seen++)
+                if (_seen == _replyIndex) buffer[offset + i] = _replacement;
+            return n;
+        }
     }
 
     /// <summary>Drops the first byte that comes back after a write of exactly <c>frameLength</c> bytes.</summary>
-    private sealed class AckEatingLink : IByteLink
+    private sealed class AckEatingLink : WrappedLink
     {
-        private readonly IByteLink _inner;
         private readonly int _frameLength;
         private bool _armed;
 
-        public AckEatingLink(IByteLink inner, int frameLength)
-        {
-            _inner = inner;
-            _frameLength = frameLength;
-        }
+        public AckEatingLink(IByteLink inner, int frameLength) : base(inner) => _frameLength = frameLength;
 
         public int Eaten { get; private set; }
-        public string Name => _inner.Name;
-        public int BaudRate => _inner.BaudRate;
-        public bool SupportsModemLines => _inner.SupportsModemLines;
 
-        public void Write(byte[] buffer, int offset, int count)
+        public override void Write(byte[] buffer, int offset, int count)
         {
             if (count == _frameLength && Eaten == 0) _armed = true;
-            _inner.Write(buffer, offset, count);
+            Inner.Write(buffer, offset, count);
         }
 
-        public int Read(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken ct)
+        public override int Read(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken ct)
         {
             if (_armed)
             {
                 var one = new byte[1];
-                if (_inner.Read(one, 0, 1, TimeSpan.FromSeconds(2), ct) == 1) Eaten++;
+                if (Inner.Read(one, 0, 1, TimeSpan.FromSeconds(2), ct) == 1) Eaten++;
                 _armed = false;
                 return 0; // as if nothing came in time
             }
-            return _inner.Read(buffer, offset, count, timeout, ct);
+            return Inner.Read(buffer, offset, count, timeout, ct);
         }
-
-        public void DiscardInput() => _inner.DiscardInput();
-        public void SetModemLine(ModemLine line, bool asserted) => _inner.SetModemLine(line, asserted);
-        public void Dispose() => _inner.Dispose();
     }
 
     [Theory]
@@ -321,6 +341,68 @@ public class ProtectionWorkflowTests
         Assert.True(reports.Count > 3, $"only {reports.Count} progress reports");
         Assert.Equal(new[] { thread }, threads);
         Assert.Contains(reports, r => r.Detail!.Contains("of about 2 s"));
+    }
+
+    [Fact]
+    public void Readout_unprotect_goes_through_the_client()
+    {
+        // Every byte on the wire is the client's: its counters and idle state stay true.
+        using var sim = new SimBench(0x410);
+        long written = 0;
+        var link = new TamperingLink(sim.Host, frame => written += frame.Length);
+        using var c = Stm32Connection.Open(link);
+        sim.Chip.SetReadProtection(1);
+        c.Resynchronize();
+        c.RemoveReadoutProtection();
+        Assert.Equal(0, sim.Chip.ReadProtectionLevel);
+        Assert.Equal(written, c.Client.BytesSent);
+        Assert.True(c.Client.IsIdle);
+    }
+
+    [Fact]
+    public void Readout_unprotect_refused_says_the_protection_is_still_on()
+    {
+        using var sim = new SimBench(0x410);
+        using var c = Stm32Connection.Open(sim.Host);
+        c.EnsureProbed();
+        sim.Options.Faults.NackCommandNumber = sim.Chip.CommandCount + 1;
+        var e = Assert.Throws<Stm32NackException>(() => c.RemoveReadoutProtection());
+        Assert.Equal("Readout Unprotect", e.Step);
+        Assert.Equal("Readout Unprotect: the bootloader answered NACK; the protection is still on.", e.Message);
+        Assert.Equal(new byte[] { 0x92, 0x6D }, e.Sent);
+    }
+
+    [Fact]
+    public void Readout_unprotect_nacked_after_the_erase_says_the_erase_failed()
+    {
+        // The link turns the ACK after the mass erase into a NACK.
+        using var sim = new SimBench(0x410);
+        var link = new ReplyRewritingLink(sim.Host, new byte[] { 0x92, 0x6D }, replyIndex: 1, replacement: Commands.Nack);
+        using var c = Stm32Connection.Open(link);
+        c.EnsureProbed();
+        var e = Assert.Throws<Stm32NackException>(() => c.RemoveReadoutProtection());
+        Assert.Equal("Readout Unprotect (done)", e.Step);
+        Assert.Equal("Readout Unprotect: the chip answered NACK after the erase: the mass erase failed and read protection is still on.", e.Message);
+        Assert.Equal(Commands.Nack, e.Received[0]);
+    }
+
+    [Fact]
+    public void An_option_write_leaves_the_connection_options_alone()
+    {
+        // The longer ACK wait of an option write is the call's own: a session's options (which
+        // other code may read meanwhile) never change under it.
+        using var sim = new SimBench(0x410);
+        var options = new BootloaderOptions { WriteTimeout = TimeSpan.FromMilliseconds(700) };
+        var seen = new List<TimeSpan>();
+        var link = new TamperingLink(sim.Host, frame =>
+        {
+            if (frame.Length == 18) seen.Add(options.WriteTimeout);
+        });
+        using var c = Stm32Connection.Open(link, options);
+        Assert.Same(options, c.Client.Options);
+        c.WriteOptionBytes(new OptionByteChange { NRstStop = false });
+        Assert.Equal(new[] { TimeSpan.FromMilliseconds(700) }, seen);
+        Assert.Equal(TimeSpan.FromMilliseconds(700), options.WriteTimeout);
     }
 
     [Fact]

@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Sockets;
+using Stm32.Protocol.Transport;
+
+namespace Stm32.Protocol.Tests.Transport;
+
+public class TcpLinkTests
+{
+    [Fact]
+    public void A_write_to_a_server_that_never_reads_fails_instead_of_blocking()
+    {
+        // A stalled serial server: it accepts the connection and never reads. Once its receive
+        // buffer and our send buffer are full, the write must give up with the link's IOException.
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Server.ReceiveBufferSize = 4096; // accepted sockets inherit it: fills sooner
+        listener.Start();
+        try
+        {
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            using var link = TcpLink.Connect("127.0.0.1", port, 115200, TimeSpan.FromSeconds(5));
+            using var server = listener.AcceptSocket();
+            Assert.Equal(TcpLink.DefaultWriteTimeout, link.WriteTimeout);
+            link.WriteTimeout = TimeSpan.FromMilliseconds(200);
+
+            Exception? outcome = null;
+            long written = 0;
+            var writer = new Thread(() =>
+            {
+                var block = new byte[64 * 1024];
+                try
+                {
+                    // 256 MiB at most: far more than any loopback socket buffers hold.
+                    for (int i = 0; i < 4096; i++)
+                    {
+                        link.Write(block, 0, block.Length);
+                        written += block.Length;
+                    }
+                }
+                catch (Exception e)
+                {
+                    outcome = e;
+                }
+            }) { IsBackground = true };
+            writer.Start();
+            // A hang guard, not a speed claim: the write gives up 200 ms after the buffers fill.
+            var ended = writer.Join(TimeSpan.FromMinutes(2));
+            if (!ended) link.Dispose();
+            Assert.True(ended, "the write never gave up");
+            var e = Assert.IsType<IOException>(outcome);
+            Assert.Contains("took no data for 0.2 s", e.Message);
+            Assert.Contains(link.Name, e.Message);
+            Assert.True(written > 0, "the first blocks fit in the buffers");
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    [Fact]
+    public void The_write_timeout_round_trips_and_zero_means_no_limit()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            using var link = TcpLink.Connect("127.0.0.1", ((IPEndPoint)listener.LocalEndpoint).Port, 115200, TimeSpan.FromSeconds(5));
+            link.WriteTimeout = TimeSpan.FromSeconds(1.5);
+            Assert.Equal(TimeSpan.FromSeconds(1.5), link.WriteTimeout);
+            link.WriteTimeout = TimeSpan.Zero;
+            Assert.Equal(TimeSpan.Zero, link.WriteTimeout);
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+}
