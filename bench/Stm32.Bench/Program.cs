@@ -391,9 +391,7 @@ public sealed class Bench
                 var id = $"dense-{(version == 0x22 ? "2.2" : "3.3")}-{baud}";
                 if (!Wanted(id)) continue;
                 var m = new ProtocolModel(dev, version, baud);
-                int blocks = (size + 255) / 256;
-                var cost = m.Connect(false) + m.ProtectionCheck() + m.EraseFor(dev.Layout!.PagesTouching(dev.Flash.Start, (uint)size))
-                    + blocks * m.WriteBlock() + (version >= 0x33 ? m.Checksum() : blocks * m.ReadBlock());
+                var cost = DenseWriteCost(m, size);
                 var pid = dev.ProductId;
                 _rows.Add(new Row
                 {
@@ -427,9 +425,7 @@ public sealed class Bench
             else
             {
                 var m = new ProtocolModel(f1, 0x22, 115200);
-                int blocks = (size + 255) / 256;
-                var cost = m.Connect(false) + m.ProtectionCheck() + m.EraseFor(f1.Layout!.PagesTouching(f1.Flash.Start, (uint)size))
-                    + blocks * m.WriteBlock() + blocks * m.ReadBlock();
+                var cost = DenseWriteCost(m, size);
                 _rows.Add(new Row
                 {
                     Id = "cmdlet-2.2-115200",
@@ -547,6 +543,15 @@ public sealed class Bench
                 },
             });
         }
+    }
+
+    /// <summary>Write and verify <paramref name="size"/> bytes of data from flash start: connect, protection check, erase, blocks, then the cheapest verify.</summary>
+    private static ProtocolModel.Cost DenseWriteCost(ProtocolModel m, int size)
+    {
+        var dev = m.Device;
+        int blocks = (size + 255) / 256;
+        return m.Connect(false) + m.ProtectionCheck() + m.EraseFor(dev.Layout!.PagesTouching(dev.Flash.Start, (uint)size))
+            + blocks * m.WriteBlock() + (m.Version >= 0x33 ? m.Checksum() : blocks * m.ReadBlock());
     }
 
     /// <summary>Connect-Stm32's protocol part: open, sync (resuming when the last session left the chip idle), identify.</summary>

@@ -537,13 +537,16 @@ namespace Stm32.Protocol.Simulation
                         // The byte finished arriving one byte time after the line was free (spec 1: 11 bits),
                         // counted from when the host wrote it (its chunk became readable), not from when
                         // this thread got to it: a chip thread descheduled on a busy machine catches up
-                        // with the wire instead of adding its delay to every later byte.
+                        // with the wire instead of adding its delay to every later byte. Nothing waits
+                        // here: the chip acts on a frame only once it has arrived (Send and Busy wait
+                        // for _rxDeadline), and the trace records the arrival time, so a frame costs
+                        // one wait, not a spin per byte (8 served chips on 2 cores, issue 7).
                         _rxDeadline = Math.Max(_rxDeadline, _rxChunkTicks) + ByteTicks();
-                        WaitUntil(_rxDeadline);
                     }
+                    long arrived = Realistic ? _rxDeadline : Stopwatch.GetTimestamp();
                     if (_faults.DropRateToDevice > 0 && _rngToDevice.NextDouble() < _faults.DropRateToDevice)
                     {
-                        AddTrace(TraceDirection.ToDevice, b, TraceFault.Dropped);
+                        AddTrace(TraceDirection.ToDevice, b, TraceFault.Dropped, arrived);
                         continue;
                     }
                     var fault = TraceFault.None;
@@ -552,7 +555,7 @@ namespace Stm32.Protocol.Simulation
                         b ^= (byte)(1 << _rngToDevice.Next(8));
                         fault = TraceFault.Corrupted;
                     }
-                    AddTrace(TraceDirection.ToDevice, b, fault);
+                    AddTrace(TraceDirection.ToDevice, b, fault, arrived);
                     return b;
                 }
                 int before = Volatile.Read(ref _epoch);
@@ -591,22 +594,24 @@ namespace Stm32.Protocol.Simulation
         {
             CheckEpoch();
             var link = _link ?? throw new ObjectDisposedException("link");
-            var batch = new List<byte>(bytes.Length);
-            // A reply goes out back to back from when the chip starts it: a byte this thread was late
-            // for is sent at once and the next keeps the wire's schedule (a UART's FIFO catching up).
-            if (Realistic) _txDeadline = Math.Max(_txDeadline, Stopwatch.GetTimestamp());
+            var frame = new List<(byte Value, long Due, TraceFault Fault)>(bytes.Length);
+            // A reply starts once the frame it answers has arrived, and goes out back to back from
+            // then: a byte this thread was late for is sent at once and the next keeps the wire's
+            // schedule (a UART's FIFO catching up).
+            if (Realistic) _txDeadline = Math.Max(_txDeadline, Math.Max(Stopwatch.GetTimestamp(), _rxDeadline));
             foreach (var value in bytes)
             {
                 byte b = value;
+                long due = 0;
                 if (Realistic)
                 {
                     _txDeadline += ByteTicks();
-                    WaitUntil(_txDeadline);
-                    CheckEpoch();
+                    due = _txDeadline;
                 }
                 if (_faults.DropRateToHost > 0 && _rngToHost.NextDouble() < _faults.DropRateToHost)
                 {
-                    AddTrace(TraceDirection.ToHost, b, TraceFault.Dropped);
+                    // Lost on the way: it takes its wire time and reaches nobody (traced in order).
+                    frame.Add((b, due, TraceFault.Dropped));
                     continue;
                 }
                 var fault = TraceFault.None;
@@ -615,17 +620,53 @@ namespace Stm32.Protocol.Simulation
                     b ^= (byte)(1 << _rngToHost.Next(8));
                     fault = TraceFault.Corrupted;
                 }
-                AddTrace(TraceDirection.ToHost, b, fault);
-                if (Realistic) link.Write(new[] { b }, 0, 1);
-                else batch.Add(b);
+                frame.Add((b, due, fault));
             }
-            if (batch.Count > 0) link.Write(batch.ToArray(), 0, batch.Count);
+            if (!Realistic)
+            {
+                foreach (var f in frame) AddTrace(TraceDirection.ToHost, f.Value, f.Fault);
+                var sent = frame.Where(f => f.Fault != TraceFault.Dropped).Select(f => f.Value).ToArray();
+                if (sent.Length > 0) link.Write(sent, 0, sent.Length);
+                return;
+            }
+            // Each byte leaves at its wire time, never early. Mid-reply the thread sleeps about a
+            // millisecond and then writes every byte that has fallen due (at most that late, as a
+            // USB adapter's latency would deliver them); the reply's last byte, the one the host
+            // waits for, is met by a short spin. A 256-byte answer costs a few spins, not 256.
+            int i = 0;
+            while (i < frame.Count)
+            {
+                long now = Stopwatch.GetTimestamp();
+                int j = i;
+                while (j < frame.Count && frame[j].Due <= now) j++;
+                if (j > i)
+                {
+                    CheckEpoch();
+                    var due = new List<byte>(j - i);
+                    for (int k = i; k < j; k++)
+                    {
+                        AddTrace(TraceDirection.ToHost, frame[k].Value, frame[k].Fault);
+                        if (frame[k].Fault != TraceFault.Dropped) due.Add(frame[k].Value);
+                    }
+                    if (due.Count > 0) link.Write(due.ToArray(), 0, due.Count);
+                    i = j;
+                    continue;
+                }
+                if (frame[frame.Count - 1].Due - now > Stopwatch.Frequency / 700) SleepAboutAMillisecond();
+                else WaitUntil(frame[i].Due);
+            }
         }
 
-        private void AddTrace(TraceDirection direction, byte value, TraceFault fault)
+        private void SleepAboutAMillisecond()
+        {
+            CheckEpoch();
+            if (_ct.WaitHandle.WaitOne(1)) _ct.ThrowIfCancellationRequested();
+        }
+
+        private void AddTrace(TraceDirection direction, byte value, TraceFault fault, long ticks = 0)
         {
             if (!_options.TraceEnabled) return;
-            var entry = new TraceEntry(direction, value, Stopwatch.GetTimestamp(), fault);
+            var entry = new TraceEntry(direction, value, ticks != 0 ? ticks : Stopwatch.GetTimestamp(), fault);
             lock (_traceGate)
             {
                 _trace.Enqueue(entry);
@@ -656,8 +697,9 @@ namespace Stm32.Protocol.Simulation
             if (Realistic && duration > TimeSpan.Zero) Stall(duration);
         }
 
+        /// <summary>The chip is busy for <paramref name="duration"/> from when the frame it works on has arrived.</summary>
         private void Stall(TimeSpan duration)
-            => WaitUntil(Stopwatch.GetTimestamp() + (long)(duration.TotalSeconds * Stopwatch.Frequency));
+            => WaitUntil(Math.Max(Stopwatch.GetTimestamp(), _rxDeadline) + (long)(duration.TotalSeconds * Stopwatch.Frequency));
 
         #endregion
 
