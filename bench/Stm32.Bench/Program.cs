@@ -195,7 +195,7 @@ public sealed class Row
 /// was not scheduled in time on a busy machine). No client can cause or avoid it, so the report
 /// also shows time ÷ limit with it taken out.
 /// </summary>
-public sealed record Sample(double Seconds, long WireBytes, int Turnarounds, double TurnaroundSeconds, double SimSlipSeconds, string? Note, string? Error)
+public sealed record Sample(double Seconds, long WireBytes, int Turnarounds, double TurnaroundSeconds, double SimSlipSeconds, string? Note, string? Error, double WireSpanSeconds = 0)
 {
     public double TurnaroundMs => Turnarounds == 0 ? double.NaN : TurnaroundSeconds * 1000 / Turnarounds;
 }
@@ -324,7 +324,9 @@ public sealed class Bench
             var trace = f.Chip.Trace;
             var (turns, turnSeconds, slip) = Turnarounds(trace, f.Baud);
             row.Check?.Invoke(f, tool);
-            return new Sample(seconds, trace.Count, turns, turnSeconds, slip, note, null);
+            // First byte to last on the wire (the first byte's stamp is the end of its 11 bits).
+            var span = trace.Count == 0 ? 0 : (trace[trace.Count - 1].Ticks - trace[0].Ticks) / (double)Stopwatch.Frequency + 11.0 / f.Baud;
+            return new Sample(seconds, trace.Count, turns, turnSeconds, slip, note, null, span);
         }
         catch (Exception e)
         {

@@ -224,7 +224,16 @@ namespace Stm32.Protocol.Programming
             {
                 try
                 {
-                    size = ReadTwice(fs, 2, ct);
+                    size = Client.ReadMemory(fs, 2, ct);
+                    // A size below the catalog's narrows the memory map, so a garbled one would refuse
+                    // good images or leave pages unerased: it is believed when a second read agrees.
+                    // The catalog's own size (or a value that cannot be a size) changes nothing.
+                    if (Recovery.Retries > 0 && SizeFromRegister(size) is uint narrower && narrower < Device.Flash.Length)
+                    {
+                        var again = Client.ReadMemory(fs, 2, ct);
+                        if (!again.SequenceEqual(size))
+                            throw new Stm32ProtocolException(string.Format(CultureInfo.InvariantCulture, "Two reads of 0x{0:X8} disagree.", fs), "identify", null, again, fs);
+                    }
                 }
                 catch (Stm32NackException e) when (e.Received.Length == 1 || e.Received[1] == Commands.Nack)
                 {
@@ -238,15 +247,18 @@ namespace Stm32.Protocol.Programming
                 IsReadProtected = true;
                 return;
             }
-            if (size != null)
-            {
-                var kib = (uint)(size[0] | size[1] << 8);
-                if (kib != 0 && kib != 0xFFFF) FlashSizeFromChip = kib * 1024u;
-            }
+            if (size != null) FlashSizeFromChip = SizeFromRegister(size);
             else if (Device.FlashSizeAddress is uint refused)
             {
                 _warnings.Add(string.Format(CultureInfo.InvariantCulture, "The chip refused to read 0x{0:X8}; the catalog's values are used instead.", refused));
             }
+        }
+
+        /// <summary>The flash-size register (KiB, little-endian) in bytes; null for 0 or 0xFFFF (not programmed).</summary>
+        private static uint? SizeFromRegister(byte[] value)
+        {
+            var kib = (uint)(value[0] | value[1] << 8);
+            return kib != 0 && kib != 0xFFFF ? kib * 1024u : (uint?)null;
         }
 
         /// <summary>

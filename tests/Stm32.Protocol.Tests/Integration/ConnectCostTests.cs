@@ -38,12 +38,24 @@ public class ConnectCostTests
         using var c = Stm32Connection.Open(sim.Host);
         sim.Chip.ClearTrace();
         c.Read(0x08000000, 4);
-        // Get ID again, the flash-size register twice (two reads must agree), then the read.
-        Assert.Equal("02 FD 11 EE 1F FF F7 E0 F7 01 FE 11 EE 1F FF F7 E0 F7 01 FE 11 EE 08 00 00 00 08 03 FC", Sent(sim.Chip));
+        // Get ID again, the flash-size register (the catalog's full 128 KiB: nothing to confirm), then the read.
+        Assert.Equal("02 FD 11 EE 1F FF F7 E0 F7 01 FE 11 EE 08 00 00 00 08 03 FC", Sent(sim.Chip));
         Assert.Equal(128u * 1024, c.FlashSizeFromChip);
         sim.Chip.ClearTrace();
         c.Read(0x08000000, 4);
         Assert.Equal("11 EE 08 00 00 00 08 03 FC", Sent(sim.Chip));
+    }
+
+    [Fact]
+    public void A_flash_size_below_the_catalogs_is_believed_when_two_reads_agree()
+    {
+        using var sim = new SimBench(0x410);
+        sim.Chip.Poke(0x1FFFF7E0, new byte[] { 64, 0 });   // an F103C8: 64 KiB in the 0x410 row's 128
+        using var c = Stm32Connection.Open(sim.Host);
+        sim.Chip.ClearTrace();
+        c.EnsureProbed();
+        Assert.Equal("02 FD 11 EE 1F FF F7 E0 F7 01 FE 11 EE 1F FF F7 E0 F7 01 FE", Sent(sim.Chip));
+        Assert.Equal(64u * 1024, c.Flash.Length);
     }
 
     [Fact]
