@@ -11,6 +11,8 @@ param(
     [Parameter(Mandatory)] [string] $Image
 )
 $ErrorActionPreference = 'Stop'
+# STM32_BENCH_NOPROGRESS=1 measures without progress records (to see what they cost).
+if ($env:STM32_BENCH_NOPROGRESS) { $ProgressPreference = 'SilentlyContinue' }
 $setup = [Diagnostics.Stopwatch]::StartNew()
 Import-Module $ModulePath
 # Warm-up (untimed): the same cmdlets on an instant simulated chip, so the timed run measures a

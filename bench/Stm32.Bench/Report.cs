@@ -321,7 +321,7 @@ public sealed class Report
         {
             sb.AppendLine($"**Many boards at once**: {_par.Chips} simulated chips (0x410, BL 2.2, each on its own pty, all served by the bench process), write+verify from {_par.Chips} threads, one connection each " +
                 "(our client through SerialPortLink, reply/write timeouts raised to 30 s so that a starved chip slows the row down instead of failing it), against the same work on one chip alone. " +
-                $"CPU = the bench process (clients + chips), on {Environment.ProcessorCount} cores; a realistic chip spins on `Thread.Yield` for byte deadlines under 2 ms, i.e. takes a core while it talks.");
+                $"CPU = the bench process (clients + chips), on {Environment.ProcessorCount} cores; a realistic chip sleeps between ~1 ms batches of a reply and spins only for a reply's last byte, about a tenth of a core while it talks at 115200.");
             sb.AppendLine();
             sb.AppendLine("| chips served with | image | one chip s | all at once s | **ratio** | CPU s: one / all |");
             sb.AppendLine("|---|---:|---:|---:|---:|---:|");
@@ -370,7 +370,7 @@ public sealed class Report
             "+ verify: one Read Memory per block on 2.2, one Get Checksum on 3.3 (the cheapest verify each protocol version offers). The sparse `.bin` covers every page of the 128 KiB part, so its cheapest erase is the 40 ms mass erase; " +
             "its `.hex` touches two pages. The simulator charges no time for computing a CRC, so neither does the model. Read = connect + one Read Memory per block. Connect rows = the connect step alone.");
         sb.AppendLine();
-        sb.AppendLine($"Rerun: `bench/run.sh` (full: about 13 min on this 2-core machine, 15 with `--with-posix`; `--runs 2` about 9 min) or `bench/run.sh --quick` (smoke test, ~2 min); `bench/run.sh --help` lists the options. " +
+        sb.AppendLine($"Rerun: `bench/run.sh` (full: about 16 min on this 2-core machine, 18 with `--with-posix`; `--runs 2` about 11 min) or `bench/run.sh --quick` (smoke test, ~2 min); `bench/run.sh --help` lists the options. " +
             "Raw samples: `bench/results.json`; `dotnet bench/Stm32.Bench/bin/Release/net10.0/Stm32.Bench.dll report-only bench/results.json` rewrites this section from them.");
         sb.AppendLine(End);
         return sb.ToString();
