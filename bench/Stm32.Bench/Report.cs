@@ -429,7 +429,7 @@ public sealed class Report
                 if (!double.IsNaN(v))
                 {
                     c.DrawRect(new SKRect(X(0.9), y, X(v), y + barH - 1), paint);
-                    c.DrawText($"{v:0.00} ({secs:0.00} s)", X(v) + 4, y + barH - 3, SKTextAlign.Left, small, ink);
+                    c.DrawText(secs < 0.1 ? $"{v:0.00} ({secs * 1000:0.0} ms)" : $"{v:0.00} ({secs:0.00} s)", X(v) + 4, y + barH - 3, SKTextAlign.Left, small, ink);
                 }
                 y += barH;
             }
@@ -437,7 +437,7 @@ public sealed class Report
         }
         int ly = top + rowsH + 40;
         c.DrawRect(new SKRect(left, ly - 10, left + 14, ly + 2), ours);
-        c.DrawText(_o.Client == "posix" ? "ours (bench POSIX link prototype)" : "ours (protocol assembly via SerialPortLink)", left + 20, ly, SKTextAlign.Left, font, ink);
+        c.DrawText(_o.Client == "posix" ? "ours (bench POSIX link prototype)" : "ours (SerialPortLink; cmdlet row: pwsh)", left + 20, ly, SKTextAlign.Left, font, ink);
         c.DrawRect(new SKRect(left + 340, ly - 10, left + 354, ly + 2), theirs);
         c.DrawText("stm32flash 0.7 (-m 8n1)", left + 360, ly, SKTextAlign.Left, font, ink);
         if (posix)
