@@ -61,9 +61,10 @@ namespace Stm32.PowerShell
         /// <summary>
         /// Whether the chip refuses reads (RDP level 1); null until known. Connect-Stm32 only
         /// identifies the chip; the first cmdlet that works with it (Get-Stm32Info, a read, a
-        /// write, an erase, an option-byte or protection cmdlet) finds out.
+        /// write, an erase, an option-byte or protection cmdlet) finds out. Stays null for a chip
+        /// whose memory map the catalog does not know (nothing to probe).
         /// </summary>
-        public bool? IsReadProtected => Connection.IsProbed ? Connection.IsReadProtected : (bool?)null;
+        public bool? IsReadProtected => Connection.IsProbed && !Connection.Device.Flash.IsEmpty ? Connection.IsReadProtected : (bool?)null;
 
         /// <summary>
         /// Level1 when a Read of flash is refused, Level0 when reads work, null until known (see

@@ -114,7 +114,9 @@ namespace Stm32.PowerShell.Commands
                 WriteVerbose($"Opened {Port} at {BaudRate} baud, 8{ParityLetter(Parity)}1; synchronising with the bootloader.");
                 // A session of ours left the chip synchronised (and no entry sequence resets it now):
                 // the sync can skip its probe wait.
-                var resume = (entry == null || entry.IsEmpty) && state.Sessions.TakeLeftSynchronized(Port);
+                // Taken (and so forgotten) either way: after this session only its own end counts.
+                var leftSynchronized = state.Sessions.TakeLeftSynchronized(Port);
+                var resume = leftSynchronized && (entry == null || entry.IsEmpty);
                 var connection = OpenWithRetries(link, entry, resume);
                 var opened = link;
                 var session = state.Sessions.Add(id => new Stm32Session(id, Port, BaudRate, Parity, connection, opened)

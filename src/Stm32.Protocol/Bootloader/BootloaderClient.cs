@@ -151,12 +151,15 @@ namespace Stm32.Protocol.Bootloader
         /// A fresh chip ACKed one of our 0x7F bytes, and another may now be half a pair. One more
         /// 0x7F tells: NACK = there was one (now cleared); silence = there was none, and this one
         /// is, so a last 0x7F clears it. Waits a full reply time: a late NACK taken for silence
-        /// would leave a byte pending.
+        /// would leave a byte pending. ACKs before the answer are a quirky chip's second sync ACK.
         /// </summary>
         private void ClearPendingSyncByte(List<byte> received, CancellationToken ct)
         {
             Send(new[] { Commands.Sync }, ct);
-            var third = ReadSyncReply(Options.ReplyTimeout, received, ct);
+            int third;
+            // An L412-style extra ACK after the sync ACK (spec 2.3) may still be on its way: skip ACKs.
+            do third = ReadSyncReply(Options.ReplyTimeout, received, ct);
+            while (third == Commands.Ack);
             if (third != Commands.Nack)
             {
                 Send(new[] { Commands.Sync }, ct);

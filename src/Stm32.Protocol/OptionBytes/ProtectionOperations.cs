@@ -206,8 +206,8 @@ namespace Stm32.Protocol.OptionBytes
         public static WriteProtectionResult ApplyWriteProtection(this Stm32Connection connection, WriteProtectionPlan plan, bool keepExisting = true, CancellationToken ct = default)
         {
             if (connection == null) throw new ArgumentNullException(nameof(connection));
-            connection.EnsureProbed(ct);
             if (plan == null) throw new ArgumentNullException(nameof(plan));
+            connection.EnsureProbed(ct);
             if (connection.IsReadProtected) throw ReadProtected("write-protect pages", null);
             var warnings = new List<string>();
             var before = connection.GetWriteProtectedPages(ct);

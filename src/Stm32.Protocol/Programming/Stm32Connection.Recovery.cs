@@ -188,6 +188,7 @@ namespace Stm32.Protocol.Programming
             var pid = ProductId;
             var version = BootloaderVersion;
             IdentifyOnce(ct);
+            ConfirmIdentityChange(pid, ct);
             EnsureSameDevice(pid, version, "during the operation");
             Counters.Resets++;
             LastSync = SyncOutcome.Fresh;

@@ -189,10 +189,21 @@ namespace Stm32.Protocol.Programming
         /// </summary>
         private void Reidentifying(string what, Action op, CancellationToken ct)
         {
+            bool again = false;
             for (int attempt = 0; ; attempt++)
             {
                 try
                 {
+                    if (again)
+                    {
+                        // A new identity here needs a second agreeing Get ID: the probe asks for it.
+                        if (ResyncOnce(false, ct) == SyncOutcome.Fresh)
+                        {
+                            Counters.Resets++;
+                            LastSync = SyncOutcome.Fresh;
+                        }
+                        IdentifyOnce(ct);
+                    }
                     op();
                     return;
                 }
@@ -201,8 +212,7 @@ namespace Stm32.Protocol.Programming
                     Counters.Retries++;
                     Say(what + ": " + e.Message + " Resynchronising and identifying it again.");
                     Pause(attempt, ct);
-                    ResyncOnce(false, ct);
-                    IdentifyOnce(ct);
+                    again = true;
                 }
             }
         }
@@ -282,6 +292,20 @@ namespace Stm32.Protocol.Programming
             }, ct);
         }
 
+        /// <summary>
+        /// After a reset and re-identification: a product ID other than the one we knew is believed
+        /// only when a second Get ID agrees, so one garbled answer (0x410 is a bit from 0x412 and
+        /// 0x430) does not stop a run as "another device"; a disagreement is a retryable garble.
+        /// </summary>
+        internal void ConfirmIdentityChange(ushort knownPid, CancellationToken ct)
+        {
+            if (Recovery.Retries == 0 || knownPid == 0 || ProductId == knownPid) return;
+            var again = Client.GetId(ct);
+            if (again != ProductId)
+                throw new Stm32ProtocolException(string.Format(CultureInfo.InvariantCulture,
+                    "Get ID answered 0x{0:X3}, then 0x{1:X3}.", ProductId, again), "identify");
+        }
+
         /// <summary>Registers are believed when two reads agree (a garbled flash size would change the memory map).</summary>
         private byte[] ReadTwice(uint address, int length, CancellationToken ct)
         {
@@ -319,7 +343,19 @@ namespace Stm32.Protocol.Programming
             {
                 if (ct.WaitHandle.WaitOne(wait)) ct.ThrowIfCancellationRequested();
             }
-            Identify(ct);
+            for (int attempt = 0; ; attempt++)
+            {
+                Identify(ct);
+                try
+                {
+                    ConfirmIdentityChange(before, ct);
+                    break;
+                }
+                catch (Stm32ProtocolException) when (attempt < Recovery.Retries)
+                {
+                    Counters.Retries++;
+                }
+            }
             EnsureSameDevice(before, version, "after the command");
             // The callers check what the reset did to the protection.
             EnsureProbed(ct);

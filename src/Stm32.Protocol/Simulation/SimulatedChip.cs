@@ -478,6 +478,8 @@ namespace Stm32.Protocol.Simulation
                     }
                     catch (ChipResetException)
                     {
+                        // The reply that was going out stops with the reset; the next starts from now.
+                        _txDeadline = 0;
                         if (!_keepRxOnReset) _rxPos = _rxLen = 0;
                         _keepRxOnReset = false;
                     }
@@ -657,6 +659,16 @@ namespace Stm32.Protocol.Simulation
             }
         }
 
+        /// <summary>
+        /// Realistic timing: waits until the frame just parsed has arrived on the wire (bytes are read
+        /// ahead of their arrival time), so a change to memory or option bytes happens no earlier
+        /// than on a chip, and a reset during the frame's wire time still stops it.
+        /// </summary>
+        private void Arrived()
+        {
+            if (Realistic) WaitUntil(_rxDeadline);
+        }
+
         private void SleepAboutAMillisecond()
         {
             CheckEpoch();
@@ -790,12 +802,14 @@ namespace Stm32.Protocol.Simulation
                     WriteProtect();
                     break;
                 case Commands.WriteUnprotect:
+                    Arrived();
                     lock (_gate) _layout.ClearProtection(_memory.OptionStore, _memory.OptionPrimary);
                     Busy(_timings.OptionWrite);
                     Ack();
                     ResetFromChip();
                     break;
                 case Commands.ReadoutProtect:
+                    Arrived();
                     lock (_gate) _layout.SetLevel(_memory.OptionStore, _memory.OptionPrimary, 1);
                     Busy(_timings.OptionWrite);
                     Ack();
@@ -892,6 +906,7 @@ namespace Stm32.Protocol.Simulation
                 Nack();
                 return;
             }
+            Arrived();
             switch (region.Kind)
             {
                 case RegionKind.Flash:
@@ -1030,6 +1045,7 @@ namespace Stm32.Protocol.Simulation
             }
             if (_options.ExtendedErasePageLimit is int limit && count > limit)
             {
+                Arrived();
                 SetState(ChipState.Hung); // F103XL: more than 154 pages hang the bootloader (spec 4.8)
                 return;
             }
@@ -1049,6 +1065,7 @@ namespace Stm32.Protocol.Simulation
         {
             var layout = Device.Layout!;
             var flash = _memory.Flash!;
+            Arrived();
             foreach (var index in pages)
             {
                 var page = layout.Pages[index];
@@ -1098,6 +1115,7 @@ namespace Stm32.Protocol.Simulation
                 Nack();
                 return;
             }
+            Arrived();
             lock (_gate) _layout.SetProtection(_memory.OptionStore, _memory.OptionPrimary, sectors.Select(s => (int)s).ToArray());
             Busy(_timings.OptionWrite);
             Ack();
@@ -1108,6 +1126,7 @@ namespace Stm32.Protocol.Simulation
         // stays as it was (UNCONFIRMED; it is why users run -k then -u, spec 4.12).
         private void ReadoutUnprotect()
         {
+            Arrived();
             lock (_gate)
             {
                 Fill(_memory.FlashData, 0xFF);
