@@ -635,7 +635,7 @@ Clear-Stm32Flash erases the flash of the chip behind a session. Erased flash rea
 
 -Address and -Length erase the pages or sectors the range touches. Flash can only be erased in whole units, so when the range does not start and end on unit boundaries a warning names the addresses outside the range that get erased too.
 
-The session comes from the pipeline, from -SessionId, or is the single open session. Progress is shown while erasing.
+The session comes from the pipeline, from -SessionId, or is the single open session. Progress is shown while erasing; a mass erase is one long wait for the chip (up to half a minute on 2 MiB parts), so its bar shows the seconds waited against the part's usual time.
 '@
         Parameters  = @{
             All       = 'Erases the whole flash.'

@@ -293,12 +293,15 @@ namespace Stm32.Protocol.Bootloader
             => WriteMemory(address, data, 0, data.Length, ct);
 
         /// <summary>Erase (0x43, bootloaders before 3.0): global erase.</summary>
-        public void LegacyMassErase(CancellationToken ct = default)
+        public void LegacyMassErase(CancellationToken ct = default) => LegacyMassErase(null, ct);
+
+        /// <summary>As <see cref="LegacyMassErase(CancellationToken)"/>; <paramref name="tick"/> hears the time waited for the final ACK (see <see cref="TickInterval"/>).</summary>
+        public void LegacyMassErase(Action<TimeSpan>? tick, CancellationToken ct)
         {
             SendCommand(Commands.Erase, ct);
             var frame = new byte[] { 0xFF, 0x00 };
             Send(frame, ct);
-            ExpectAck("Erase (global)", frame, Options.MassEraseTimeout, ct);
+            ExpectAck("Erase (global)", frame, Options.MassEraseTimeout, ct, tick: tick);
             _idle = true;
         }
 
@@ -342,13 +345,16 @@ namespace Stm32.Protocol.Bootloader
         }
 
         /// <summary>Extended Erase special codes: 0xFFFF mass, 0xFFFE bank 1, 0xFFFD bank 2 (spec 4.8).</summary>
-        public void ExtendedEraseSpecial(ushort code, CancellationToken ct = default)
+        public void ExtendedEraseSpecial(ushort code, CancellationToken ct = default) => ExtendedEraseSpecial(code, null, ct);
+
+        /// <summary>As <see cref="ExtendedEraseSpecial(ushort, CancellationToken)"/>; <paramref name="tick"/> hears the time waited for the final ACK.</summary>
+        public void ExtendedEraseSpecial(ushort code, Action<TimeSpan>? tick, CancellationToken ct)
         {
             var frame = new byte[] { (byte)(code >> 8), (byte)code, (byte)((code >> 8) ^ (code & 0xFF)) };
             SendCommand(Commands.ExtendedErase, ct);
             Send(frame, ct);
             ExpectAck("Extended Erase (" + (code == Commands.MassEraseCode ? "mass" : code == Commands.Bank1EraseCode ? "bank 1" : "bank 2") + ")",
-                frame, Options.MassEraseTimeout, ct);
+                frame, Options.MassEraseTimeout, ct, tick: tick);
             _idle = true;
         }
 

@@ -315,18 +315,10 @@ namespace Stm32.Protocol.OptionBytes
 
             // Spec 4.12: 92 6D -> ACK ... (mass erase) ... ACK, then the chip resets. The client
             // reports the time waited for the second ACK on this thread, about every 250 ms.
-            var waited = TimeSpan.Zero;
-            long Total() => Math.Max((long)expected.TotalMilliseconds, (long)waited.TotalMilliseconds + 1000);
-            void Tick(TimeSpan t)
-            {
-                waited = t;
-                progress?.Report(new OperationProgress("Unprotecting", (long)t.TotalMilliseconds, Total(),
-                    string.Format(CultureInfo.InvariantCulture, "mass erase: {0:0} s of about {1:0} s (gives up after {2:0} s)",
-                        t.TotalSeconds, expected.TotalSeconds, timeout.TotalSeconds)));
-            }
+            var wait = progress == null ? null : new WaitProgress(progress, "Unprotecting", expected, timeout);
             try
             {
-                connection.Client.ReadoutUnprotect(timeout, progress == null ? null : (Action<TimeSpan>)Tick, ct);
+                connection.Client.ReadoutUnprotect(timeout, WaitProgress.TickOf(wait), ct);
             }
             catch (Stm32NackException e) when (e.Step == "Readout Unprotect")
             {
@@ -337,7 +329,7 @@ namespace Stm32.Protocol.OptionBytes
                 throw new Stm32NackException("Readout Unprotect: the chip answered NACK after the erase: the mass erase failed and read protection is still on.",
                     e.Step, e.Sent, e.Received);
             }
-            progress?.Report(new OperationProgress("Unprotecting", Total(), Total(), "flash erased; waiting for the chip to restart"));
+            wait?.Done("flash erased; waiting for the chip to restart");
             connection.Resynchronize(null, ct);
             if (connection.IsReadProtected)
                 throw new Stm32VerifyException("Readout Unprotect was acknowledged, but after the reset the flash is still read-protected.", connection.Flash.Start, 0);

@@ -453,26 +453,30 @@ namespace Stm32.Protocol.Programming
                 ErasePages(count, progress, ct);
                 return;
             }
-            progress?.Report(new OperationProgress("Erasing", 0, 1, "mass erase"));
             if (!HasExtendedErase && !Supports(Commands.Erase)) throw new Stm32UnsupportedCommandException(Commands.ExtendedErase);
+            // A mass erase is one long wait for an ACK (up to half a minute on 2 MiB parts): the
+            // bar moves with the time waited against the part's usual time.
+            var wait = progress == null ? null : new WaitProgress(progress, "Erasing",
+                OptionBytes.ProtectionOperations.EstimatedMassErase(Device, FlashSizeFromChip ?? Flash.Length), Client.Options.MassEraseTimeout);
+            var tick = WaitProgress.TickOf(wait);
             Retry("Mass erase", null, () =>
             {
                 if (HasExtendedErase)
                 {
                     try
                     {
-                        Client.ExtendedEraseSpecial(Commands.MassEraseCode, ct);
+                        Client.ExtendedEraseSpecial(Commands.MassEraseCode, tick, ct);
                     }
                     catch (Stm32NackException) when (Device.BankCount == 2 && !IsReadProtected)
                     {
                         // Some dual-bank parts want each bank erased on its own.
-                        Client.ExtendedEraseSpecial(Commands.Bank1EraseCode, ct);
-                        Client.ExtendedEraseSpecial(Commands.Bank2EraseCode, ct);
+                        Client.ExtendedEraseSpecial(Commands.Bank1EraseCode, tick, ct);
+                        Client.ExtendedEraseSpecial(Commands.Bank2EraseCode, tick, ct);
                     }
                 }
-                else Client.LegacyMassErase(ct);
+                else Client.LegacyMassErase(tick, ct);
             }, ct, "erase");
-            progress?.Report(new OperationProgress("Erasing", 1, 1, "mass erase"));
+            wait?.Done("mass erase done");
         }
 
         /// <summary>

@@ -239,6 +239,33 @@ public class ClientFrameTests
     }
 
     [Fact]
+    public void A_mass_erase_ticks_while_it_waits_for_the_final_ACK()
+    {
+        // The chip takes the erase and never answers: the wait ticks on this thread until it times out.
+        using var dev = new ScriptedDevice().Expect(B(0x43, 0xBC), A).Expect(B(0xFF, 0x00)).Start();
+        var client = new BootloaderClient(dev.Host, new BootloaderOptions { MassEraseTimeout = TimeSpan.FromMilliseconds(600) });
+        var ticks = new List<TimeSpan>();
+        var e = Assert.Throws<Stm32TimeoutException>(() => client.LegacyMassErase(ticks.Add, default));
+        dev.Verify();
+        Assert.Equal("Erase (global)", e.Step);
+        Assert.Equal(TimeSpan.Zero, ticks[0]);
+        Assert.True(ticks.Count >= 4, $"{ticks.Count} ticks");
+        Assert.Equal(ticks.OrderBy(t => t), ticks);
+    }
+
+    [Fact]
+    public void An_extended_mass_erase_ticks_too_and_ends_idle()
+    {
+        using var dev = new ScriptedDevice().Expect(B(0x44, 0xBB), A).Expect(B(0xFF, 0xFF, 0x00), A).Start();
+        var client = new BootloaderClient(dev.Host);
+        var ticks = new List<TimeSpan>();
+        client.ExtendedEraseSpecial(Commands.MassEraseCode, ticks.Add, default);
+        dev.Verify();
+        Assert.Equal(TimeSpan.Zero, ticks[0]);
+        Assert.True(client.IsIdle);
+    }
+
+    [Fact]
     public void Cancellation_ends_a_ticking_wait_at_once()
     {
         using var dev = new ScriptedDevice().Expect(B(0x92, 0x6D), A).Start();

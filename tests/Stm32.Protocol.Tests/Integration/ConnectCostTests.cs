@@ -1,3 +1,4 @@
+using System.Collections.Generic;
 using System.Linq;
 using Stm32.Protocol.Bootloader;
 using Stm32.Protocol.Programming;
@@ -111,6 +112,19 @@ public class ConnectCostTests
         sim.Options.Faults.DropRateToHost = 1.0;
         Assert.ThrowsAny<Stm32Exception>(() => c.Client.GetId());
         Assert.False(c.Client.IsIdle);
+    }
+
+    [Fact]
+    public void A_mass_erase_reports_its_wait_as_progress()
+    {
+        using var sim = new SimBench(0x413, 0x31);
+        using var c = Stm32Connection.Open(sim.Host);
+        var reports = new List<OperationProgress>();
+        c.MassErase(new SyncProgress(reports.Add));
+        Assert.StartsWith("mass erase: 0 s of about 8 s", reports[0].Detail);
+        Assert.Equal("Erasing", reports[0].Activity);
+        Assert.Equal("mass erase done", reports[reports.Count - 1].Detail);
+        Assert.Equal(reports[reports.Count - 1].Total, reports[reports.Count - 1].Done);
     }
 
     [Fact]
