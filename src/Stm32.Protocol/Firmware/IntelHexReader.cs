@@ -19,16 +19,7 @@ namespace Stm32.Protocol.Firmware
     internal static class IntelHexReader
     {
         public static FirmwareImage Read(byte[] content, string? path)
-        {
-            uint? start = null;
-            var segments = SegmentCollector.BuildNamingConflicts(merge =>
-            {
-                var (collector, st) = Parse(content, path, merge);
-                start = st;
-                return collector;
-            }, path);
-            return FirmwareImage.FromCanonical(segments, start, path, FirmwareFormat.IntelHex);
-        }
+            => SegmentCollector.ReadLineBased(merge => Parse(content, path, merge), path, FirmwareFormat.IntelHex);
 
         private static (SegmentCollector, uint?) Parse(byte[] c, string? path, bool mergeRuns)
         {

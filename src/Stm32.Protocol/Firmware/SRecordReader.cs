@@ -19,16 +19,7 @@ namespace Stm32.Protocol.Firmware
         private static readonly int[] AddressSize = { 2, 2, 3, 4, -1, 2, 3, 4, 3, 2 };
 
         public static FirmwareImage Read(byte[] content, string? path)
-        {
-            uint? start = null;
-            var segments = SegmentCollector.BuildNamingConflicts(merge =>
-            {
-                var (collector, st) = Parse(content, path, merge);
-                start = st;
-                return collector;
-            }, path);
-            return FirmwareImage.FromCanonical(segments, start, path, FirmwareFormat.SRecord);
-        }
+            => SegmentCollector.ReadLineBased(merge => Parse(content, path, merge), path, FirmwareFormat.SRecord);
 
         private static (SegmentCollector, uint?) Parse(byte[] c, string? path, bool mergeRuns)
         {

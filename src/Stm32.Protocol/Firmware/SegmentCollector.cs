@@ -121,6 +121,23 @@ namespace Stm32.Protocol.Firmware
         /// Builds the segments of a line-based file. When overlapping records disagree, parses
         /// again with one chunk per record so the error can name both lines.
         /// </summary>
+        /// <summary>
+        /// The image of a line-based file (Intel HEX, S-record): <paramref name="parse"/> returns
+        /// the collected records and the start address, and is run again one chunk per record
+        /// when overlapping records disagree (<see cref="BuildNamingConflicts"/>).
+        /// </summary>
+        public static FirmwareImage ReadLineBased(Func<bool, (SegmentCollector Collector, uint? Start)> parse, string? path, FirmwareFormat format)
+        {
+            uint? start = null;
+            var segments = BuildNamingConflicts(merge =>
+            {
+                var (collector, st) = parse(merge);
+                start = st;
+                return collector;
+            }, path);
+            return FirmwareImage.FromCanonical(segments, start, path, format);
+        }
+
         public static ImageSegment[] BuildNamingConflicts(Func<bool, SegmentCollector> parse, string? path)
         {
             try
