@@ -36,37 +36,32 @@ namespace Stm32.Protocol.Firmware
             while (cur.Next())
             {
                 lastLine = cur.LineNumber;
-                if (cur.IsBlank) continue;
+                if (cur.Skips(ended, path, "text after the end-of-file record (type 01); is this two files joined together?")) continue;
                 int line = cur.LineNumber;
-                if (ended)
-                {
-                    if (cur.IsEofPadding) continue;
-                    throw Error(path, line, "text after the end-of-file record (type 01); is this two files joined together?");
-                }
                 if (c[cur.Start] != (byte)':')
-                    throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                    throw TextRecords.Error(path, line, string.Format(CultureInfo.InvariantCulture,
                         "the line starts with {0}, not ':' (not an Intel HEX record)", TextRecords.Describe(c[cur.Start])));
 
                 int n = TextRecords.Decode(c, cur.Start + 1, cur.End, ref rec, out int bad);
                 if (n == -1)
-                    throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                    throw TextRecords.Error(path, line, string.Format(CultureInfo.InvariantCulture,
                         "{0} at column {1} is not a hex digit", TextRecords.Describe(c[bad]), cur.Column(bad)));
                 if (n == -2)
-                    throw Error(path, line, Truncated(cur, string.Format(CultureInfo.InvariantCulture,
+                    throw TextRecords.Error(path, line, cur.Truncated(string.Format(CultureInfo.InvariantCulture,
                         "odd number of hex digits ({0}) in the record", cur.End - cur.Start - 1)));
                 if (n < 5)
-                    throw Error(path, line, Truncated(cur, string.Format(CultureInfo.InvariantCulture,
+                    throw TextRecords.Error(path, line, cur.Truncated(string.Format(CultureInfo.InvariantCulture,
                         "the record is too short: {0} bytes, at least 5 needed (length, address, type, checksum)", n)));
                 int length = rec[0];
                 if (n != length + 5)
-                    throw Error(path, line, Truncated(cur, string.Format(CultureInfo.InvariantCulture,
+                    throw TextRecords.Error(path, line, cur.Truncated(string.Format(CultureInfo.InvariantCulture,
                         "length mismatch: the length field says {0} data bytes, the record holds {1}", length, n - 5)));
                 int sum = 0;
                 for (int i = 0; i < n; i++) sum += rec[i];
                 if ((sum & 0xFF) != 0)
                 {
                     int expected = (0x100 - ((sum - rec[n - 1]) & 0xFF)) & 0xFF;
-                    throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                    throw TextRecords.Error(path, line, string.Format(CultureInfo.InvariantCulture,
                         "bad checksum: the record says 0x{0:X2}, its bytes need 0x{1:X2}", rec[n - 1], expected));
                 }
 
@@ -82,41 +77,41 @@ namespace Stm32.Protocol.Firmware
                         break;
                     }
                     case 0x01:
-                        if (length != 0) throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                        if (length != 0) throw TextRecords.Error(path, line, string.Format(CultureInfo.InvariantCulture,
                             "the end-of-file record has length {0}; it must be 0", length));
                         ended = true;
                         break;
                     case 0x02:
-                        if (length != 2) throw Error(path, line, WrongLength("extended segment address (02)", length, 2));
+                        if (length != 2) throw TextRecords.Error(path, line, WrongLength("extended segment address (02)", length, 2));
                         segmentBase = (uint)((rec[4] << 8) | rec[5]) << 4;
                         break;
                     case 0x04:
-                        if (length != 2) throw Error(path, line, WrongLength("extended linear address (04)", length, 2));
+                        if (length != 2) throw TextRecords.Error(path, line, WrongLength("extended linear address (04)", length, 2));
                         segmentBase = (uint)((rec[4] << 8) | rec[5]) << 16;
                         break;
                     case 0x03:
                     case 0x05:
                     {
-                        if (length != 4) throw Error(path, line, WrongLength(type == 3 ? "start segment address (03)" : "start linear address (05)", length, 4));
+                        if (length != 4) throw TextRecords.Error(path, line, WrongLength(type == 3 ? "start segment address (03)" : "start linear address (05)", length, 4));
                         uint hi = (uint)((rec[4] << 8) | rec[5]), lo = (uint)((rec[6] << 8) | rec[7]);
                         uint value = type == 5 ? (hi << 16) | lo : (hi << 4) + lo;
                         if (start.HasValue && start.Value != value)
-                            throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                            throw TextRecords.Error(path, line, string.Format(CultureInfo.InvariantCulture,
                                 "this start address record gives 0x{0:X8}, but line {1} gave 0x{2:X8}", value, startLine, start.Value));
                         start = value;
                         startLine = line;
                         break;
                     }
                     default:
-                        throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                        throw TextRecords.Error(path, line, string.Format(CultureInfo.InvariantCulture,
                             "unknown record type 0x{0:X2} (Intel HEX has types 00 to 05)", type));
                 }
             }
 
             if (!ended)
             {
-                if (lastLine == 0) throw Error(path, null, "the file is empty (no records, no end-of-file record)");
-                throw Error(path, lastLine, "missing end-of-file record (:00000001FF); the file may be truncated");
+                if (lastLine == 0) throw TextRecords.Error(path, null, "the file is empty (no records, no end-of-file record)");
+                throw TextRecords.Error(path, lastLine, "missing end-of-file record (:00000001FF); the file may be truncated");
             }
             return (collector, start);
         }
@@ -124,7 +119,7 @@ namespace Stm32.Protocol.Firmware
         private static void AddData(SegmentCollector collector, string? path, int line, uint address, byte[] rec, int from, int count)
         {
             if ((ulong)address + (ulong)count > uint.MaxValue)
-                throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                throw TextRecords.Error(path, line, string.Format(CultureInfo.InvariantCulture,
                     "data at 0x{0:X8} reaches 0xFFFFFFFF, which is not supported", address));
             int at = collector.Reserve(address, count, line);
             Buffer.BlockCopy(rec, from, collector.Buffer, at, count);
@@ -132,11 +127,5 @@ namespace Stm32.Protocol.Firmware
 
         private static string WrongLength(string what, int length, int expected)
             => string.Format(CultureInfo.InvariantCulture, "length mismatch: a {0} record holds {1} bytes, not {2}", what, expected, length);
-
-        private static string Truncated(LineCursor cur, string message)
-            => cur.EndsWithoutNewline ? message + "; the file ends inside this record (truncated?)" : message;
-
-        private static FirmwareFormatException Error(string? path, int? line, string problem)
-            => new FirmwareFormatException(path, line, null, problem);
     }
 }

@@ -34,50 +34,45 @@ namespace Stm32.Protocol.Firmware
             while (cur.Next())
             {
                 lastLine = cur.LineNumber;
-                if (cur.IsBlank) continue;
+                if (cur.Skips(ended, path, "text after the termination record (S7, S8 or S9); is this two files joined together?")) continue;
                 int line = cur.LineNumber;
-                if (ended)
-                {
-                    if (cur.IsEofPadding) continue;
-                    throw Error(path, line, "text after the termination record (S7, S8 or S9); is this two files joined together?");
-                }
                 byte s0 = c[cur.Start];
                 if (s0 != (byte)'S' && s0 != (byte)'s')
-                    throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                    throw TextRecords.Error(path, line, string.Format(CultureInfo.InvariantCulture,
                         "the line starts with {0}, not 'S' (not an S-record)", TextRecords.Describe(s0)));
                 if (cur.End - cur.Start < 2)
-                    throw Error(path, line, Truncated(cur, "the record is too short: no record type after 'S'"));
+                    throw TextRecords.Error(path, line, cur.Truncated("the record is too short: no record type after 'S'"));
                 byte t = c[cur.Start + 1];
                 if (t < (byte)'0' || t > (byte)'9')
-                    throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                    throw TextRecords.Error(path, line, string.Format(CultureInfo.InvariantCulture,
                         "unknown record type S{0} (S-records have types S0 to S9)", t >= 0x21 && t < 0x7F ? ((char)t).ToString() : TextRecords.Describe(t)));
                 int type = t - '0';
                 if (type == 4)
-                    throw Error(path, line, "unknown record type S4 (reserved, not used by any tool)");
+                    throw TextRecords.Error(path, line, "unknown record type S4 (reserved, not used by any tool)");
 
                 int n = TextRecords.Decode(c, cur.Start + 2, cur.End, ref rec, out int bad);
                 if (n == -1)
-                    throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                    throw TextRecords.Error(path, line, string.Format(CultureInfo.InvariantCulture,
                         "{0} at column {1} is not a hex digit", TextRecords.Describe(c[bad]), cur.Column(bad)));
                 if (n == -2)
-                    throw Error(path, line, Truncated(cur, string.Format(CultureInfo.InvariantCulture,
+                    throw TextRecords.Error(path, line, cur.Truncated(string.Format(CultureInfo.InvariantCulture,
                         "odd number of hex digits ({0}) in the record", cur.End - cur.Start - 2)));
                 int addressSize = AddressSize[type];
                 if (n < 1)
-                    throw Error(path, line, Truncated(cur, "the record is too short: no byte count"));
+                    throw TextRecords.Error(path, line, cur.Truncated("the record is too short: no byte count"));
                 int count = rec[0];
                 if (n != count + 1)
-                    throw Error(path, line, Truncated(cur, string.Format(CultureInfo.InvariantCulture,
+                    throw TextRecords.Error(path, line, cur.Truncated(string.Format(CultureInfo.InvariantCulture,
                         "length mismatch: the byte count says {0} bytes follow it, the record holds {1}", count, n - 1)));
                 if (count < addressSize + 1)
-                    throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                    throw TextRecords.Error(path, line, string.Format(CultureInfo.InvariantCulture,
                         "length mismatch: an S{0} record needs at least {1} bytes after the count ({2}-byte address, checksum), this one has {3}",
                         type, addressSize + 1, addressSize, count));
                 int sum = 0;
                 for (int i = 0; i < n - 1; i++) sum += rec[i];
                 int expected = ~sum & 0xFF;
                 if (rec[n - 1] != expected)
-                    throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                    throw TextRecords.Error(path, line, string.Format(CultureInfo.InvariantCulture,
                         "bad checksum: the record says 0x{0:X2}, its bytes need 0x{1:X2}", rec[n - 1], expected));
 
                 uint address = 0;
@@ -93,7 +88,7 @@ namespace Stm32.Protocol.Firmware
                     case 2:
                     case 3:
                         if ((ulong)address + (ulong)dataLength > uint.MaxValue)
-                            throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                            throw TextRecords.Error(path, line, string.Format(CultureInfo.InvariantCulture,
                                 "data at 0x{0:X8} reaches 0xFFFFFFFF, which is not supported", address));
                         dataRecords++;
                         if (dataLength > 0)
@@ -105,7 +100,7 @@ namespace Stm32.Protocol.Firmware
                     case 5:
                     case 6:
                         if (address != (uint)dataRecords)
-                            throw Error(path, line, string.Format(CultureInfo.InvariantCulture,
+                            throw TextRecords.Error(path, line, string.Format(CultureInfo.InvariantCulture,
                                 "count mismatch: this S{0} record counts {1} data records, but {2} came before it",
                                 type, address, dataRecords));
                         break;
@@ -118,16 +113,10 @@ namespace Stm32.Protocol.Firmware
 
             if (!ended)
             {
-                if (lastLine == 0) throw Error(path, null, "the file is empty (no records, no termination record)");
-                throw Error(path, lastLine, "missing termination record (S7, S8 or S9); the file may be truncated");
+                if (lastLine == 0) throw TextRecords.Error(path, null, "the file is empty (no records, no termination record)");
+                throw TextRecords.Error(path, lastLine, "missing termination record (S7, S8 or S9); the file may be truncated");
             }
             return (collector, start);
         }
-
-        private static string Truncated(LineCursor cur, string message)
-            => cur.EndsWithoutNewline ? message + "; the file ends inside this record (truncated?)" : message;
-
-        private static FirmwareFormatException Error(string? path, int? line, string problem)
-            => new FirmwareFormatException(path, line, null, problem);
     }
 }

@@ -67,6 +67,9 @@ namespace Stm32.Protocol.Firmware
             return string.Format(CultureInfo.InvariantCulture, "byte 0x{0:X2}", b);
         }
 
+        internal static FirmwareFormatException Error(string? path, int? line, string problem)
+            => new FirmwareFormatException(path, line, null, problem);
+
         internal static string Hex8(uint v) => string.Format(CultureInfo.InvariantCulture, "0x{0:X8}", v);
 
         internal static string Hex2(int v) => string.Format(CultureInfo.InvariantCulture, "0x{0:X2}", v);
@@ -136,5 +139,22 @@ namespace Stm32.Protocol.Firmware
 
         /// <summary>1-based column of a byte offset on the current line.</summary>
         public int Column(int index) => index - LineStart + 1;
+
+        /// <summary>
+        /// True for a line to skip: a blank one, or end-of-file padding after the end record.
+        /// Anything else after the end record is an error (<paramref name="afterEnd"/>): two
+        /// concatenated files would otherwise lose the second half silently.
+        /// </summary>
+        public bool Skips(bool ended, string? path, string afterEnd)
+        {
+            if (IsBlank) return true;
+            if (!ended) return false;
+            if (IsEofPadding) return true;
+            throw TextRecords.Error(path, LineNumber, afterEnd);
+        }
+
+        /// <summary>The message, saying the file ends inside this record when its last line has no line end.</summary>
+        public string Truncated(string message)
+            => EndsWithoutNewline ? message + "; the file ends inside this record (truncated?)" : message;
     }
 }
