@@ -64,7 +64,7 @@ namespace Stm32.PowerShell
         /// write, an erase, an option-byte or protection cmdlet) finds out. Stays null for a chip
         /// whose memory map the catalog does not know (nothing to probe).
         /// </summary>
-        public bool? IsReadProtected => Connection.IsProbed && !Connection.Device.Flash.IsEmpty ? Connection.IsReadProtected : (bool?)null;
+        public bool? IsReadProtected => Connection.KnownReadProtection;
 
         /// <summary>
         /// Level1 when a Read of flash is refused, Level0 when reads work, null until known (see

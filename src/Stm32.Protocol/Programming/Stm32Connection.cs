@@ -71,6 +71,12 @@ namespace Stm32.Protocol.Programming
         /// </summary>
         public bool IsProbed { get; private set; }
 
+        /// <summary>
+        /// Read protection where known: null before the probe, and for a chip whose memory map the
+        /// catalog lacks (there is no flash to try a Read on).
+        /// </summary>
+        public bool? KnownReadProtection => IsProbed && !Device.Flash.IsEmpty ? IsReadProtected : (bool?)null;
+
         /// <summary>False once Go has started the application: the bootloader no longer listens.</summary>
         public bool InBootloader { get; private set; }
 
