@@ -158,7 +158,7 @@ public sealed class Fixture : IDisposable
     public void Dispose() => Host.Dispose();
 }
 
-public enum Tool { Ours, Stm32flash, OursPosix }
+public enum Tool { Ours, Stm32flash, OursPosix, Floor }
 
 /// <summary>One row of the table.</summary>
 public sealed class Row
@@ -180,10 +180,13 @@ public sealed class Row
     public required Func<Fixture, string> Stm32flashArgs { get; init; }
     /// <summary>Throws when the chip does not hold what it should after the run.</summary>
     public Action<Fixture, Tool>? Check { get; init; }
+    /// <summary>The same exchange by <see cref="ZeroWorkClient"/> (connect rows): the medium's floor.</summary>
+    public Func<Fixture, string>? Floor { get; init; }
 
     public List<Sample> OurSamples { get; } = new();
     public List<Sample> TheirSamples { get; } = new();
     public List<Sample> PosixSamples { get; } = new();
+    public List<Sample> FloorSamples { get; } = new();
 }
 
 /// <summary>
@@ -249,14 +252,15 @@ public sealed class Bench
             foreach (var row in _rows)
             {
                 // Alternate who goes first so drift on a shared machine hits both alike.
-                var order = run % 2 == 1 ? new[] { Tool.Ours, Tool.Stm32flash, Tool.OursPosix } : new[] { Tool.OursPosix, Tool.Stm32flash, Tool.Ours };
+                var order = run % 2 == 1 ? new[] { Tool.Ours, Tool.Stm32flash, Tool.OursPosix, Tool.Floor } : new[] { Tool.Floor, Tool.OursPosix, Tool.Stm32flash, Tool.Ours };
                 foreach (var tool in order)
                 {
                     if (tool == Tool.Stm32flash && !_o.Stm32flash) continue;
                     if (tool == Tool.OursPosix && (!_o.WithPosix || row.Baud != 115200 || row.Ours == null)) continue;
+                    if (tool == Tool.Floor && row.Floor == null) continue;
                     var s = Measure(row, tool);
-                    (tool == Tool.Ours ? row.OurSamples : tool == Tool.Stm32flash ? row.TheirSamples : row.PosixSamples).Add(s);
-                    Console.WriteLine($"  run {run} {row.Id,-28} {(tool == Tool.Ours ? "ours" : tool == Tool.Stm32flash ? "stm32flash" : "ours-posix"),-10} {s.Seconds,8:0.000} s  {(s.Error != null ? "FAILED: " + s.Error : s.Note)}");
+                    (tool switch { Tool.Ours => row.OurSamples, Tool.Stm32flash => row.TheirSamples, Tool.OursPosix => row.PosixSamples, _ => row.FloorSamples }).Add(s);
+                    Console.WriteLine($"  run {run} {row.Id,-28} {tool switch { Tool.Ours => "ours", Tool.Stm32flash => "stm32flash", Tool.OursPosix => "ours-posix", _ => "zero-work" },-10} {s.Seconds,8:0.000} s  {(s.Error != null ? "FAILED: " + s.Error : s.Note)}");
                 }
             }
             // Save what we have after every round, so a stopped run still leaves results.
@@ -289,6 +293,8 @@ public sealed class Bench
         var img = FirmwareImage.FromBytes(0x08000000, Enumerable.Range(0, 1024).Select(i => (byte)i).ToArray());
         FlashProgrammer.Write(conn, img, new WriteOptions { Verify = true });
         conn.Read(0x08000000, 512);
+        using (var z = new Fixture(0x410, null, 115200, SimulatorTiming.Instant, trace: false))
+            ZeroWorkClient.Connect(z.Pty, 115200, false);
         // The file readers too (a station has read a firmware file before): the sparse rows read theirs while timed.
         var data = Path.Combine(_repo, "tests", "data");
         foreach (var file in new[] { "sparse-f103.hex", "sparse-f103.bin" })
@@ -313,6 +319,7 @@ public sealed class Bench
             }
             else if (tool == Tool.Ours) note = row.Ours!(f, _o.Client);
             else if (tool == Tool.OursPosix) note = row.Ours!(f, "posix");
+            else if (tool == Tool.Floor) note = row.Floor!(f);
             else
             {
                 var args = row.Stm32flashArgs(f);
@@ -533,11 +540,13 @@ public sealed class Bench
                         // remembers whether it ended idle, as the module's session store does per port.
                         if (tool == Tool.Ours) fx.LeftIdle = Connect(fx, _o.Client, false).LeftIdle;
                         else if (tool == Tool.OursPosix) fx.LeftIdle = Connect(fx, "posix", false).LeftIdle;
+                        else if (tool == Tool.Floor) ZeroWorkClient.Connect(fx.Pty, fx.Baud, false);
                         else Stm32flashRunner.Run($"-b 115200 -m 8n1 {fx.Pty}");
                         if (fx.Chip.State != ChipState.CommandLoop) throw new InvalidOperationException("The chip is not synchronised after the first session.");
                     }
                     : null,
                 Ours = (fx, client) => Connect(fx, client, fx.LeftIdle).Sync.ToString(),
+                Floor = fx => ZeroWorkClient.Connect(fx.Pty, fx.Baud, synced),
                 Stm32flashArgs = fx => $"-b 115200 -m 8n1 {fx.Pty}",
                 Check = (fx, _) =>
                 {
