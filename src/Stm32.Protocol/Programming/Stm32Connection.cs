@@ -236,26 +236,7 @@ namespace Stm32.Protocol.Programming
             FlashSizeFromChip = null;
             if (Device.Flash.IsEmpty) return;
             byte[]? size = null;
-            if (Device.FlashSizeAddress is uint fs)
-            {
-                try
-                {
-                    size = Client.ReadMemory(fs, 2, ct);
-                    // A size below the catalog's narrows the memory map, so a garbled one would refuse
-                    // good images or leave pages unerased: it is believed when a second read agrees.
-                    // The catalog's own size (or a value that cannot be a size) changes nothing.
-                    if (Recovery.Retries > 0 && SizeFromRegister(size) is uint narrower && narrower < Device.Flash.Length)
-                    {
-                        var again = Client.ReadMemory(fs, 2, ct);
-                        if (!again.SequenceEqual(size))
-                            throw new Stm32ProtocolException(string.Format(CultureInfo.InvariantCulture, "Two reads of 0x{0:X8} disagree.", fs), "identify", null, again, fs);
-                    }
-                }
-                catch (Stm32NackException e) when (e.Received.Length == 1 || e.Received[1] == Commands.Nack)
-                {
-                    // Refused: read protection, or a register this part does not map; the flash tells which.
-                }
-            }
+            if (Device.FlashSizeAddress is uint fs) size = ReadFlashSize(fs, ct);
             // Spec 15a.3: a NACKed Read of flash means read protection (only 00/01/02/92 allowed);
             // three in a row, so a NACK from line noise is not taken for it.
             if (size == null && ReadIsRefused(Device.Flash.Start, ct))
@@ -263,10 +244,33 @@ namespace Stm32.Protocol.Programming
                 IsReadProtected = true;
                 return;
             }
-            if (size != null) FlashSizeFromChip = SizeFromRegister(size);
-            else if (Device.FlashSizeAddress is uint refused)
-            {
+            // The flash reads, so the refusal was line noise or a register this part does not map:
+            // ask once more before falling back on the catalog's size.
+            if (size == null && Device.FlashSizeAddress is uint refused && (size = ReadFlashSize(refused, ct)) == null)
                 _warnings.Add(string.Format(CultureInfo.InvariantCulture, "The chip refused to read 0x{0:X8}; the catalog's values are used instead.", refused));
+            if (size != null) FlashSizeFromChip = SizeFromRegister(size);
+        }
+
+        /// <summary>The flash-size register's two bytes; null when the chip refuses the Read.</summary>
+        private byte[]? ReadFlashSize(uint address, CancellationToken ct)
+        {
+            try
+            {
+                var size = Client.ReadMemory(address, 2, ct);
+                // A size below the catalog's narrows the memory map, so a garbled one would refuse
+                // good images or leave pages unerased: it is believed when a second read agrees.
+                // The catalog's own size (or a value that cannot be a size) changes nothing.
+                if (Recovery.Retries > 0 && SizeFromRegister(size) is uint narrower && narrower < Device.Flash.Length)
+                {
+                    var again = Client.ReadMemory(address, 2, ct);
+                    if (!again.SequenceEqual(size))
+                        throw new Stm32ProtocolException(string.Format(CultureInfo.InvariantCulture, "Two reads of 0x{0:X8} disagree.", address), "identify", null, again, address);
+                }
+                return size;
+            }
+            catch (Stm32NackException e) when (e.Received.Length == 1 || e.Received[1] == Commands.Nack)
+            {
+                return null;   // refused: read protection, noise, or a register this part does not map
             }
         }
 

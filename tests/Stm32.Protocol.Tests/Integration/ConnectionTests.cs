@@ -37,6 +37,19 @@ public class ConnectionTests
     }
 
     [Fact]
+    public void One_noise_nack_on_the_flash_size_register_is_asked_again()
+    {
+        using var sim = new SimBench(0x410);
+        using var c = Stm32Connection.Open(sim.Host);
+        // The probe: Get ID again (+1), then the flash-size Read (+2), which this NACK refuses once.
+        sim.Options.Faults.NackCommandNumber = sim.Chip.CommandCount + 2;
+        c.EnsureProbed();
+        Assert.False(c.IsReadProtected);
+        Assert.Equal(sim.Chip.FlashSize, c.FlashSizeFromChip);
+        Assert.DoesNotContain(c.Warnings, w => w.Contains("refused"));
+    }
+
+    [Fact]
     public void F103_is_medium_density_with_bootloader_2_2()
     {
         using var sim = new SimBench(0x410);
