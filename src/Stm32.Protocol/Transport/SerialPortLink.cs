@@ -144,10 +144,21 @@ namespace Stm32.Protocol.Transport
         /// <summary>False on a Linux pseudo-terminal (/dev/pts/N); true on real ports.</summary>
         public bool SupportsModemLines { get; }
 
+        /// <summary>
+        /// How long a write may wait while the port's output queue takes nothing (default 2 s); then
+        /// it fails with an IOException (Windows: TimeoutException). Zero or negative waits for ever.
+        /// </summary>
+        public TimeSpan WriteTimeout
+        {
+            get => _port.WriteTimeout < 0 ? TimeSpan.Zero : TimeSpan.FromMilliseconds(_port.WriteTimeout);
+            set => _port.WriteTimeout = value <= TimeSpan.Zero ? SerialPort.InfiniteTimeout : (int)Math.Min(int.MaxValue, Math.Ceiling(value.TotalMilliseconds));
+        }
+
         public void Write(byte[] buffer, int offset, int count)
         {
             ThrowIfDisposed();
-            if (_fd != null) UnixFd.WriteAll(_fd, buffer, offset, count, Name);
+            // The port's WriteTimeout (2 s) bounds a write whose output stopped draining, as on Windows.
+            if (_fd != null) UnixFd.WriteAll(_fd, buffer, offset, count, Name, WriteTimeout);
             else _port.Write(buffer, offset, count);
         }
 

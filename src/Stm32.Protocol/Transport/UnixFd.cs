@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.IO;
 using System.Runtime.InteropServices;
 using System.Threading;
@@ -84,9 +85,15 @@ namespace Stm32.Protocol.Transport
             }
         }
 
-        /// <summary>Writes all the bytes; when the output queue is full, waits until the driver takes more.</summary>
-        public static void WriteAll(SafeHandle handle, byte[] buffer, int offset, int count, string name)
+        /// <summary>
+        /// Writes all the bytes; when the output queue is full, waits until the driver takes more.
+        /// With a positive <paramref name="stallTimeout"/>, a queue that takes nothing for that long
+        /// (an adapter whose output stopped draining) fails the write with an IOException instead of
+        /// waiting for ever; zero or negative waits for ever (a pty master whose client is slow).
+        /// </summary>
+        public static void WriteAll(SafeHandle handle, byte[] buffer, int offset, int count, string name, TimeSpan stallTimeout = default)
         {
+            var stalled = stallTimeout > TimeSpan.Zero ? Deadline.After(stallTimeout) : (Deadline?)null;
             while (count > 0)
             {
                 using var fd = Lease.Take(handle, name);
@@ -95,14 +102,19 @@ namespace Stm32.Protocol.Transport
                 {
                     offset += (int)n;
                     count -= (int)n;
+                    if (stalled.HasValue) stalled = Deadline.After(stallTimeout);
                     continue;
                 }
                 var err = Marshal.GetLastWin32Error();
                 if (err == EINTR) continue;
                 if (err == EAGAIN || err == EAGAIN_MAC)
                 {
+                    if (stalled?.HasPassed == true)
+                        throw new IOException(string.Format(CultureInfo.InvariantCulture,
+                            "{0}: the port took no data for {1:0.###} s with {2} byte(s) still to send (its output is not draining: a stalled adapter or driver, or flow control holding it).",
+                            name, stallTimeout.TotalSeconds, count));
                     var pfd = new PollFd { fd = fd.Number, events = POLLOUT };
-                    poll(ref pfd, 1, 100);
+                    poll(ref pfd, 1, stalled.HasValue ? (int)Math.Max(1, Math.Min(100, Math.Ceiling(stalled.Value.Remaining.TotalMilliseconds))) : 100);
                     continue;
                 }
                 throw new IOException($"{name}: write failed (errno {err}).");

@@ -43,6 +43,21 @@ public class LinkDisposeTests
     }
 
     [LinuxFact]
+    public void A_serial_write_whose_output_stops_draining_fails_after_the_write_timeout()
+    {
+        // Nobody reads the other end: the pty's queue fills, as an adapter's does when its output stalls.
+        using var pty = new PseudoTerminalLink();
+        using var link = SerialPortLink.Open(pty.SlavePath, 115200, Parity.None);
+        Assert.Equal(TimeSpan.FromSeconds(2), link.WriteTimeout);
+        link.WriteTimeout = TimeSpan.FromMilliseconds(300);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var e = Assert.Throws<IOException>(() => link.Write(new byte[4 << 20], 0, 4 << 20));
+        Assert.Contains("took no data for 0.3 s", e.Message);
+        Assert.Contains(pty.SlavePath, e.Message);
+        Assert.InRange(started.Elapsed, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(30));
+    }
+
+    [LinuxFact]
     public void Disposing_a_pty_link_during_a_read_ends_the_read_with_ObjectDisposedException()
     {
         var pty = new PseudoTerminalLink();
