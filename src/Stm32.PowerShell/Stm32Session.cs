@@ -130,9 +130,16 @@ namespace Stm32.PowerShell
                 _link = null;
             }
             // The chip stays in its bootloader, synchronised, after a clean end: the next
-            // Connect-Stm32 on this port starts with 0x7F 0x7F and needs no probe wait.
-            if (link != null && store != null && Connection.InBootloader && Connection.Client.IsIdle && !NeedsResync)
-                store.NoteLeftSynchronized(Port);
+            // Connect-Stm32 on this port starts with 0x7F 0x7F and needs no probe wait. Asked under
+            // SyncRoot: a cmdlet on another thread (a runspace closing) that holds it is mid-command,
+            // so the chip is not idle and nothing is noted. (Re-entrant for a cmdlet closing its own session.)
+            bool idle = false;
+            if (link != null && store != null && System.Threading.Monitor.TryEnter(SyncRoot))
+            {
+                try { idle = Connection.InBootloader && Connection.Client.IsIdle && !NeedsResync; }
+                finally { System.Threading.Monitor.Exit(SyncRoot); }
+            }
+            if (idle) store!.NoteLeftSynchronized(Port);
             link?.Dispose();
         }
 
