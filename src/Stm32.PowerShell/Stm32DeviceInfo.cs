@@ -46,10 +46,14 @@ namespace Stm32.PowerShell
             OptionBytes = d.OptionBytes;
             SystemMemory = d.SystemMemory;
             UniqueId = c.UniqueId == null ? null : string.Concat(c.UniqueId.Select(b => b.ToString("X2", CultureInfo.InvariantCulture)));
-            IsReadProtected = c.IsReadProtected;
+            // Read protection only where checked (the session's: a Read of flash tried once probed);
+            // null for a chip whose memory map the catalog lacks, where there was nothing to try.
+            IsReadProtected = session.IsReadProtected;
             Warnings = c.Warnings.ToArray();
             // Protection (issue 6): the connection knows read protection; write protection only where readable.
-            ReadProtection = protection?.ReadProtection ?? session.ReadProtection ?? ReadProtectionLevel.Level0;
+            // The level: Level1 when reads were refused, else the RDP byte where the option bytes were
+            // read, else the session's (from the Read of flash); null when none of these happened.
+            ReadProtection = protection?.ReadProtection ?? session.ReadProtection;
             WriteProtectedPages = protection?.WriteProtectedPages?.ToArray() ?? session.WriteProtectedPages;
             WriteProtection = protection == null
                 ? (WriteProtectedPages == null ? "unknown" : WriteProtectedPages.Length == 0 ? "none" : EraseUnit + "s " + OptionByteSet.Ranges(WriteProtectedPages))
@@ -126,10 +130,17 @@ namespace Stm32.PowerShell
         /// <summary>The 96-bit unique ID as hex, where readable.</summary>
         public string? UniqueId { get; }
 
-        public bool IsReadProtected { get; }
+        /// <summary>
+        /// Whether the chip refuses reads (RDP level 1), as checked by a Read of flash; null when it
+        /// was not checked (the catalog has no memory map for this chip, so there was nothing to read).
+        /// </summary>
+        public bool? IsReadProtected { get; }
 
-        /// <summary>Level0 or Level1 (an open session never meets level 2: such a chip does not answer).</summary>
-        public ReadProtectionLevel ReadProtection { get; }
+        /// <summary>
+        /// Level0 or Level1 (an open session never meets level 2: such a chip does not answer); null
+        /// when nothing showed it (no memory map in the catalog and no readable option bytes).
+        /// </summary>
+        public ReadProtectionLevel? ReadProtection { get; }
 
         /// <summary>Write-protected pages (sectors on F2/F4/F7); null where not readable.</summary>
         public int[]? WriteProtectedPages { get; }

@@ -23,6 +23,8 @@ Describe 'Get-Stm32Info' {
         $i.SystemMemory.Start | Should -Be 0x1FFFF000
         $i.UniqueId | Should -Match '^[0-9A-F]{24}$'
         $i.IsReadProtected | Should -BeFalse
+        $i.IsReadProtected | Should -Not -BeNullOrEmpty
+        $i.ReadProtection | Should -Be 'Level0'
     }
 
     It 'describes an STM32F407 (sim://0x413): bootloader 3.1, Extended Erase, sectors' {
@@ -78,5 +80,98 @@ Describe 'Get-Stm32Info' {
         $text | Should -Match 'Flash\s+: 128 KiB at 0x08000000'
         $text | Should -Match 'Layout\s+: 128 pages of 1 KiB'
         $text | Should -Match 'Commands\s+: 0x00 Get, '
+        $text | Should -Match 'IsReadProtected\s+: False'
+        $text | Should -Match 'ReadProtection\s+: Level0 \(open\)'
+    }
+
+    It 'reports and formats a read-protected chip (rdp=1) as Level1' {
+        try {
+            $i = Connect-Stm32 -Port 'sim://0x412?timing=instant&rdp=1' | Get-Stm32Info -WarningAction SilentlyContinue
+            $i.IsReadProtected | Should -BeTrue
+            $i.ReadProtection | Should -Be 'Level1'
+            $text = $i | Out-String -Width 200
+            $text | Should -Match 'IsReadProtected\s+: True'
+            $text | Should -Match 'ReadProtection\s+: Level1: flash unreadable'
+        }
+        finally {
+            # The level stays on the runspace's simulated chip: open it again for later tests.
+            Remove-AllStm32Session
+            Connect-Stm32 -Port 'sim://0x412?timing=instant&rdp=0' -WarningAction SilentlyContinue | Disconnect-Stm32 -Confirm:$false
+        }
+    }
+}
+
+# A chip whose catalog row has no memory map: no flash to try a Read on, so read protection was
+# not checked and must not show as Level0. The simulator refuses such a row, so it is served
+# (Start-Stm32Simulator, in a thread job) from a full user row, which is then taken away before
+# Connect-Stm32 identifies the chip. User rows are process-wide, so the job sees them too.
+Describe 'Get-Stm32Info for a chip without a memory map in the catalog' {
+    BeforeAll {
+        . (Join-Path $PSScriptRoot '../Common.ps1')
+        $script:Header = 'pid_hex,name,ram_start,ram_end,flash_start,flash_end,page_size_or_sector_layout,option_bytes_start,option_bytes_end,system_memory_start,system_memory_end,flags,pages_per_sector'
+
+        function Import-TestRow([string] $Row) {
+            $f = Join-Path $TestDrive 'rows.csv'
+            Set-Content -LiteralPath $f $Header, $Row
+            $null = Import-Stm32Device -LiteralPath $f
+        }
+
+        # Serves the chip of the current catalog row for $ProductId on TCP loopback; returns the job and its endpoint.
+        function Start-TestSimulator([string] $ProductId) {
+            $job = Start-ThreadJob -ScriptBlock {
+                param($module, $id)
+                Import-Module $module
+                Start-Stm32Simulator -Device $id -Port tcp://127.0.0.1:0 -Timing Instant -TimeoutSec 60
+            } -ArgumentList $ModulePath, $ProductId
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $endpoint = $null
+            while (-not $endpoint -and $clock.Elapsed.TotalSeconds -lt 15) {
+                $endpoint = Receive-Job $job -ErrorAction Stop
+                if (-not $endpoint) {
+                    if ($job.State -in 'Failed', 'Completed', 'Stopped') { throw "the simulator job ended ($($job.State)): $($job.ChildJobs[0].Error)" }
+                    Start-Sleep -Milliseconds 20
+                }
+            }
+            if (-not $endpoint) { Stop-Job $job; Remove-Job $job -Force; throw 'the simulator did not report an endpoint within 15 s' }
+            [pscustomobject]@{ Job = $job; Endpoint = $endpoint }
+        }
+    }
+    AfterEach {
+        Remove-AllStm32Session
+        [Stm32.Protocol.Devices.DeviceCatalog]::ClearUserRows()
+    }
+
+    It 'leaves IsReadProtected and ReadProtection $null and shows them as unknown (<Name>)' -ForEach @(
+        @{ Name = 'a built-in row without flash addresses (0x453)'; ProductId = '0x453'
+            Full = '0x453,STM32C031xx,0x20001000,0x20003000,0x08000000,0x08008000,2048,0x1FFF7800,0x1FFF787F,0x1FFF0000,0x1FFF1800,,1'
+            Then = $null; DeviceName = 'STM32C031xx' }
+        @{ Name = 'a product ID the catalog does not know (0x999)'; ProductId = '0x999'
+            Full = '0x999,My test part,0x20001000,0x20004000,0x08000000,0x08010000,2048,,,0x1FFF0000,0x1FFF7000,,1'
+            Then = $null; DeviceName = 'Unknown STM32 (0x999)' }
+        @{ Name = 'a user row without flash addresses (0x999)'; ProductId = '0x999'
+            Full = '0x999,My test part,0x20001000,0x20004000,0x08000000,0x08010000,2048,,,0x1FFF0000,0x1FFF7000,,1'
+            Then = '0x999,My part without a map,0x20001000,0x20004000,,,,,,0x1FFF0000,0x1FFF7000,,1'; DeviceName = 'My part without a map' }
+    ) {
+        Import-TestRow $Full
+        $sim = Start-TestSimulator $ProductId
+        try {
+            if ($Then) { Import-TestRow $Then } else { [Stm32.Protocol.Devices.DeviceCatalog]::ClearUserRows() }
+            $s = Connect-Stm32 -Port $sim.Endpoint.Endpoint -WarningAction SilentlyContinue
+            $i = $s | Get-Stm32Info -WarningAction SilentlyContinue
+            $i.DeviceName | Should -Be $DeviceName
+            $i.Device.Flash.IsEmpty | Should -BeTrue
+            $i.IsReadProtected | Should -BeNullOrEmpty
+            $i.ReadProtection | Should -BeNullOrEmpty
+            $s.IsReadProtected | Should -BeNullOrEmpty
+            $s.ReadProtection | Should -BeNullOrEmpty
+            $text = $i | Out-String -Width 250
+            $text | Should -Match 'IsReadProtected\s+: unknown \(the catalog has no memory map for this chip'
+            $text | Should -Match 'ReadProtection\s+: unknown \(the catalog has no memory map for this chip'
+            $text | Should -Not -Match 'Level0|Level1|IsReadProtected\s+: (True|False)'
+        }
+        finally {
+            Stop-Job $sim.Job
+            Remove-Job $sim.Job -Force
+        }
     }
 }

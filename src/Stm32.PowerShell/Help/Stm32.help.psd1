@@ -198,6 +198,8 @@ Sessions belong to the runspace that opened them: a session made in a thread job
         Description = @'
 Get-Stm32Info returns a Stm32DeviceInfo object for the chip of a session: the device name and product ID, the bootloader version and its ID byte (where readable), the bootloader commands the chip offers, the flash size (from the chip's flash-size register where it can be read, else from the catalog) and start address, the page or sector layout, the RAM free for the host, the option-byte area, the system memory, the 96-bit unique ID (where readable) and whether read protection is on.
 
+Read protection is reported only as far as it was checked: IsReadProtected is $true when the chip refused a Read of flash (ReadProtection Level1) and $false when the Read worked (ReadProtection Level0, or the level in the RDP byte where the option bytes were read). For a chip whose catalog row has no memory map (a product ID the catalog does not know, or a row without flash addresses) there is no flash to try a Read on, so both are empty ($null) and the list view says unknown: nothing was read, and that does not mean the chip is open.
+
 The session comes from the pipeline (Connect-Stm32 or Get-Stm32Session output, or any object with a Session property), from -SessionId, or, when neither is given, is the single open session. The object carries its Session, so it pipes on to the next cmdlet.
 '@
         Parameters  = @{
@@ -209,9 +211,9 @@ The session comes from the pipeline (Connect-Stm32 or Get-Stm32Session output, o
             @{ Type = 'System.Int32'; Description = 'A session Id from a SessionId property.' }
         )
         Outputs     = @(
-            @{ Type = 'Stm32.PowerShell.Stm32DeviceInfo'; Description = 'DeviceName, Family, ProductId, ProductIdHex, BootloaderVersion, BootloaderId, Commands, FlashStart, FlashSize, FlashSizeSource, FlashLayout, EraseUnit, PageSize, PageCount, Ram, OptionBytes, SystemMemory, UniqueId, IsReadProtected, ReadProtection, WriteProtectedPages, WriteProtection, Warnings, Device and Session.' }
+            @{ Type = 'Stm32.PowerShell.Stm32DeviceInfo'; Description = 'DeviceName, Family, ProductId, ProductIdHex, BootloaderVersion, BootloaderId, Commands, FlashStart, FlashSize, FlashSizeSource, FlashLayout, EraseUnit, PageSize, PageCount, Ram, OptionBytes, SystemMemory, UniqueId, IsReadProtected, ReadProtection, WriteProtectedPages, WriteProtection, Warnings, Device and Session. IsReadProtected (bool) and ReadProtection (Level0 or Level1) are $null where read protection was not checked (no memory map in the catalog).' }
         )
-        Notes       = 'The product ID, bootloader version and commands come from the identification Connect-Stm32 did; the flash size and read protection from the check the first cmdlet of the session made (a Read that the chip refuses means RDP level 1); the unique ID and bootloader ID are read once, by the first Get-Stm32Info of the session. Write protection is read fresh: the write-protected pages (sectors on F2/F4/F7) from the option bytes, with one short Read, where the family lets the bootloader read them (not on a read-protected chip, nor on H7, L5, U5 and H5; WriteProtection then says why).'
+        Notes       = 'The product ID, bootloader version and commands come from the identification Connect-Stm32 did; the flash size and read protection from the check the first cmdlet of the session made (a Read that the chip refuses means RDP level 1; for a chip without a memory map in the catalog no Read is tried, and read protection stays unknown); the unique ID and bootloader ID are read once, by the first Get-Stm32Info of the session. Write protection is read fresh: the write-protected pages (sectors on F2/F4/F7) from the option bytes, with one short Read, where the family lets the bootloader read them (not on a read-protected chip, nor on H7, L5, U5 and H5; WriteProtection then says why).'
         Examples    = @(
             @{
                 Title   = 'Identify a simulated STM32F103'
@@ -228,8 +230,12 @@ $info = Get-Stm32Info -SessionId 1
             }
             @{
                 Title   = 'Check read protection before reading flash'
-                Code    = 'if ((Get-Stm32Info).IsReadProtected) { Write-Warning ''The chip is read-protected.'' }'
-                Remarks = 'Uses the single open session.'
+                Code    = @'
+$rdp = (Get-Stm32Info).IsReadProtected
+if ($rdp) { Write-Warning 'The chip is read-protected.' }
+elseif ($null -eq $rdp) { Write-Warning 'Read protection is unknown: the catalog has no memory map for this chip.' }
+'@
+                Remarks = 'Uses the single open session. $null is not $false: it means read protection was not checked.'
             }
         )
         Links       = @('Connect-Stm32', 'Get-Stm32Device', 'about_Stm32')
