@@ -40,7 +40,7 @@ namespace Stm32.PowerShell
             else
             {
                 EraseUnit = "";
-                FlashLayout = "unknown (no catalog row)";
+                FlashLayout = flash.IsEmpty ? "unknown (the catalog has no memory map for this chip)" : "unknown (the catalog has no page layout for this chip)";
             }
             Ram = d.Ram;
             OptionBytes = d.OptionBytes;

@@ -115,26 +115,6 @@ Describe 'Get-Stm32Info for a chip without a memory map in the catalog' {
             Set-Content -LiteralPath $f $Header, $Row
             $null = Import-Stm32Device -LiteralPath $f
         }
-
-        # Serves the chip of the current catalog row for $ProductId on TCP loopback; returns the job and its endpoint.
-        function Start-TestSimulator([string] $ProductId) {
-            $job = Start-ThreadJob -ScriptBlock {
-                param($module, $id)
-                Import-Module $module
-                Start-Stm32Simulator -Device $id -Port tcp://127.0.0.1:0 -Timing Instant -TimeoutSec 60
-            } -ArgumentList $ModulePath, $ProductId
-            $clock = [Diagnostics.Stopwatch]::StartNew()
-            $endpoint = $null
-            while (-not $endpoint -and $clock.Elapsed.TotalSeconds -lt 15) {
-                $endpoint = Receive-Job $job -ErrorAction Stop
-                if (-not $endpoint) {
-                    if ($job.State -in 'Failed', 'Completed', 'Stopped') { throw "the simulator job ended ($($job.State)): $($job.ChildJobs[0].Error)" }
-                    Start-Sleep -Milliseconds 20
-                }
-            }
-            if (-not $endpoint) { Stop-Job $job; Remove-Job $job -Force; throw 'the simulator did not report an endpoint within 15 s' }
-            [pscustomobject]@{ Job = $job; Endpoint = $endpoint }
-        }
     }
     AfterEach {
         Remove-AllStm32Session
@@ -153,7 +133,7 @@ Describe 'Get-Stm32Info for a chip without a memory map in the catalog' {
             Then = '0x999,My part without a map,0x20001000,0x20004000,,,,,,0x1FFF0000,0x1FFF7000,,1'; DeviceName = 'My part without a map' }
     ) {
         Import-TestRow $Full
-        $sim = Start-TestSimulator $ProductId
+        $sim = Start-TestSimulator @('-Device', $ProductId, '-Port', 'tcp://127.0.0.1:0', '-Timing', 'Instant', '-TimeoutSec', '60')
         try {
             if ($Then) { Import-TestRow $Then } else { [Stm32.Protocol.Devices.DeviceCatalog]::ClearUserRows() }
             $s = Connect-Stm32 -Port $sim.Endpoint.Endpoint -WarningAction SilentlyContinue
@@ -168,10 +148,9 @@ Describe 'Get-Stm32Info for a chip without a memory map in the catalog' {
             $text | Should -Match 'IsReadProtected\s+: unknown \(the catalog has no memory map for this chip'
             $text | Should -Match 'ReadProtection\s+: unknown \(the catalog has no memory map for this chip'
             $text | Should -Not -Match 'Level0|Level1|IsReadProtected\s+: (True|False)'
+            $text | Should -Match 'Flash\s+: unknown \(the catalog has no memory map for this chip; Import-Stm32Device adds one\)'
+            $text | Should -Match 'Layout\s+: unknown \(the catalog has no memory map for this chip\)'
         }
-        finally {
-            Stop-Job $sim.Job
-            Remove-Job $sim.Job -Force
-        }
+        finally { Stop-TestSimulator $sim }
     }
 }

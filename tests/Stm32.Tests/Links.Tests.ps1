@@ -13,43 +13,6 @@ BeforeAll {
         $state = $t.GetProperty('Current').GetValue($null)
         $t.GetProperty('Simulators').GetValue($state).Find($Key)
     }
-
-    # Start-Stm32Simulator in a thread job; returns the job and the endpoint object it wrote first.
-    function Start-TestSimulator([string[]] $Arguments) {
-        $module = $ModulePath
-        $job = Start-ThreadJob -ScriptBlock {
-            param($module, $arguments)
-            Import-Module $module
-            $splat = @{}
-            $positional = [System.Collections.Generic.List[object]]::new()
-            for ($i = 0; $i -lt $arguments.Count; $i++) {
-                if ($arguments[$i] -like '-*') {
-                    $name = $arguments[$i].TrimStart('-')
-                    if ($i + 1 -lt $arguments.Count -and $arguments[$i + 1] -notlike '-*') { $splat[$name] = $arguments[++$i] } else { $splat[$name] = $true }
-                }
-                else { $positional.Add($arguments[$i]) }
-            }
-            Start-Stm32Simulator @splat @positional
-        } -ArgumentList $module, $Arguments
-        $clock = [Diagnostics.Stopwatch]::StartNew()
-        $endpoint = $null
-        while (-not $endpoint -and $clock.Elapsed.TotalSeconds -lt 15) {
-            $endpoint = Receive-Job $job -ErrorAction Stop
-            if (-not $endpoint) {
-                if ($job.State -in 'Failed', 'Completed', 'Stopped') { throw "the simulator job ended ($($job.State)): $($job.ChildJobs[0].Error)" }
-                Start-Sleep -Milliseconds 20
-            }
-        }
-        if (-not $endpoint) { Stop-Job $job; throw 'the simulator did not report an endpoint within 15 s' }
-        [pscustomobject]@{ Job = $job; Endpoint = $endpoint }
-    }
-
-    function Stop-TestSimulator($Simulator) {
-        if ($Simulator) {
-            Stop-Job $Simulator.Job
-            Remove-Job $Simulator.Job -Force
-        }
-    }
 }
 
 Describe 'Boot sequences on a simulated chip wired to DTR/RTS' {
