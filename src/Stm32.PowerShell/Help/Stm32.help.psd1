@@ -699,7 +699,7 @@ The image is written in 256-byte blocks aligned to 256 and padded with 0xFF (nev
 
 A raw binary is placed at -Address, by default the device's flash start.
 
-The result object carries the session, so | Start-Stm32Application follows. Progress shows erasing, writing and verifying with bytes and rate. Ctrl+C stops within a second; the next command on the session synchronises with the bootloader again first.
+The result object carries the session, so | Start-Stm32Application follows. Progress shows erasing, writing and verifying with bytes and rate. Ctrl+C stops it between frames or while it waits for the chip, normally well under a second; the next command on the session synchronises with the bootloader again first.
 '@
         Parameters  = @{
             Path        = 'The firmware file. Wildcards are allowed but must match exactly one file (else AmbiguousPath).'
@@ -759,7 +759,7 @@ Read-Stm32Memory reads -Length bytes from -Address, or with neither the whole fl
 
 With -OutFile it writes the bytes to a file instead, Intel HEX, S-record or raw binary by the extension (or -Format), and returns that file's FileInfo with Session, Address and BytesRead added, so the result still pipes on to cmdlets that want the session. Like Out-File it replaces an existing file unless -NoClobber is given; a read-only one only with -Force.
 
-A read-protected chip refuses to be read: the error ReadProtected explains that lifting the protection erases the flash. Progress shows bytes and rate; Ctrl+C stops within a second.
+A read-protected chip refuses to be read: the error ReadProtected explains that lifting the protection erases the flash. Progress shows bytes and rate; Ctrl+C stops it between frames or while it waits for the chip, normally well under a second.
 
 A range is checked before anything is read: one at 0x40000000 or above (peripherals, external memory), or one that starts in the flash, RAM, system memory or option bytes and runs past their end, is the error AddressOutOfRange; so is a range that runs past 0xFFFFFFFF. Elsewhere (OTP, unique ID, EEPROM) the chip decides. The -OutFile is checked before the read too, not after it: one of no known format (FormatNotSupported), in a folder that does not exist, read-only without -Force, or that cannot be opened for writing (FileWriteFailed, naming the file), or an existing one under -NoClobber (FileExists).
 '@
