@@ -180,6 +180,11 @@ public sealed class Row
     public required Func<Fixture, string> Stm32flashArgs { get; init; }
     /// <summary>Throws when the chip does not hold what it should after the run.</summary>
     public Action<Fixture, Tool>? Check { get; init; }
+    /// <summary>
+    /// Timed runs per tool in each round, the tools still alternating: the 3 ms connect rows take
+    /// 10, so that a stray millisecond of the shared machine moves their medians less.
+    /// </summary>
+    public int SamplesPerRun { get; init; } = 1;
     /// <summary>The same exchange by <see cref="ZeroWorkClient"/> (connect rows): the medium's floor.</summary>
     public Func<Fixture, string>? Floor { get; init; }
 
@@ -253,6 +258,7 @@ public sealed class Bench
             {
                 // Alternate who goes first so drift on a shared machine hits both alike.
                 var order = run % 2 == 1 ? new[] { Tool.Ours, Tool.Stm32flash, Tool.OursPosix, Tool.Floor } : new[] { Tool.Floor, Tool.OursPosix, Tool.Stm32flash, Tool.Ours };
+                for (int rep = 0; rep < row.SamplesPerRun; rep++)
                 foreach (var tool in order)
                 {
                     if (tool == Tool.Stm32flash && !_o.Stm32flash) continue;
@@ -308,6 +314,11 @@ public sealed class Bench
         {
             row.Prepare?.Invoke(f, tool);
             f.Chip.ClearTrace();
+            // The garbage of earlier runs (traces of millions of bytes) is collected now, untimed,
+            // not by a collection that happens to fall inside a 3 ms connect.
+            GC.Collect();
+            GC.WaitForPendingFinalizers();
+            GC.Collect();
             var sw = Stopwatch.StartNew();
             string note;
             double? selfTimed = null;
@@ -547,6 +558,7 @@ public sealed class Bench
                     : null,
                 Ours = (fx, client) => Connect(fx, client, fx.LeftIdle).Sync.ToString(),
                 Floor = fx => ZeroWorkClient.Connect(fx.Pty, fx.Baud, synced),
+                SamplesPerRun = _o.Quick ? 3 : 10,
                 Stm32flashArgs = fx => $"-b 115200 -m 8n1 {fx.Pty}",
                 Check = (fx, _) =>
                 {

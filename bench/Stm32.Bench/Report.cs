@@ -70,6 +70,11 @@ public sealed class Report
     private static string F(double v, string fmt) => double.IsNaN(v) ? "—" : v.ToString(fmt, CultureInfo.InvariantCulture);
 
     private static double Ours(Row r) => Stats.Median(r.OurSamples.Select(s => s.Seconds));
+    /// <summary>Median ms of a run spent off the wire: opening the port and setting up before the first byte, and after the last.</summary>
+    private static double OffWireMs(List<Sample> s)
+        => Stats.Median(Ok(s).Where(x => x.WireSpanSeconds > 0).Select(x => (x.Seconds - x.WireSpanSeconds) * 1000));
+
+    private int ConnectSamples() => _rows.Where(r => r.Id.StartsWith("connect", StringComparison.Ordinal)).Select(r => r.OurSamples.Count).DefaultIfEmpty(0).Max();
     private static double Floor(Row r) => Stats.Median(r.FloorSamples.Select(s => s.Seconds));
     private static double Theirs(Row r) => Stats.Median(r.TheirSamples.Select(s => s.Seconds));
     private static double Wire(List<Sample> s) => Stats.Median(s.Where(x => x.Error == null).Select(x => (double)x.WireBytes));
@@ -273,7 +278,7 @@ public sealed class Report
         sb.AppendLine(Begin);
         sb.AppendLine("## Speed and scale: our client vs stm32flash on the simulated chip (issue 7)");
         sb.AppendLine();
-        sb.AppendLine($"Measured {_started:yyyy-MM-dd HH:mm} {(TimeZoneInfo.Local.BaseUtcOffset == TimeSpan.Zero ? "UTC" : "(local time)")}, {_o.Runs} timed run(s) of each tool per row, alternating which goes first, **medians**; " +
+        sb.AppendLine($"Measured {_started:yyyy-MM-dd HH:mm} {(TimeZoneInfo.Local.BaseUtcOffset == TimeSpan.Zero ? "UTC" : "(local time)")}, {_o.Runs} timed run(s) of each tool per row{(ConnectSamples() > _o.Runs ? $" ({ConnectSamples()} for the connect rows, which take milliseconds)" : "")}, alternating which goes first, **medians**; " +
             $"whole run {_elapsed.TotalMinutes:0.0} min{(_o.Quick ? " (`--quick`)" : "")}. Client: **{(_o.Client == "posix" ? "bench-only POSIX fd link (prototype, NOT the module's transport)" : "SerialPortLink (System.IO.Ports), what the cmdlets use")}**.");
         sb.AppendLine();
         sb.AppendLine($"Machine: {Machine()}. The machine is shared and noisy (other builds run at the same time): compare ratios measured within one run, not absolute times across runs.");
@@ -318,15 +323,15 @@ public sealed class Report
         if (floorRows.Count > 0)
         {
             sb.AppendLine("**The medium's floor** (connect rows): the same exchange by a client that does no work at all (`bench/Stm32.Bench/ZeroWorkClient.cs`: bytes fixed in advance, the pty opened as stm32flash does, " +
-                "each answer awaited by spinning on a non-blocking read, only the ACKs checked), in the same run, alternating with the other two. What it takes above the limit is what this pseudo-terminal and the simulated chip's thread " +
-                "cost per answer; no client that waits for each answer (the protocol forbids sending the next command before the ACK, spec 6.4) can do better here, so a row's ratio cannot go below the floor's.");
+                "each answer awaited in poll/read on the bare descriptor, only the ACKs checked), in the same runs, alternating with the other two. What it takes above the limit is what this pseudo-terminal and the simulated chip's thread " +
+                "cost per answer; no client that waits for each answer (the protocol forbids sending the next command before the ACK, spec 6.4) can do better here, so a row's ratio cannot go below the floor's. *Off the wire* = the run's time before its first byte and after its last: opening the port (ours through System.IO.Ports) and setting up.");
             sb.AppendLine();
-            sb.AppendLine("| row | limit s | zero-work s | **zero-work ÷ limit** | zero-work on the wire ÷ limit | zero-work: replies × ms | ours ÷ limit | ours on the wire ÷ limit | ours: replies × ms | **ours ÷ zero-work** | stm32flash on the wire ÷ limit |");
-            sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+            sb.AppendLine("| row | limit s | zero-work s | **zero-work ÷ limit** | zero-work on the wire ÷ limit | zero-work: replies × ms | ours ÷ limit | ours on the wire ÷ limit | ours: replies × ms | off the wire ms: zero-work / ours | **ours ÷ zero-work** | stm32flash on the wire ÷ limit |");
+            sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
             foreach (var r in floorRows)
             {
                 double z = Floor(r), o = Ours(r);
-                sb.AppendLine($"| {r.Id} ({r.Baud}) | {F(r.LimitSeconds, "0.0000")} | {F(z, "0.0000")} | **{F(z / r.LimitSeconds, "0.00")}** | {OnWire(r, r.FloorSamples)} | {TurnMs(r.FloorSamples)} | {F(o / r.LimitSeconds, "0.00")} | {OnWire(r, r.OurSamples)} | {TurnMs(r.OurSamples)} | **{F(o / z, "0.00")}** | {OnWire(r, r.TheirSamples)} |");
+                sb.AppendLine($"| {r.Id} ({r.Baud}) | {F(r.LimitSeconds, "0.0000")} | {F(z, "0.0000")} | **{F(z / r.LimitSeconds, "0.00")}** | {OnWire(r, r.FloorSamples)} | {TurnMs(r.FloorSamples)} | {F(o / r.LimitSeconds, "0.00")} | {OnWire(r, r.OurSamples)} | {TurnMs(r.OurSamples)} | {F(OffWireMs(r.FloorSamples), "0.00")} / {F(OffWireMs(r.OurSamples), "0.00")} | **{F(o / z, "0.00")}** | {OnWire(r, r.TheirSamples)} |");
             }
             sb.AppendLine();
         }
