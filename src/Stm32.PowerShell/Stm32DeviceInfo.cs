@@ -46,9 +46,10 @@ namespace Stm32.PowerShell
             OptionBytes = d.OptionBytes;
             SystemMemory = d.SystemMemory;
             UniqueId = c.UniqueId == null ? null : string.Concat(c.UniqueId.Select(b => b.ToString("X2", CultureInfo.InvariantCulture)));
-            // Read protection only where checked (the session's: a Read of flash tried once probed);
-            // null for a chip whose memory map the catalog lacks, where there was nothing to try.
-            IsReadProtected = session.IsReadProtected;
+            // Read protection only where checked: the session's (a Read of flash tried once probed),
+            // else false where the option bytes could be read (at RDP level 1 that Read is refused
+            // too); null for a chip whose memory map the catalog lacks and whose options were not read.
+            IsReadProtected = session.IsReadProtected ?? (protection?.OptionBytes != null ? false : (bool?)null);
             Warnings = c.Warnings.ToArray();
             // Protection (issue 6): the connection knows read protection; write protection only where readable.
             // The level: Level1 when reads were refused, else the RDP byte where the option bytes were

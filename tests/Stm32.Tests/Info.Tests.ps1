@@ -153,4 +153,19 @@ Describe 'Get-Stm32Info for a chip without a memory map in the catalog' {
         }
         finally { Stop-TestSimulator $sim }
     }
+
+    It 'says not read-protected where the option bytes could be read (a user row with options but no flash)' {
+        $sim = Start-TestSimulator @('-Device', '0x410', '-Port', 'tcp://127.0.0.1:0', '-Timing', 'Instant', '-TimeoutSec', '60')
+        try {
+            Import-TestRow '0x410,STM32F10xxx without a flash map,0x20000200,0x20005000,,,,0x1FFFF800,0x1FFFF80F,0x1FFFF000,0x1FFFF800,,4'
+            $s = Connect-Stm32 -Port $sim.Endpoint.Endpoint -WarningAction SilentlyContinue
+            $i = $s | Get-Stm32Info -WarningAction SilentlyContinue
+            $i.Device.Flash.IsEmpty | Should -BeTrue
+            # The RDP byte was read, so the level is known, and so is that reads are allowed.
+            $i.ReadProtection | Should -Be ([Stm32.Protocol.OptionBytes.ReadProtectionLevel]::Level0)
+            $i.IsReadProtected | Should -BeFalse
+            $i.IsReadProtected | Should -Not -BeNullOrEmpty
+        }
+        finally { Stop-TestSimulator $sim }
+    }
 }

@@ -34,7 +34,10 @@ namespace Stm32.Protocol.OptionBytes
         public override string ToString()
             => IsReadProtected
                 ? "read-protected (RDP level 1): Unprotect-Stm32Flash -ReadOut lifts it and erases the whole flash"
-                : string.Format(CultureInfo.InvariantCulture, "not read-protected; write protection: {0}",
-                    OptionBytes?.DescribeWrp() ?? "unknown (" + OptionsUnreadableReason + ")");
+                // No flash in the memory map and no option bytes read: no Read was tried, so nothing is known.
+                : OptionBytes == null && Device.Flash.IsEmpty
+                    ? string.Format(CultureInfo.InvariantCulture, "read protection unknown (the catalog has no memory map for this chip); write protection: unknown ({0})", OptionsUnreadableReason)
+                    : string.Format(CultureInfo.InvariantCulture, "not read-protected; write protection: {0}",
+                        OptionBytes?.DescribeWrp() ?? "unknown (" + OptionsUnreadableReason + ")");
     }
 }

@@ -1,4 +1,5 @@
 using Stm32.Protocol.Bootloader;
+using Stm32.Protocol.Devices;
 using Stm32.Protocol.Firmware;
 using Stm32.Protocol.OptionBytes;
 using Stm32.Protocol.Programming;
@@ -12,6 +13,27 @@ namespace Stm32.Protocol.Tests.OptionBytes;
 public class ProtectionWorkflowTests
 {
     private const uint FlashBase = 0x08000000;
+
+    [Fact]
+    public void A_chip_the_catalog_has_no_memory_map_for_is_not_called_unprotected()
+    {
+        // An F103 answering with a product ID the catalog does not know: no flash to try a Read on.
+        var f103 = DeviceCatalog.Find(0x410)!;
+        var unknown = new DeviceInfo(0x999, "test part", f103.Family, f103.Ram, f103.Flash, f103.FlashLayoutText,
+            f103.OptionBytes, f103.SystemMemory, f103.Flags, f103.PagesPerSector, f103.BootloaderIds, f103.BootloaderIdAddress);
+        using var chip = new SimulatedChip(unknown, new SimulatorOptions { Timing = SimulatorTiming.Instant });
+        var pair = new InMemoryLinkPair("sim://0x999", 115200);
+        chip.Attach(pair);
+        using var c = Stm32Connection.Open(pair.Host);
+
+        var state = c.GetProtectionState();
+
+        Assert.True(c.Device.Flash.IsEmpty);
+        Assert.Null(c.KnownReadProtection);
+        Assert.Null(state.ReadProtection);
+        Assert.StartsWith("read protection unknown (the catalog has no memory map for this chip)", state.ToString());
+        Assert.DoesNotContain("not read-protected", state.ToString());
+    }
 
     [Theory]
     [MemberData(nameof(LayoutTests.SupportedRows), MemberType = typeof(LayoutTests))]
