@@ -46,10 +46,10 @@ namespace Stm32.PowerShell
             OptionBytes = d.OptionBytes;
             SystemMemory = d.SystemMemory;
             UniqueId = c.UniqueId == null ? null : string.Concat(c.UniqueId.Select(b => b.ToString("X2", CultureInfo.InvariantCulture)));
-            // Read protection only where checked: the session's (a Read of flash tried once probed),
-            // else false where the option bytes could be read (at RDP level 1 that Read is refused
-            // too); null for a chip whose memory map the catalog lacks and whose options were not read.
-            IsReadProtected = session.IsReadProtected ?? (protection?.OptionBytes != null ? false : (bool?)null);
+            // Read protection only where checked (the session's: a Read of flash tried once probed,
+            // or another Read such as the option bytes' above, which RDP level 1 refuses too);
+            // null for a chip whose memory map the catalog lacks and where no Read was answered.
+            IsReadProtected = session.IsReadProtected;
             Warnings = c.Warnings.ToArray();
             // Protection (issue 6): the connection knows read protection; write protection only where readable.
             // The level: Level1 when reads were refused, else the RDP byte where the option bytes were
@@ -132,8 +132,8 @@ namespace Stm32.PowerShell
         public string? UniqueId { get; }
 
         /// <summary>
-        /// Whether the chip refuses reads (RDP level 1), as checked by a Read of flash; null when it
-        /// was not checked (the catalog has no memory map for this chip, so there was nothing to read).
+        /// Whether the chip refuses reads (RDP level 1), as checked by a Read of flash (or, for a
+        /// chip the catalog has no memory map for, of the option bytes); null when it was not checked.
         /// </summary>
         public bool? IsReadProtected { get; }
 

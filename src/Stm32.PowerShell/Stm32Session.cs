@@ -62,7 +62,8 @@ namespace Stm32.PowerShell
         /// Whether the chip refuses reads (RDP level 1); null until known. Connect-Stm32 only
         /// identifies the chip; the first cmdlet that works with it (Get-Stm32Info, a read, a
         /// write, an erase, an option-byte or protection cmdlet) finds out. Stays null for a chip
-        /// whose memory map the catalog does not know (nothing to probe).
+        /// whose memory map the catalog does not know (nothing to probe) until some Read is
+        /// answered or refused (Get-Stm32Info reads the option bytes where the row names them).
         /// </summary>
         public bool? IsReadProtected => Connection.KnownReadProtection;
 

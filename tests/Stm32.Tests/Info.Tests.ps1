@@ -165,6 +165,47 @@ Describe 'Get-Stm32Info for a chip without a memory map in the catalog' {
             $i.ReadProtection | Should -Be ([Stm32.Protocol.OptionBytes.ReadProtectionLevel]::Level0)
             $i.IsReadProtected | Should -BeFalse
             $i.IsReadProtected | Should -Not -BeNullOrEmpty
+            # The session learnt it from that Read too.
+            $s.IsReadProtected | Should -BeFalse
+            $s.IsReadProtected | Should -Not -BeNullOrEmpty
+            $text = $i | Out-String -Width 250
+            $text | Should -Match 'IsReadProtected\s+: False'
+            $text | Should -Match 'ReadProtection\s+: Level0'
+        }
+        finally { Stop-TestSimulator $sim }
+    }
+
+    It 'protects and unprotects a chip whose row has no flash, checking each through its system memory' {
+        $sim = Start-TestSimulator @('-Device', '0x410', '-Port', 'tcp://127.0.0.1:0', '-Timing', 'Instant', '-TimeoutSec', '60')
+        try {
+            Import-TestRow '0x410,STM32F10xxx without a flash map,0x20000200,0x20005000,,,,,,0x1FFFF000,0x1FFFF800,,4'
+            $s = Connect-Stm32 -Port $sim.Endpoint.Endpoint -WarningAction SilentlyContinue
+            Protect-Stm32Flash -Session $s -ReadOut -Confirm:$false
+            $s.IsReadProtected | Should -BeTrue
+            ($s | Get-Stm32Info -WarningAction SilentlyContinue).ReadProtection | Should -Be ([Stm32.Protocol.OptionBytes.ReadProtectionLevel]::Level1)
+            { Read-Stm32Memory -Session $s -Address 0x20000200 -Length 4 -ErrorAction Stop } | Should -Throw -ErrorId 'ReadProtected,Stm32.PowerShell.Commands.ReadStm32MemoryCommand'
+
+            Unprotect-Stm32Flash -Session $s -ReadOut -Confirm:$false
+            $s.IsReadProtected | Should -BeFalse
+            $s.IsReadProtected | Should -Not -BeNullOrEmpty
+        }
+        finally { Stop-TestSimulator $sim }
+    }
+
+    It 'refuses Readout Protect and Unprotect on a chip the catalog knows nothing of, before sending them' {
+        $full = '0x999,My test part,0x20001000,0x20004000,0x08000000,0x08010000,2048,,,0x1FFF0000,0x1FFF7000,,1'
+        Import-TestRow $full
+        $sim = Start-TestSimulator @('-Device', '0x999', '-Port', 'tcp://127.0.0.1:0', '-Timing', 'Instant', '-TimeoutSec', '60')
+        try {
+            [Stm32.Protocol.Devices.DeviceCatalog]::ClearUserRows()
+            $s = Connect-Stm32 -Port $sim.Endpoint.Endpoint -WarningAction SilentlyContinue
+            { Protect-Stm32Flash -Session $s -ReadOut -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'DeviceLayoutUnknown,Stm32.PowerShell.Commands.ProtectStm32FlashCommand'
+            { Unprotect-Stm32Flash -Session $s -ReadOut -Confirm:$false -ErrorAction Stop } | Should -Throw -ErrorId 'DeviceLayoutUnknown,Stm32.PowerShell.Commands.UnprotectStm32FlashCommand'
+            Disconnect-Stm32 -Session $s
+            # With its row back, the chip shows it was not touched: open, and its flash still there.
+            Import-TestRow $full
+            $s = Connect-Stm32 -Port $sim.Endpoint.Endpoint
+            ($s | Get-Stm32Info).IsReadProtected | Should -BeFalse
         }
         finally { Stop-TestSimulator $sim }
     }

@@ -56,6 +56,17 @@ namespace Stm32.PowerShell.Commands
 
         #endregion
 
+        /// <summary>
+        /// Readout Protect and Unprotect are sent only where a Read can show afterwards that they
+        /// took (flash, system memory or RAM in the catalog row): DeviceLayoutUnknown otherwise.
+        /// </summary>
+        internal static void RequireReadProtectionCheck(Stm32Session session)
+        {
+            if (ProtectionOperations.ReadProtectionCheckAddress(session.Device) == null)
+                throw new ModuleException(ErrorIds.DeviceLayoutUnknown, System.Management.Automation.ErrorCategory.InvalidOperation,
+                    $"The catalog has no memory map for {session.Device}, so whether read protection changed could not be checked afterwards; nothing was sent. Add a catalog row for it (Get-Help Import-Stm32Device).");
+        }
+
         #region Overrides
 
         protected override void ProcessSession(Stm32Session session)
@@ -63,6 +74,7 @@ namespace Stm32.PowerShell.Commands
             var connection = session.Connection;
             if (ParameterSetName == ReadOutSet)
             {
+                RequireReadProtectionCheck(session);
                 if (connection.IsReadProtected)
                 {
                     WriteVerbose($"{session}: the chip is already read-protected; nothing to do.");

@@ -41,9 +41,15 @@ namespace Stm32.PowerShell.Commands
             var connection = session.Connection;
             if (ParameterSetName == ReadOutSet)
             {
+                ProtectStm32FlashCommand.RequireReadProtectionCheck(session);
                 var bytes = connection.FlashSizeFromChip ?? connection.Flash.Length;
-                var size = Stm32DeviceInfo.Size(bytes);
-                var state = connection.IsReadProtected ? "read-protected" : "NOT read-protected (the erase happens all the same)";
+                var size = bytes == 0 ? "size not in the catalog" : Stm32DeviceInfo.Size(bytes);
+                var state = connection.KnownReadProtection switch
+                {
+                    true => "read-protected",
+                    false => "NOT read-protected (the erase happens all the same)",
+                    null => "of unknown read protection (the catalog maps no flash for it)",
+                };
                 if (!ShouldProcess($"{session}: Readout Unprotect. This ERASES THE WHOLE FLASH ({size}) and clears RAM, then lifts read protection. The chip is {state}.",
                     $"Lift read protection of {session}? This ERASES THE WHOLE FLASH ({size}): the firmware on the chip is gone. The chip is {state}.",
                     "Unprotect-Stm32Flash -ReadOut"))

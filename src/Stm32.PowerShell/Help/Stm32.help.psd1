@@ -213,7 +213,7 @@ The session comes from the pipeline (Connect-Stm32 or Get-Stm32Session output, o
         Outputs     = @(
             @{ Type = 'Stm32.PowerShell.Stm32DeviceInfo'; Description = 'DeviceName, Family, ProductId, ProductIdHex, BootloaderVersion, BootloaderId, Commands, FlashStart, FlashSize, FlashSizeSource, FlashLayout, EraseUnit, PageSize, PageCount, Ram, OptionBytes, SystemMemory, UniqueId, IsReadProtected, ReadProtection, WriteProtectedPages, WriteProtection, Warnings, Device and Session. IsReadProtected (bool) and ReadProtection (Level0 or Level1) are $null where read protection was not checked (no memory map in the catalog, and no option bytes read).' }
         )
-        Notes       = 'The product ID, bootloader version and commands come from the identification Connect-Stm32 did; the flash size and read protection from the check the first cmdlet of the session made (a Read that the chip refuses means RDP level 1; for a chip without a memory map in the catalog no Read is tried, and read protection stays unknown); the unique ID and bootloader ID are read once, by the first Get-Stm32Info of the session. Write protection is read fresh: the write-protected pages (sectors on F2/F4/F7) from the option bytes, with one short Read, where the family lets the bootloader read them (not on a read-protected chip, nor on H7, L5, U5 and H5; WriteProtection then says why).'
+        Notes       = 'The product ID, bootloader version and commands come from the identification Connect-Stm32 did; the flash size and read protection from the check the first cmdlet of the session made (a Read that the chip refuses means RDP level 1; for a chip without a memory map in the catalog no Read of flash is tried, and read protection stays unknown unless the option bytes could be read); the unique ID and bootloader ID are read once, by the first Get-Stm32Info of the session. Write protection is read fresh: the write-protected pages (sectors on F2/F4/F7) from the option bytes, with one short Read, where the family lets the bootloader read them (not on a read-protected chip, nor on H7, L5, U5 and H5; WriteProtection then says why).'
         Examples    = @(
             @{
                 Title   = 'Identify a simulated STM32F103'
@@ -476,7 +476,7 @@ Both commands reset the chip; the session resynchronises by itself and stays usa
             @{ Type = 'None'; Description = 'Nothing, unless -PassThru is given.' }
             @{ Type = 'Stm32.PowerShell.Stm32DeviceInfo'; Description = 'With -PassThru: the chip''s description afterwards.' }
         )
-        Notes       = 'ConfirmImpact is High, so it asks first. In scripts and under -NonInteractive pass -Confirm:$false; -WhatIf says what would be protected (and which extra pages come along) and changes nothing. A read-protected chip refuses Write Protect (ReadProtected).'
+        Notes       = 'ConfirmImpact is High, so it asks first. In scripts and under -NonInteractive pass -Confirm:$false; -WhatIf says what would be protected (and which extra pages come along) and changes nothing. A read-protected chip refuses Write Protect (ReadProtected). -ReadOut is checked after the reset by a Read the chip must now refuse (of flash, or of system memory or RAM where the catalog row maps no flash); for a chip the catalog knows nothing of, where that check is impossible, nothing is sent and the error is DeviceLayoutUnknown.'
         Examples    = @(
             @{
                 Title   = 'Write-protect the first 4 KiB of an STM32F103 (the boot loader of your application)'
@@ -519,7 +519,7 @@ Unprotect-Stm32Flash -Write sends Write Unprotect: all write protection is remov
             @{ Type = 'None'; Description = 'Nothing, unless -PassThru is given.' }
             @{ Type = 'Stm32.PowerShell.Stm32DeviceInfo'; Description = 'With -PassThru: the chip''s description afterwards.' }
         )
-        Notes       = 'ConfirmImpact is High, and the confirmation of -ReadOut says that the whole flash is erased. In scripts and under -NonInteractive pass -Confirm:$false; -WhatIf says what would happen and changes nothing.'
+        Notes       = 'ConfirmImpact is High, and the confirmation of -ReadOut says that the whole flash is erased. In scripts and under -NonInteractive pass -Confirm:$false; -WhatIf says what would happen and changes nothing. -ReadOut is checked after the reset by a Read the chip must now answer (of flash, or of system memory or RAM where the catalog row maps no flash); for a chip the catalog knows nothing of, nothing is sent and the error is DeviceLayoutUnknown.'
         Examples    = @(
             @{
                 Title   = 'Recover a read-protected chip (its firmware is erased)'

@@ -283,16 +283,54 @@ namespace Stm32.Protocol.OptionBytes
 
         // ================================================================== readout protection
 
+        /// <summary>
+        /// Where a Read shows whether read protection is on (RDP level 1 refuses every Read, spec 3):
+        /// flash where the catalog maps it (the probe reads it), else the system memory, else RAM;
+        /// null for a chip the catalog knows nothing of, where the result of Readout Protect or
+        /// Unprotect could not be checked (so neither is sent).
+        /// </summary>
+        public static uint? ReadProtectionCheckAddress(DeviceInfo device)
+        {
+            if (device == null) throw new ArgumentNullException(nameof(device));
+            return !device.Flash.IsEmpty ? device.Flash.Start
+                : !device.SystemMemory.IsEmpty ? device.SystemMemory.Start
+                : !device.Ram.IsEmpty ? device.Ram.Start
+                : (uint?)null;
+        }
+
+        private static uint CheckAddressOrRefuse(Stm32Connection connection, string what)
+            => ReadProtectionCheckAddress(connection.Device) ?? throw new InvalidOperationException(string.Format(CultureInfo.InvariantCulture,
+                "The catalog has no memory map for {0}, so whether {1} took could not be checked; nothing was sent. Add a catalog row for it (Import-Stm32Device).",
+                connection.Device, what));
+
+        /// <summary>Whether the chip refuses reads now: the probe's Read of flash, or one Read of <paramref name="address"/> where flash is not mapped.</summary>
+        private static bool RefusesReads(Stm32Connection connection, uint address, CancellationToken ct)
+        {
+            connection.EnsureProbed(ct);
+            if (!connection.Device.Flash.IsEmpty || connection.IsReadProtected) return connection.IsReadProtected;
+            try
+            {
+                connection.Read(address, 1, null, ct);
+                return false;
+            }
+            catch (Stm32ReadProtectedException)
+            {
+                return true;
+            }
+        }
+
         /// <summary>Readout Protect (0x82): RDP level 1, then resync. False when the chip was already protected.</summary>
         public static bool ApplyReadoutProtection(this Stm32Connection connection, CancellationToken ct = default)
         {
             if (connection == null) throw new ArgumentNullException(nameof(connection));
             connection.EnsureProbed(ct);
-            if (connection.IsReadProtected) return false;
+            var check = CheckAddressOrRefuse(connection, "read protection");
+            if (RefusesReads(connection, check, ct)) return false;
             connection.ReadoutProtect(ct);
-            if (!connection.IsReadProtected)
-                throw new Stm32VerifyException("Readout Protect was acknowledged, but after the reset flash can still be read: the protection did not take.",
-                    connection.Flash.Start, 0);
+            if (!RefusesReads(connection, check, ct))
+                throw new Stm32VerifyException(string.Format(CultureInfo.InvariantCulture,
+                    "Readout Protect was acknowledged, but after the reset the chip still answers a Read at 0x{0:X8}: the protection did not take.", check),
+                    check, 0);
             return true;
         }
 
@@ -308,6 +346,7 @@ namespace Stm32.Protocol.OptionBytes
             connection.EnsureProbed(ct);
             if (!connection.InBootloader)
                 throw new Stm32NotInBootloaderException();
+            var check = CheckAddressOrRefuse(connection, "lifting read protection");
             var flashBytes = connection.FlashSizeFromChip ?? connection.Flash.Length;
             var expected = EstimatedMassErase(connection.Device, flashBytes);
             var timeout = ReadoutUnprotectTimeout(connection.Device, flashBytes);
@@ -331,8 +370,9 @@ namespace Stm32.Protocol.OptionBytes
             }
             wait?.Done("flash erased; waiting for the chip to restart");
             connection.Resynchronize(null, ct);
-            if (connection.IsReadProtected)
-                throw new Stm32VerifyException("Readout Unprotect was acknowledged, but after the reset the flash is still read-protected.", connection.Flash.Start, 0);
+            if (RefusesReads(connection, check, ct))
+                throw new Stm32VerifyException(string.Format(CultureInfo.InvariantCulture,
+                    "Readout Unprotect was acknowledged, but after the reset the chip still refuses a Read at 0x{0:X8}: it is still read-protected.", check), check, 0);
         }
 
         /// <summary>

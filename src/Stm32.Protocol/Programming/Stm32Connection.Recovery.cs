@@ -97,7 +97,7 @@ namespace Stm32.Protocol.Programming
                     lastWasDirect = direct;
                 }
             }
-            if (allRefused && refused != null && last is Stm32NackException nack && ConfirmReadProtection(ct))
+            if (allRefused && refused != null && last is Stm32NackException nack && ConfirmReadProtection(address, ct))
                 throw ProtectedError(nack, refused, address);
             throw new Stm32RecoveryFailedException(
                 string.Format(CultureInfo.InvariantCulture,
@@ -202,14 +202,19 @@ namespace Stm32.Protocol.Programming
                 ProductId, BootloaderVersionText));
         }
 
-        /// <summary>A Read of flash refused three times over means read protection (spec 15a.3).</summary>
-        private bool ConfirmReadProtection(CancellationToken ct)
+        /// <summary>
+        /// A Read of flash refused three times over means read protection (spec 15a.3); on a chip
+        /// the catalog maps no flash for, a Read of the refused address itself (RDP level 1
+        /// refuses every Read at the command, an address it does not have only at the address).
+        /// </summary>
+        private bool ConfirmReadProtection(uint? address, CancellationToken ct)
         {
-            if (Device.Flash.IsEmpty) return false;
+            uint? probe = Device.Flash.IsEmpty ? address : Device.Flash.Start;
+            if (probe == null) return false;
             try
             {
                 Recover(ct);
-                if (ReadIsRefused(Device.Flash.Start, ct))
+                if (ReadIsRefused(probe.Value, ct))
                 {
                     IsReadProtected = true;
                     return true;

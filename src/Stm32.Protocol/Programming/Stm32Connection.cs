@@ -73,9 +73,14 @@ namespace Stm32.Protocol.Programming
 
         /// <summary>
         /// Read protection where known: null before the probe, and for a chip whose memory map the
-        /// catalog lacks (there is no flash to try a Read on).
+        /// catalog lacks (there is no flash to try a Read on) until some other Read answers (RDP
+        /// level 1 refuses every Read, spec 3: Get-Stm32Info's read of the option bytes, say) or
+        /// the chip refuses one as read-protected.
         /// </summary>
-        public bool? KnownReadProtection => IsProbed && !Device.Flash.IsEmpty ? IsReadProtected : (bool?)null;
+        public bool? KnownReadProtection => IsProbed && (!Device.Flash.IsEmpty || _readAnswered || IsReadProtected) ? IsReadProtected : (bool?)null;
+
+        // A Read Memory answered since the chip was identified (see KnownReadProtection).
+        private bool _readAnswered;
 
         /// <summary>False once Go has started the application: the bootloader no longer listens.</summary>
         public bool InBootloader { get; private set; }
@@ -166,6 +171,7 @@ namespace Stm32.Protocol.Programming
             InBootloader = true;
             IsProbed = false;
             IsReadProtected = false;
+            _readAnswered = false;
             FlashSizeFromChip = null;
             UniqueId = null;
             BootloaderId = null;
@@ -386,6 +392,7 @@ namespace Stm32.Protocol.Programming
                 Buffer.BlockCopy(chunk, 0, result, done, n);
                 done += n;
                 progress?.Report(new OperationProgress("Reading", done, length, Hex(address + (uint)done)));
+                _readAnswered = true;
             }
             return result;
         }

@@ -17,13 +17,8 @@ public class ProtectionWorkflowTests
     [Fact]
     public void A_chip_the_catalog_has_no_memory_map_for_is_not_called_unprotected()
     {
-        // An F103 answering with a product ID the catalog does not know: no flash to try a Read on.
-        var f103 = DeviceCatalog.Find(0x410)!;
-        var unknown = new DeviceInfo(0x999, "test part", f103.Family, f103.Ram, f103.Flash, f103.FlashLayoutText,
-            f103.OptionBytes, f103.SystemMemory, f103.Flags, f103.PagesPerSector, f103.BootloaderIds, f103.BootloaderIdAddress);
-        using var chip = new SimulatedChip(unknown, new SimulatorOptions { Timing = SimulatorTiming.Instant });
-        var pair = new InMemoryLinkPair("sim://0x999", 115200);
-        chip.Attach(pair);
+        var (chip, pair) = UnknownF103();
+        using var _ = chip;
         using var c = Stm32Connection.Open(pair.Host);
 
         var state = c.GetProtectionState();
@@ -33,6 +28,53 @@ public class ProtectionWorkflowTests
         Assert.Null(state.ReadProtection);
         Assert.StartsWith("read protection unknown (the catalog has no memory map for this chip)", state.ToString());
         Assert.DoesNotContain("not read-protected", state.ToString());
+    }
+
+    /// <summary>An F103 answering with a product ID the catalog does not know, served from a full row.</summary>
+    private static (SimulatedChip Chip, InMemoryLinkPair Pair) UnknownF103()
+    {
+        var f103 = DeviceCatalog.Find(0x410)!;
+        var unknown = new DeviceInfo(0x999, "test part", f103.Family, f103.Ram, f103.Flash, f103.FlashLayoutText,
+            f103.OptionBytes, f103.SystemMemory, f103.Flags, f103.PagesPerSector, f103.BootloaderIds, f103.BootloaderIdAddress);
+        var chip = new SimulatedChip(unknown, new SimulatorOptions { Timing = SimulatorTiming.Instant });
+        var pair = new InMemoryLinkPair("sim://0x999", 115200);
+        chip.Attach(pair);
+        return (chip, pair);
+    }
+
+    [Fact]
+    public void A_chip_the_catalog_has_no_memory_map_for_is_known_open_once_a_read_is_answered_and_protected_once_refused()
+    {
+        var (chip, pair) = UnknownF103();
+        using var _ = chip;
+        using var c = Stm32Connection.Open(pair.Host);
+        c.EnsureProbed();
+        Assert.Null(c.KnownReadProtection);
+
+        c.Read(0x20000200, 4);   // RAM: RDP level 1 would refuse it
+        Assert.False(c.KnownReadProtection);
+
+        c.ReadoutProtect();   // the bare command: nothing here checks what it did
+        var e = Assert.Throws<Stm32ReadProtectedException>(() => c.Read(0x20000200, 4));
+        Assert.Contains("read-protected", e.Message);
+        Assert.True(c.KnownReadProtection);
+    }
+
+    [Fact]
+    public void Readout_protect_and_unprotect_are_not_sent_to_a_chip_nothing_is_known_of()
+    {
+        var (chip, pair) = UnknownF103();
+        using var _ = chip;
+        using var c = Stm32Connection.Open(pair.Host);   // Generic row: no flash, RAM or system memory
+        Assert.True(c.Device.Ram.IsEmpty && c.Device.SystemMemory.IsEmpty);
+
+        var e1 = Assert.Throws<InvalidOperationException>(() => c.ApplyReadoutProtection());
+        var e2 = Assert.Throws<InvalidOperationException>(() => c.RemoveReadoutProtection());
+
+        Assert.Contains("nothing was sent", e1.Message);
+        Assert.Contains("nothing was sent", e2.Message);
+        Assert.Equal(0, chip.ReadProtectionLevel);
+        Assert.DoesNotContain(chip.Trace, t => t.Direction == TraceDirection.ToDevice && (t.Value == 0x82 || t.Value == 0x92));
     }
 
     [Theory]
