@@ -74,10 +74,22 @@ public sealed class Report
     private static double OffWireMs(List<Sample> s)
         => Stats.Median(Ok(s).Where(x => x.WireSpanSeconds > 0).Select(x => (x.Seconds - x.WireSpanSeconds) * 1000));
 
-    /// <summary>Rows that took more than one sample per round: "30 for connect-fresh, connect-synced; 15 for sparse-hex, …".</summary>
+    /// <summary>Rows that took more than one sample per round: "connect-fresh, connect-synced: 30 of ours, of the zero-work client and of stm32flash; …".</summary>
     private string ExtraSamples()
-        => string.Join("; ", _rows.Where(r => r.OurSamples.Count > _o.Runs).GroupBy(r => r.OurSamples.Count).OrderByDescending(g => g.Key)
-            .Select(g => $"{g.Key} of ours and of the zero-work client for {string.Join(", ", g.Select(r => r.Id))}{(g.Any(r => r.TheirSamples.Count > 0 && r.TheirSamples.Count < g.Key) ? $" ({g.First().TheirSamples.Count} of stm32flash, whose run takes seconds)" : "")}"));
+        => string.Join("; ", _rows.Where(r => r.OurSamples.Count > _o.Runs)
+            .GroupBy(r => (Ours: r.OurSamples.Count, Floor: r.FloorSamples.Count, Theirs: r.TheirSamples.Count))
+            .OrderByDescending(g => g.Key.Ours)
+            .Select(g =>
+            {
+                var same = new List<string> { "ours" };
+                if (g.Key.Floor == g.Key.Ours) same.Add("the zero-work client");
+                if (g.Key.Theirs == g.Key.Ours) same.Add("stm32flash");
+                var who = same.Count == 1 ? same[0] : string.Join(", ", same.Take(same.Count - 1)) + " and " + same[^1];
+                var text = $"{string.Join(", ", g.Select(r => r.Id))}: {g.Key.Ours} {(same.Count > 1 ? "each " : "")}of {who}";
+                if (g.Key.Floor > 0 && g.Key.Floor != g.Key.Ours) text += $", {g.Key.Floor} of the zero-work client";
+                if (g.Key.Theirs > 0 && g.Key.Theirs != g.Key.Ours) text += $", {g.Key.Theirs} of stm32flash (its run takes seconds)";
+                return text;
+            }));
     private static double Floor(Row r) => Stats.Median(r.FloorSamples.Select(s => s.Seconds));
     private static double Theirs(Row r) => Stats.Median(r.TheirSamples.Select(s => s.Seconds));
     private static double Wire(List<Sample> s) => Stats.Median(s.Where(x => x.Error == null).Select(x => (double)x.WireBytes));
@@ -328,8 +340,8 @@ public sealed class Report
         var floorRows = _rows.Where(r => r.FloorSamples.Count > 0).ToList();
         if (floorRows.Count > 0)
         {
-            sb.AppendLine("**The medium's floor** (the millisecond rows and the read): the same bytes sent by a client that does no work at all (`bench/Stm32.Bench/ZeroWorkClient.cs`). Before the rounds our client runs the row once, untimed, and the chip's trace becomes a script: " +
-                "each run of bytes our client sent and the chip's whole answer. The zero-work client opens the pty as stm32flash does, writes each run, awaits exactly the recorded answer in poll/read on the bare descriptor and compares it (no parsing, no memory map, no file), in the same runs, alternating with the other two. " +
+            sb.AppendLine("**The medium's floor** (the millisecond rows and the read): the same bytes sent by a client that does no work at all (`bench/Stm32.Bench/ZeroWorkClient.cs`). Before the rounds our client runs the row once, untimed, through a link that records what it writes, reads and flushes, in order: " +
+                "each run of bytes it wrote, then the bytes it read before it wrote again. The zero-work client opens the pty as stm32flash does, flushes where ours did, writes each run, awaits exactly as many bytes as ours read in poll/read on the bare descriptor and compares them with the recording (no parsing, no memory map, no file), in the same runs, alternating with the other two. " +
                 "What it takes above the limit is what this pseudo-terminal and the simulated chip's thread cost per answer, for our choice of bytes (see the wire-bytes column for that choice against the model's); no client that waits for each answer (the protocol forbids sending the next command before the ACK, spec 6.4) can do better here, " +
                 "so *ours ÷ zero-work* is what our client's own work costs. *Off the wire* = the run's time before its first byte and after its last: opening the port (ours through System.IO.Ports), reading the file (sparse rows) and setting up.");
             sb.AppendLine();
