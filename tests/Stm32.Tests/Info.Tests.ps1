@@ -115,6 +115,18 @@ Describe 'Get-Stm32Info for a chip without a memory map in the catalog' {
             Set-Content -LiteralPath $f $Header, $Row
             $null = Import-Stm32Device -LiteralPath $f
         }
+
+        # An F103 served from its built-in row, known to the session only by a user row without
+        # flash addresses (with or without its option area); returns the simulator and the session.
+        function Connect-F103WithoutFlashMap([string] $OptionArea = ',') {
+            $sim = Start-TestSimulator @('-Device', '0x410', '-Port', 'tcp://127.0.0.1:0', '-Timing', 'Instant', '-TimeoutSec', '60')
+            try {
+                Import-TestRow "0x410,STM32F10xxx without a flash map,0x20000200,0x20005000,,,,$OptionArea,0x1FFFF000,0x1FFFF800,,4"
+                $s = Connect-Stm32 -Port $sim.Endpoint.Endpoint -WarningAction SilentlyContinue
+            }
+            catch { Stop-TestSimulator $sim; throw }
+            return $sim, $s
+        }
     }
     AfterEach {
         Remove-AllStm32Session
@@ -155,10 +167,8 @@ Describe 'Get-Stm32Info for a chip without a memory map in the catalog' {
     }
 
     It 'says not read-protected where the option bytes could be read (a user row with options but no flash)' {
-        $sim = Start-TestSimulator @('-Device', '0x410', '-Port', 'tcp://127.0.0.1:0', '-Timing', 'Instant', '-TimeoutSec', '60')
+        $sim, $s = Connect-F103WithoutFlashMap '0x1FFFF800,0x1FFFF80F'
         try {
-            Import-TestRow '0x410,STM32F10xxx without a flash map,0x20000200,0x20005000,,,,0x1FFFF800,0x1FFFF80F,0x1FFFF000,0x1FFFF800,,4'
-            $s = Connect-Stm32 -Port $sim.Endpoint.Endpoint -WarningAction SilentlyContinue
             $i = $s | Get-Stm32Info -WarningAction SilentlyContinue
             $i.Device.Flash.IsEmpty | Should -BeTrue
             # The RDP byte was read, so the level is known, and so is that reads are allowed.
@@ -176,10 +186,8 @@ Describe 'Get-Stm32Info for a chip without a memory map in the catalog' {
     }
 
     It 'protects and unprotects a chip whose row has no flash, checking each through its system memory' {
-        $sim = Start-TestSimulator @('-Device', '0x410', '-Port', 'tcp://127.0.0.1:0', '-Timing', 'Instant', '-TimeoutSec', '60')
+        $sim, $s = Connect-F103WithoutFlashMap
         try {
-            Import-TestRow '0x410,STM32F10xxx without a flash map,0x20000200,0x20005000,,,,,,0x1FFFF000,0x1FFFF800,,4'
-            $s = Connect-Stm32 -Port $sim.Endpoint.Endpoint -WarningAction SilentlyContinue
             Protect-Stm32Flash -Session $s -ReadOut -Confirm:$false
             $s.IsReadProtected | Should -BeTrue
             ($s | Get-Stm32Info -WarningAction SilentlyContinue).ReadProtection | Should -Be ([Stm32.Protocol.OptionBytes.ReadProtectionLevel]::Level1)
