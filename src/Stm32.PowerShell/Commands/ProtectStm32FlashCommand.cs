@@ -85,9 +85,12 @@ namespace Stm32.PowerShell.Commands
                         $"Read-protect {session}? Flash can then no longer be read, written or started through the bootloader, and lifting the protection later ERASES THE WHOLE FLASH.",
                         "Protect-Stm32Flash -ReadOut"))
                         return;
-                    connection.ApplyReadoutProtection(CancelToken);
+                    // A chip without flash in its catalog row shows it was protected only now.
+                    if (connection.ApplyReadoutProtection(CancelToken))
+                        WriteVerbose($"{session}: read protection is on (RDP level 1); the chip reset and the session resynchronised.");
+                    else
+                        WriteVerbose($"{session}: the chip is already read-protected; nothing was sent.");
                     session.NoteWriteProtectedPages(null);
-                    WriteVerbose($"{session}: read protection is on (RDP level 1); the chip reset and the session resynchronised.");
                 }
             }
             else

@@ -47,7 +47,7 @@ namespace Stm32.Protocol.OptionBytes
             if (connection.IsReadProtected) why = "the chip is read-protected (RDP level 1): option bytes cannot be read";
             else if (!OptionLayout.IsSupported(connection.Device)) why = new OptionBytesNotSupportedException(connection.Device).Message;
             else options = connection.ReadOptionBytes(ct);
-            return new ProtectionState(connection.Device, connection.IsReadProtected, options, why);
+            return new ProtectionState(connection.Device, connection.KnownReadProtection, options, why);
         }
 
         // ================================================================== option bytes

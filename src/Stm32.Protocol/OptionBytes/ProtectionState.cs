@@ -7,10 +7,11 @@ namespace Stm32.Protocol.OptionBytes
     /// <summary>Read and write protection of a chip as far as the bootloader shows it (Get-Stm32Info).</summary>
     public sealed class ProtectionState
     {
-        internal ProtectionState(DeviceInfo device, bool readProtected, OptionByteSet? options, string? optionsUnreadableReason)
+        internal ProtectionState(DeviceInfo device, bool? knownReadProtection, OptionByteSet? options, string? optionsUnreadableReason)
         {
             Device = device;
-            IsReadProtected = readProtected;
+            KnownReadProtection = knownReadProtection;
+            IsReadProtected = knownReadProtection == true;
             OptionBytes = options;
             OptionsUnreadableReason = optionsUnreadableReason;
         }
@@ -19,6 +20,9 @@ namespace Stm32.Protocol.OptionBytes
 
         /// <summary>A Read of flash was NACKed: RDP level 1 (level 2 never answers at all).</summary>
         public bool IsReadProtected { get; }
+
+        /// <summary>As <see cref="Programming.Stm32Connection.KnownReadProtection"/>: null where no Read showed it (no flash in the catalog row, no other Read answered).</summary>
+        public bool? KnownReadProtection { get; }
 
         /// <summary>The level from the option bytes where readable; 1 when read-protected; else null.</summary>
         public ReadProtectionLevel? ReadProtection => IsReadProtected ? ReadProtectionLevel.Level1 : OptionBytes?.ReadProtection;
@@ -34,8 +38,8 @@ namespace Stm32.Protocol.OptionBytes
         public override string ToString()
             => IsReadProtected
                 ? "read-protected (RDP level 1): Unprotect-Stm32Flash -ReadOut lifts it and erases the whole flash"
-                // No flash in the memory map and no option bytes read: no Read was tried, so nothing is known.
-                : OptionBytes == null && Device.Flash.IsEmpty
+                // No flash in the memory map and no other Read answered: nothing is known.
+                : KnownReadProtection == null
                     ? string.Format(CultureInfo.InvariantCulture, "read protection unknown (the catalog has no memory map for this chip); write protection: unknown ({0})", OptionsUnreadableReason)
                     : string.Format(CultureInfo.InvariantCulture, "not read-protected; write protection: {0}",
                         OptionBytes?.DescribeWrp() ?? "unknown (" + OptionsUnreadableReason + ")");

@@ -53,6 +53,7 @@ public class ProtectionWorkflowTests
 
         c.Read(0x20000200, 4);   // RAM: RDP level 1 would refuse it
         Assert.False(c.KnownReadProtection);
+        Assert.StartsWith("not read-protected", c.GetProtectionState().ToString());
 
         c.ReadoutProtect();   // the bare command: nothing here checks what it did
         var e = Assert.Throws<Stm32ReadProtectedException>(() => c.Read(0x20000200, 4));
