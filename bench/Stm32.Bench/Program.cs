@@ -318,8 +318,9 @@ public sealed class Bench
     }
 
     /// <summary>
-    /// Untimed: our client once on a fresh chip, prepared as for a timed run; the chip's trace
-    /// becomes the script the zero-work client replays in the timed rounds.
+    /// Untimed: our client once on a fresh chip, prepared as for a timed run, through a
+    /// <see cref="RecordingLink"/>; what it wrote, read and flushed becomes the script the
+    /// zero-work client replays in the timed rounds.
     /// </summary>
     private void RecordFloor(Row row)
     {
@@ -327,6 +328,7 @@ public sealed class Bench
         {
             using var f = row.NewFixture();
             row.Prepare?.Invoke(f, Tool.Ours);
+            Client.ForgetRecording();
             row.Ours!(f, Client.Recording + _o.Client);
             row.Check?.Invoke(f, Tool.Ours);
             row.FloorScript = ZeroWorkClient.Script(Client.LastRecording!.Ops);
@@ -675,6 +677,8 @@ public static class Client
 
     /// <summary>The link of the last <see cref="Recording"/> open (the bench records one row at a time, untimed).</summary>
     public static RecordingLink? LastRecording { get; private set; }
+
+    public static void ForgetRecording() => LastRecording = null;
 
     public static IByteLink Open(string kind, string path, int baud)
     {
