@@ -74,7 +74,7 @@ public sealed class Report
     private static double OffWireMs(List<Sample> s)
         => Stats.Median(Ok(s).Where(x => x.WireSpanSeconds > 0).Select(x => (x.Seconds - x.WireSpanSeconds) * 1000));
 
-    /// <summary>Rows that took more than one sample per round: "connect-fresh, connect-synced: 30 of ours, of the zero-work client and of stm32flash; …".</summary>
+    /// <summary>Rows that took more than one sample per round: "connect-fresh, connect-synced: 30 each of ours, the zero-work client and stm32flash; …".</summary>
     private string ExtraSamples()
         => string.Join("; ", _rows.Where(r => r.OurSamples.Count > _o.Runs)
             .GroupBy(r => (Ours: r.OurSamples.Count, Floor: r.FloorSamples.Count, Theirs: r.TheirSamples.Count))
@@ -296,7 +296,8 @@ public sealed class Report
         sb.AppendLine(Begin);
         sb.AppendLine("## Speed and scale: our client vs stm32flash on the simulated chip (issue 7)");
         sb.AppendLine();
-        sb.AppendLine($"Measured {_started:yyyy-MM-dd HH:mm} {(TimeZoneInfo.Local.BaseUtcOffset == TimeSpan.Zero ? "UTC" : "(local time)")}, {_o.Runs} timed run(s) of each tool per row{(ExtraSamples().Length > 0 ? $" ({ExtraSamples()}: rows that take milliseconds)" : "")}, alternating which goes first, **medians**; " +
+        var extra = ExtraSamples();
+        sb.AppendLine($"Measured {_started:yyyy-MM-dd HH:mm} {(TimeZoneInfo.Local.BaseUtcOffset == TimeSpan.Zero ? "UTC" : "(local time)")}, {_o.Runs} timed run(s) of each tool per row{(extra.Length > 0 ? $" ({extra}: rows that take milliseconds)" : "")}, alternating which goes first, **medians**; " +
             $"whole run {_elapsed.TotalMinutes:0.0} min{(_o.Quick ? " (`--quick`)" : "")}. Client: **{(_o.Client == "posix" ? "bench-only POSIX fd link (prototype, NOT the module's transport)" : "SerialPortLink (System.IO.Ports), what the cmdlets use")}**.");
         sb.AppendLine();
         sb.AppendLine($"Machine: {Machine()}. The machine is shared and noisy (other builds run at the same time): compare ratios measured within one run, not absolute times across runs.");
@@ -343,7 +344,7 @@ public sealed class Report
             sb.AppendLine("**The medium's floor** (the millisecond rows and the read): the same bytes sent by a client that does no work at all (`bench/Stm32.Bench/ZeroWorkClient.cs`). Before the rounds our client runs the row once, untimed, through a link that records what it writes, reads and flushes, in order: " +
                 "each run of bytes it wrote, then the bytes it read before it wrote again. The zero-work client opens the pty as stm32flash does, flushes where ours did, writes each run, awaits exactly as many bytes as ours read in poll/read on the bare descriptor and compares them with the recording (no parsing, no memory map, no file), in the same runs, alternating with the other two. " +
                 "What it takes above the limit is what this pseudo-terminal and the simulated chip's thread cost per answer, for our choice of bytes (see the wire-bytes column for that choice against the model's); no client that waits for each answer (the protocol forbids sending the next command before the ACK, spec 6.4) can do better here, " +
-                "so *ours ÷ zero-work* is what our client's own work costs. *Off the wire* = the run's time before its first byte and after its last: opening the port (ours through System.IO.Ports), reading the file (sparse rows) and setting up.");
+                "so *ours ÷ zero-work* is what our client's own work costs. *Off the wire* = the run's time before its first byte and after its last: opening the port (ours through System.IO.Ports), setting up and closing, and for ours on the read row writing the file (the sparse rows read theirs after connecting, so on the wire).");
             sb.AppendLine();
             sb.AppendLine("| row | limit s | zero-work s | **zero-work ÷ limit** | zero-work on the wire ÷ limit | zero-work: replies × ms | ours ÷ limit | ours on the wire ÷ limit | ours: replies × ms | off the wire ms: zero-work / ours | **ours ÷ zero-work** | stm32flash on the wire ÷ limit |");
             sb.AppendLine("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");

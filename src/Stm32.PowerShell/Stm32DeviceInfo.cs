@@ -133,7 +133,8 @@ namespace Stm32.PowerShell
 
         /// <summary>
         /// Whether the chip refuses reads (RDP level 1), as checked by a Read of flash (or, for a
-        /// chip the catalog has no memory map for, of the option bytes); null when it was not checked.
+        /// chip the catalog has no flash addresses for, by any Read it answered or refused, such
+        /// as Get-Stm32Info's of the option bytes); null when it was not checked.
         /// </summary>
         public bool? IsReadProtected { get; }
 
