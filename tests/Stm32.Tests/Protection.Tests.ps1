@@ -198,12 +198,46 @@ $s.IsOpen
             finally { $ps.Dispose() }
         }
 
-        It 'with -Force -Confirm:$false writes level 2: the chip never answers again and the session closes' {
+        It '-Force -Confirm:$false alone does not skip the typed confirmation: a host that cannot ask refuses' {
             $ps = New-TestPowerShell
             try {
                 $out = $ps.AddScript(@'
 $s = Connect-Stm32 -Port 'sim://0x466?timing=instant'
-$r = Set-Stm32OptionByte -Session $s -ReadProtection Level2 -Force -Confirm:$false -PassThru -WarningAction SilentlyContinue
+Set-Stm32OptionByte -Session $s -ReadProtection Level2 -Force -Confirm:$false
+$s.IsOpen
+(Get-Stm32OptionByte -Session $s).ReadProtection
+'@).Invoke()
+                $ps.Streams.Error.Count | Should -Be 1
+                $ps.Streams.Error[0].FullyQualifiedErrorId | Should -BeExactly 'ReadProtectionLevel2Refused,Stm32.PowerShell.Commands.SetStm32OptionByteCommand'
+                $ps.Streams.Error[0].Exception.Message | Should -Match '-Level2ProductId 0x466'
+                $out[0] | Should -BeTrue
+                $out[1] | Should -Be 'Level0'
+            }
+            finally { $ps.Dispose() }
+        }
+
+        It '-Level2ProductId naming another chip refuses and writes nothing' {
+            $ps = New-TestPowerShell
+            try {
+                $out = $ps.AddScript(@'
+$s = Connect-Stm32 -Port 'sim://0x466?timing=instant'
+Set-Stm32OptionByte -Session $s -ReadProtection Level2 -Force -Confirm:$false -Level2ProductId 0x413
+(Get-Stm32OptionByte -Session $s).ReadProtection
+'@).Invoke()
+                $ps.Streams.Error.Count | Should -Be 1
+                $ps.Streams.Error[0].FullyQualifiedErrorId | Should -BeExactly 'ReadProtectionLevel2Refused,Stm32.PowerShell.Commands.SetStm32OptionByteCommand'
+                $ps.Streams.Error[0].Exception.Message | Should -Match 'does not match the connected chip \(0x466'
+                $out[0] | Should -Be 'Level0'
+            }
+            finally { $ps.Dispose() }
+        }
+
+        It 'with -Force -Confirm:$false -Level2ProductId naming the chip writes level 2: the chip never answers again and the session closes' {
+            $ps = New-TestPowerShell
+            try {
+                $out = $ps.AddScript(@'
+$s = Connect-Stm32 -Port 'sim://0x466?timing=instant'
+$r = Set-Stm32OptionByte -Session $s -ReadProtection Level2 -Force -Confirm:$false -Level2ProductId 0x466 -PassThru -WarningAction SilentlyContinue
 $r.ChipSilent
 $s.IsOpen
 try { $null = Connect-Stm32 -Port 'sim://0x466?timing=instant' -ErrorAction Stop; 'answered' } catch { $_.FullyQualifiedErrorId }
@@ -213,6 +247,28 @@ try { $null = Connect-Stm32 -Port 'sim://0x466?timing=instant' -ErrorAction Stop
                 $out[2] | Should -BeExactly 'BootloaderNoResponse,Stm32.PowerShell.Commands.ConnectStm32Command'
             }
             finally { $ps.Dispose() }
+        }
+
+        It 'at the keyboard, Enter at both prompts (or "y" at the second) writes nothing; typing the product ID does' {
+            # A console host reading its answers from standard input, as a person at the keyboard
+            # would type them: the ShouldProcess prompt defaults to Yes, the typed one to No.
+            $script = @"
+Import-Module '$ModulePath'
+`$s = Connect-Stm32 -Port 'sim://0x413?timing=instant'
+Set-Stm32OptionByte -Session `$s -ReadProtection Level2 -Force
+'after two Enters: ' + (Get-Stm32OptionByte -Session `$s).ReadProtection
+Set-Stm32OptionByte -Session `$s -ReadProtection Level2 -Force
+'after y, y: ' + (Get-Stm32OptionByte -Session `$s).ReadProtection
+Set-Stm32OptionByte -Session `$s -ReadProtection Level2 -Force -WarningAction SilentlyContinue
+'after y, 0x413: open=' + `$s.IsOpen
+"@
+            $file = Join-Path $TestDrive 'level2-keyboard.ps1'
+            Set-Content -LiteralPath $file -Value $script
+            $text = "`n`ny`ny`ny`n0x413`n" | & (Join-Path $PSHOME 'pwsh') -NoProfile -File $file 2>&1 | Out-String
+            $text | Should -Match 'Type the chip''s product ID, 0x413'
+            $text | Should -Match 'after two Enters: Level0'
+            $text | Should -Match 'after y, y: Level0'
+            $text | Should -Match 'after y, 0x413: open=False'
         }
     }
 

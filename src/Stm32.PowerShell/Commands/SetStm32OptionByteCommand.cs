@@ -1,6 +1,8 @@
 using System;
+using System.Collections.ObjectModel;
 using System.Linq;
 using System.Management.Automation;
+using System.Management.Automation.Host;
 using Stm32.PowerShell.Infrastructure;
 using Stm32.Protocol.OptionBytes;
 
@@ -13,9 +15,11 @@ namespace Stm32.PowerShell.Commands
     /// <para>
     /// Read protection level 2 is permanent. It takes all of: -Force (without it the change is
     /// refused with ReadProtectionLevel2Refused before any prompt, whatever -Confirm says), the
-    /// ShouldProcess confirmation (ConfirmImpact High), and then a ShouldContinue question that
-    /// only -Force together with an explicit -Confirm:$false skips (RD05: scripts must be able to
-    /// run without prompts; they say so with both switches). A host that cannot prompt refuses.
+    /// ShouldProcess confirmation (ConfirmImpact High), and then a typed confirmation: the user
+    /// types the chip's product ID as the prompt shows it; Enter alone, or anything else, is No.
+    /// Scripts skip the typed question only with -Level2ProductId naming the connected chip's
+    /// product ID; no -Confirm or $ConfirmPreference setting skips it. A host that cannot prompt
+    /// refuses.
     /// </para>
     /// </summary>
     [Cmdlet(VerbsCommon.Set, "Stm32OptionByte", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High,
@@ -81,6 +85,15 @@ namespace Stm32.PowerShell.Commands
         [Parameter]
         public SwitchParameter Force { get; set; }
 
+        /// <summary>
+        /// For scripts: the product ID of the chip to lock with level 2 (as Get-Stm32Info shows it,
+        /// e.g. 0x413). It stands in for the typed confirmation and must match the connected chip.
+        /// </summary>
+        [Parameter(ParameterSetName = FieldsSet)]
+        [Parameter(ParameterSetName = RawSet)]
+        [ValidateRange(0, 0xFFFF)]
+        public int? Level2ProductId { get; set; }
+
         [Parameter]
         public SwitchParameter PassThru { get; set; }
 
@@ -140,28 +153,42 @@ namespace Stm32.PowerShell.Commands
         #endregion
 
         /// <summary>
-        /// The second, explicit question for level 2 (RD04: after ShouldProcess). Skipped only
-        /// with -Force and an explicit -Confirm:$false; a host that cannot ask refuses.
+        /// The second, explicit confirmation for level 2 (after ShouldProcess). Its default is No:
+        /// the user must type the chip's product ID; an empty answer or anything else declines.
+        /// Scripts give the same answer up front with -Level2ProductId. A host that cannot ask refuses.
         /// </summary>
         private bool ConfirmLevel2(Stm32Session session)
         {
-            if (Force && MyInvocation.BoundParameters.TryGetValue("Confirm", out var c) && c is SwitchParameter s && !s.IsPresent)
+            var expected = $"0x{session.ProductId:X3}";
+            if (Level2ProductId.HasValue)
             {
-                WriteWarning($"{session}: setting read protection level 2 (permanent) without a prompt: -Force -Confirm:$false.");
+                if (Level2ProductId.Value != session.ProductId)
+                {
+                    WriteError(Error($"{session}: -Level2ProductId 0x{Level2ProductId.Value:X3} does not match the connected chip ({expected}, {session.DeviceName}). Nothing was written.",
+                        ErrorIds.ReadProtectionLevel2Refused, ErrorCategory.PermissionDenied, session));
+                    return false;
+                }
+                WriteWarning($"{session}: setting read protection level 2 (permanent) on {expected}, confirmed by -Level2ProductId.");
                 return true;
             }
-            const string query = "Read protection level 2 is PERMANENT: the bootloader and the debug port are switched off for good, the chip can never be read, erased or reprogrammed again, and no tool can undo it. Really set level 2?";
+            var caption = $"Set read protection level 2 on {session}";
+            var message = "Read protection level 2 is PERMANENT: the bootloader and the debug port are switched off for good, the chip can never be read, erased or reprogrammed again, and no tool can undo it."
+                + $" To go ahead, type the chip's product ID, {expected}. Anything else, or Enter alone, cancels.";
+            var field = $"Product ID ({expected} to set level 2)";
+            string? typed;
             try
             {
-                if (ShouldContinue(query, $"Set read protection level 2 on {session}")) return true;
+                var answers = Host.UI.Prompt(caption, message, new Collection<FieldDescription> { new FieldDescription(field) });
+                typed = answers != null && answers.TryGetValue(field, out var value) ? value?.BaseObject?.ToString() : null;
             }
-            catch (Exception e) when (e is PSInvalidOperationException || e is System.Management.Automation.Host.HostException || e is NotImplementedException)
+            catch (Exception e) when (e is PSInvalidOperationException || e is HostException || e is NotImplementedException || e is NotSupportedException)
             {
-                WriteError(Error($"{session}: read protection level 2 needs a second confirmation and this host cannot ask ({e.Message}). Nothing was written. Scripts that really mean it pass -Force -Confirm:$false.",
+                WriteError(Error($"{session}: read protection level 2 needs a typed confirmation and this host cannot ask ({e.Message}). Nothing was written. Scripts that really mean it pass -Force -Confirm:$false -Level2ProductId {expected}.",
                     ErrorIds.ReadProtectionLevel2Refused, ErrorCategory.PermissionDenied, session));
                 return false;
             }
-            WriteVerbose($"{session}: level 2 declined; nothing was written.");
+            if (typed != null && string.Equals(typed.Trim(), expected, StringComparison.OrdinalIgnoreCase)) return true;
+            WriteWarning($"{session}: level 2 not confirmed (the answer was not {expected}); nothing was written.");
             return false;
         }
 

@@ -381,7 +381,7 @@ Set-Stm32OptionByte reads the current option bytes, changes only the fields you 
 
 -WhatIf shows the change field by field, before and after (for example "NRstStop: 1 -> 0"), and sends nothing. A change that leaves every byte as it is writes nothing.
 
-READ PROTECTION LEVEL 2 IS PERMANENT. On most families RDP 0xCC switches the bootloader and the debug port off for good: the chip can never again be read, erased, reprogrammed or even talked to through this module or any other tool, and nothing undoes it. Set-Stm32OptionByte refuses it (error ReadProtectionLevel2Refused) unless you give -Force, whatever -Confirm says. With -Force it asks twice: the usual confirmation (ConfirmImpact High) and then a second question that spells out the consequence. Only -Force together with an explicit -Confirm:$false skips both prompts; a host that cannot prompt (pwsh -NonInteractive) refuses unless both are given. F1 parts have no level 2 (the error InvalidArgument says so).
+READ PROTECTION LEVEL 2 IS PERMANENT. On most families RDP 0xCC switches the bootloader and the debug port off for good: the chip can never again be read, erased, reprogrammed or even talked to through this module or any other tool, and nothing undoes it. Set-Stm32OptionByte refuses it (error ReadProtectionLevel2Refused) unless you give -Force, whatever -Confirm says. With -Force it asks twice: the usual confirmation (ConfirmImpact High), then a typed confirmation whose default is No: you type the chip's product ID as the prompt shows it (for example 0x413); Enter alone, "y" or anything else cancels and nothing is written. No -Confirm or $ConfirmPreference setting skips the typed question. Scripts that really mean it name the chip instead: -Force -Confirm:$false -Level2ProductId 0x413, which is refused when the connected chip has another product ID. A host that cannot prompt (pwsh -NonInteractive) refuses without -Level2ProductId. F1 parts have no level 2 (the error InvalidArgument says so).
 
 Level 1 (-ReadProtection Level1) makes the flash unreadable from outside; lifting it again (Unprotect-Stm32Flash -ReadOut, or -ReadProtection Level0) erases the whole flash.
 
@@ -390,7 +390,7 @@ On H7, L5, U5 and H5 the option bytes are registers the bootloader cannot write:
         Parameters  = @{
             Session              = 'The session whose chip to change: from Connect-Stm32, Get-Stm32Session or Get-Stm32OptionByte, by value or from a Session property.'
             SessionId            = 'The Id of the session (Get-Stm32Session lists them). Tab completion offers the open ones.'
-            ReadProtection       = 'The read protection level: Level0 (open), Level1 (flash unreadable from outside; lifting it erases the flash) or Level2 (PERMANENT: no bootloader and no debug port ever again; needs -Force and a second confirmation). 0, 1 and 2 are accepted too.'
+            ReadProtection       = 'The read protection level: Level0 (open), Level1 (flash unreadable from outside; lifting it erases the flash) or Level2 (PERMANENT: no bootloader and no debug port ever again; needs -Force and a typed confirmation of the product ID, or -Level2ProductId). 0, 1 and 2 are accepted too.'
             RdpByte              = 'An exact RDP byte instead of -ReadProtection (0xAA is level 0, 0xA5 on F1; 0xCC is level 2 and needs -Force; anything else is level 1).'
             SoftwareWatchdog     = '$true: the independent watchdog is started by software; $false: it starts by itself at reset (WDG_SW / IWDG_SW).'
             NRstStop             = '$false: entering Stop mode resets the chip (nRST_STOP).'
@@ -405,6 +405,7 @@ On H7, L5, U5 and H5 the option bytes are registers the bootloader cannot write:
             WriteProtectedSector = 'The complete set of write-protected WRP sectors (replaces the current set; @() clears it). Protect-Stm32Flash -Page is usually simpler.'
             Raw                  = 'The whole option block, byte for byte, complements included, as long as Get-Stm32OptionByte''s Raw. Checked, never fixed: wrong complements or a wrong length give the error InvalidArgument.'
             Force                = 'Allows read protection level 2, which is permanent. Nothing else needs it. Without -Force a level 2 change is refused before any prompt.'
+            Level2ProductId      = 'For scripts that set read protection level 2 (permanent): the product ID of the chip to lock, as Get-Stm32Info shows it (for example 0x413). It stands in for the typed confirmation and must match the connected chip, or nothing is written (ReadProtectionLevel2Refused). Still needs -Force, and -Confirm:$false to skip the ShouldProcess prompt.'
             PassThru             = 'Returns what was done: the plan (before and after, field by field), the block read back after the reset, any warnings, and the Session, so the result pipes on to the other session cmdlets (Set-Stm32OptionByte -PassThru | Get-Stm32Info).'
         }
         Inputs      = @(
@@ -418,7 +419,7 @@ On H7, L5, U5 and H5 the option bytes are registers the bootloader cannot write:
         Notes       = @'
 ConfirmImpact is High, so it asks before writing. In scripts and under -NonInteractive pass -Confirm:$false. -WhatIf shows the before and after and changes nothing.
 
-Level 2, exactly: without -Force it is refused (ReadProtectionLevel2Refused), with or without -Confirm:$false. With -Force: first the ShouldProcess confirmation (skipped by -Confirm:$false), then a ShouldContinue question (skipped only when -Force and -Confirm:$false are both given; $ConfirmPreference = 'None' does not skip it). A host that cannot ask refuses with ReadProtectionLevel2Refused. After a level 2 write the chip no longer answers and the session is closed.
+Level 2, exactly: without -Force it is refused (ReadProtectionLevel2Refused), with or without -Confirm:$false. With -Force: first the ShouldProcess confirmation (skipped by -Confirm:$false), then a typed confirmation that defaults to No: type the chip's product ID (for example 0x413) to go ahead; Enter alone or any other answer writes nothing. Only -Level2ProductId naming the connected chip's product ID skips it (-Confirm:$false and $ConfirmPreference = 'None' do not). A host that cannot ask refuses with ReadProtectionLevel2Refused. After a level 2 write the chip no longer answers and the session is closed.
 '@
         Examples    = @(
             @{
