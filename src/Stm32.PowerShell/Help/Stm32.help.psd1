@@ -612,6 +612,8 @@ Export-Stm32Firmware writes a FirmwareImage (from Import-Stm32Firmware, or the I
 With Import-Stm32Firmware it converts: Import-Stm32Firmware app.elf | Export-Stm32Firmware app.hex.
 
 Like Out-File, it replaces an existing file (after the usual -Confirm/-WhatIf); -NoClobber refuses to, and a read-only file is replaced only with -Force. The file is written beside the target first and then moved into place, so a failure leaves no half-written file.
+
+The file is checked (format, folder, -NoClobber, read-only) before the first image arrives: in Read-Stm32Memory | Export-Stm32Firmware ./backup.s19 -NoClobber, an existing backup.s19 stops the pipeline before the chip is read (FileExists). -PassThru returns the file as Get-Item does.
 '@
         Parameters  = @{
             Image       = 'The image to write: from Import-Stm32Firmware by value, or from an Image property (Read-Stm32Memory output).'
@@ -784,7 +786,7 @@ A range is checked before anything is read: one at 0x40000000 or above (peripher
         Parameters  = @{
             Address   = 'The first address to read, for example 0x08000000 or 0x1FFFF800. Used with -Length.'
             Length    = 'How many bytes to read from -Address.'
-            OutFile   = 'Writes the bytes to this file (.hex, .srec/.s19, .bin) and returns the file instead of a memory block.'
+            OutFile   = 'Writes the bytes to this file (.hex, .srec/.s19, .bin) and returns the file (as Get-Item does, with Session, Address and BytesRead added) instead of a memory block. The file is checked before any session is touched: a folder that does not exist, an unknown extension, a read-only file without -Force or an existing one with -NoClobber stop the command before anything is read.'
             Format    = 'The format of -OutFile: Auto (the default: from the extension), IntelHex, SRecord or Binary.'
             Force     = 'With -OutFile: replaces a read-only file.'
             NoClobber = 'With -OutFile: refuses to replace an existing file (the error FileExists).'
