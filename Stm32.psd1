@@ -6,7 +6,9 @@
     CompanyName          = 'Stm32 contributors'
     Copyright            = '(c) Stm32 contributors. All rights reserved.'
     Description          = 'Programs STM32 microcontrollers through their ROM bootloader over a serial port (ST AN3155), with a simulated chip (sim://) for trying it without a board.'
-    PowerShellVersion    = '7.6'
+    # The one minimum: System.IO.Ports 10.0.14 is the copy pwsh 7.6.9 loads from $PSHOME (an older
+    # pwsh fails to load it). README and ReleaseNotes name this version; Module.Tests checks they agree.
+    PowerShellVersion    = '7.6.9'
     CompatiblePSEditions = @('Core')
     FormatsToProcess     = @('Stm32.format.ps1xml')
     CmdletsToExport      = @(
@@ -15,7 +17,6 @@
         'Get-Stm32Device'
         'Get-Stm32Info'
         'Get-Stm32Session'
-        # Protection and option bytes (issue 6)
         'Get-Stm32OptionByte'
         'Set-Stm32OptionByte'
         'Protect-Stm32Flash'
@@ -29,7 +30,6 @@
         'Write-Stm32Firmware'
         'Start-Stm32Simulator'
         'Get-Stm32Port'
-        # User device rows (issue 2)
         'Import-Stm32Device'
     )
     FunctionsToExport    = @()
@@ -39,7 +39,16 @@
         PSData = @{
             Tags         = @('STM32', 'AN3155', 'bootloader', 'flash', 'serial', 'embedded', 'PSEdition_Core', 'Linux', 'Windows', 'MacOS')
             ProjectUri   = 'https://github.com/stm32-powershell/Stm32'
-            ReleaseNotes = 'First cmdlets: Connect-Stm32 (serial ports and sim:// simulated chips), Get-Stm32Session, Disconnect-Stm32, Get-Stm32Info, Get-Stm32Device. Needs PowerShell 7.6.9 or later (System.IO.Ports 10.0.14).'
+            ReleaseNotes = @'
+0.1.0: programs STM32 chips through their ROM bootloader (AN3155) over a serial port, a TCP serial server (tcp://) or a simulated chip (sim://).
+Sessions: Connect-Stm32 (DTR/RTS boot sequences, retries), Get-Stm32Session, Disconnect-Stm32 (-Reset starts the application), Get-Stm32Info, Get-Stm32Port.
+Flash: Write-Stm32Firmware (erases only the pages the image touches, -Verify, -Go), Test-Stm32Firmware, Read-Stm32Memory (hex dump or -OutFile backup), Clear-Stm32Flash, Start-Stm32Application.
+Files: Import-Stm32Firmware and Export-Stm32Firmware (Intel HEX, S-record, ELF, raw binary), checked whole before the chip is touched.
+Protection: Get-Stm32OptionByte, Set-Stm32OptionByte, Protect-Stm32Flash, Unprotect-Stm32Flash (read protection level 2 only with -Force and a typed product ID).
+Catalog and simulator: Get-Stm32Device, Import-Stm32Device (your own rows), Start-Stm32Simulator (serves a simulated chip to stm32flash or any client).
+Noisy lines are met with resyncs, retries and page rewrites; results carry their Session, SHA-256 and recovery counts.
+Needs PowerShell 7.6.9 or later (System.IO.Ports 10.0.14).
+'@
         }
     }
 }

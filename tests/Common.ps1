@@ -18,6 +18,14 @@ function Get-TestConnection([Parameter(Mandatory)] $Session) {
     $Session.GetType().GetProperty('Connection', [Reflection.BindingFlags]'NonPublic,Instance').GetValue($Session)
 }
 
+# The simulated chip behind sim://<Key> ("0x410") in this runspace, to see its state (CommandCount,
+# Peek) without a session: ModuleState and the registry are internal, reached by reflection.
+function Get-TestChip([string] $Key) {
+    $t = (Get-Command Connect-Stm32).ImplementingType.Assembly.GetType('Stm32.PowerShell.Infrastructure.ModuleState')
+    $state = $t.GetProperty('Current').GetValue($null)
+    $t.GetProperty('Simulators').GetValue($state).Find($Key)
+}
+
 # Runs a script in a fresh runspace with the module imported; returns the PowerShell object (caller disposes).
 function New-TestPowerShell {
     $ps = [powershell]::Create()

@@ -57,7 +57,7 @@ namespace Stm32.PowerShell
             ReadProtection = protection?.ReadProtection ?? session.ReadProtection;
             WriteProtectedPages = protection?.WriteProtectedPages?.ToArray() ?? session.WriteProtectedPages;
             WriteProtection = protection == null
-                ? (WriteProtectedPages == null ? "unknown" : WriteProtectedPages.Length == 0 ? "none" : EraseUnit + "s " + OptionByteSet.Ranges(WriteProtectedPages))
+                ? (WriteProtectedPages == null ? "unknown" : WriteProtectedPages.Length == 0 ? "none" : OptionByteSet.Counted(EraseUnit, WriteProtectedPages))
                 : protection.IsReadProtected ? "not readable (the chip is read-protected)"
                 : protection.OptionBytes?.DescribeWrp() ?? "not readable (" + protection.OptionsUnreadableReason + ")";
         }

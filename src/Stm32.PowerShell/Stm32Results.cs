@@ -1,5 +1,6 @@
 using System;
 using System.Collections.Generic;
+using System.Collections.ObjectModel;
 using System.Globalization;
 using System.Linq;
 using System.Text;
@@ -10,6 +11,30 @@ using Stm32.Protocol.Programming;
 
 namespace Stm32.PowerShell
 {
+    /// <summary>
+    /// Page or sector numbers: a list to scripts ($r.PagesErased[0], -contains, .Count) whose text is
+    /// ranges ("0-63", "0-3, 8, 10-12"), so Export-Csv and string expansion show that instead of a type name.
+    /// </summary>
+    public sealed class Stm32PageList : ReadOnlyCollection<int>
+    {
+        internal Stm32PageList(IEnumerable<int> pages) : base(pages.ToList())
+        {
+        }
+
+        /// <summary>"0-63", "0-3, 8, 10-12", or "" for none.</summary>
+        public override string ToString() => OptionByteSet.Ranges(this);
+    }
+
+    /// <summary>Lines of text (ranges, warnings): a list to scripts, joined with "; " as text (Export-Csv).</summary>
+    public sealed class Stm32TextList : ReadOnlyCollection<string>
+    {
+        internal Stm32TextList(IEnumerable<string> items) : base(items.ToList())
+        {
+        }
+
+        public override string ToString() => string.Join("; ", this);
+    }
+
     /// <summary>What Write-Stm32Firmware did: for the console and for production logs. Carries its Session.</summary>
     public sealed class Stm32WriteResult
     {
@@ -25,10 +50,10 @@ namespace Stm32.PowerShell
             BlocksWritten = outcome.BlocksWritten;
             BlocksSkipped = outcome.BlocksSkipped;
             BytesSent = outcome.BytesSent;
-            PagesErased = outcome.PagesErased.ToArray();
+            PagesErased = new Stm32PageList(outcome.PagesErased);
             EraseUnit = eraseUnit;
             MassErased = outcome.MassErased;
-            CollateralErased = outcome.CollateralErased.Select(r => r.ToString()).ToArray();
+            CollateralErased = new Stm32TextList(outcome.CollateralErased.Select(r => r.ToString()));
             Verified = outcome.Verified;
             VerifyMethod = outcome.VerifyMethod;
             Duration = outcome.Duration;
@@ -59,6 +84,12 @@ namespace Stm32.PowerShell
         /// <summary>The last address the image holds (inclusive).</summary>
         public uint HighestAddress { get; }
 
+        /// <summary><see cref="LowestAddress"/> as "0x08000000" (for logs and Export-Csv).</summary>
+        public string LowestAddressHex => Hex(LowestAddress);
+
+        /// <summary><see cref="HighestAddress"/> as "0x0800010F".</summary>
+        public string HighestAddressHex => Hex(HighestAddress);
+
         /// <summary>Bytes sent in Write Memory blocks (256-byte blocks padded with 0xFF; all-0xFF blocks after an erase are skipped).</summary>
         public long BytesWritten { get; }
 
@@ -69,8 +100,8 @@ namespace Stm32.PowerShell
         /// <summary>Every byte that went over the wire (commands, addresses, checksums, data, verify).</summary>
         public long BytesSent { get; }
 
-        /// <summary>The numbers of the pages or sectors erased.</summary>
-        public int[] PagesErased { get; }
+        /// <summary>The numbers of the pages or sectors erased; as text, ranges such as "0-63".</summary>
+        public Stm32PageList PagesErased { get; }
 
         /// <summary>"page" or "sector".</summary>
         public string EraseUnit { get; }
@@ -78,7 +109,7 @@ namespace Stm32.PowerShell
         public bool MassErased { get; }
 
         /// <summary>Parts of erased pages that the image does not cover.</summary>
-        public string[] CollateralErased { get; }
+        public Stm32TextList CollateralErased { get; }
 
         public bool Verified { get; }
 
@@ -106,6 +137,8 @@ namespace Stm32.PowerShell
 
         public override string ToString()
             => string.Format(CultureInfo.InvariantCulture, "{0} bytes written to {1}{2}", DataBytes, Session.DeviceName, Verified ? ", verified" : "");
+
+        internal static string Hex(uint value) => "0x" + value.ToString("X8", CultureInfo.InvariantCulture);
     }
 
     /// <summary>Memory read by Read-Stm32Memory: address, bytes and a hex dump. Carries its Session.</summary>
@@ -123,6 +156,9 @@ namespace Stm32.PowerShell
         public Stm32Session Session { get; }
 
         public uint Address { get; }
+
+        /// <summary><see cref="Address"/> as "0x08000000".</summary>
+        public string AddressHex => Stm32WriteResult.Hex(Address);
 
         public int Length => Bytes.Length;
 
@@ -204,7 +240,7 @@ namespace Stm32.PowerShell
         public uint? FirstDifference { get; }
 
         /// <summary><see cref="FirstDifference"/> as "0x08000100", or null.</summary>
-        public string? FirstDifferenceHex => FirstDifference.HasValue ? "0x" + FirstDifference.Value.ToString("X8", CultureInfo.InvariantCulture) : null;
+        public string? FirstDifferenceHex => FirstDifference.HasValue ? Stm32WriteResult.Hex(FirstDifference.Value) : null;
 
         public long DifferingBytes { get; }
 
@@ -221,7 +257,7 @@ namespace Stm32.PowerShell
         {
             Session = session;
             EraseUnit = unit;
-            Pages = pages.Select(p => p.Index).ToArray();
+            Pages = new Stm32PageList(pages.Select(p => p.Index));
             All = all;
             Duration = duration;
             if (pages.Count > 0)
@@ -239,11 +275,14 @@ namespace Stm32.PowerShell
         /// <summary>"page" or "sector".</summary>
         public string EraseUnit { get; }
 
-        /// <summary>The numbers of the pages or sectors erased.</summary>
-        public int[] Pages { get; }
+        /// <summary>The numbers of the pages or sectors erased; as text, ranges such as "0-63".</summary>
+        public Stm32PageList Pages { get; }
 
         /// <summary>The lowest erased address.</summary>
         public uint Address { get; }
+
+        /// <summary><see cref="Address"/> as "0x08000000".</summary>
+        public string AddressHex => Stm32WriteResult.Hex(Address);
 
         /// <summary>From <see cref="Address"/> to the end of the last erased page (gaps included when pages are not contiguous).</summary>
         public uint Length { get; }
@@ -285,8 +324,31 @@ namespace Stm32.PowerShell
         /// <summary>The bootloader no longer answers (read protection level 2 was written on purpose).</summary>
         public bool ChipSilent => _result.ChipSilent;
 
-        public IReadOnlyList<string> Warnings => _result.Warnings;
+        public Stm32TextList Warnings => new Stm32TextList(_result.Warnings);
+
+        /// <summary>The changed fields as they were, "NRstStop: 1" (the whole block's summary when only raw bytes changed).</summary>
+        public string BeforeValues => ValuesOf(Before) ?? Before.ToString();
+
+        /// <summary>The changed fields as read back after the reset, "NRstStop: 0"; null when nothing could be read back.</summary>
+        public string? AfterValues => After == null ? null : ValuesOf(After) ?? After.ToString();
 
         public override string ToString() => _result.ToString();
+
+        /// <summary>The planned changes' fields with their values in <paramref name="set"/>; null when no named field changes.</summary>
+        private string? ValuesOf(OptionByteSet set)
+        {
+            var parts = new List<string>();
+            foreach (var change in Plan.Changes)
+            {
+                if (!Enum.TryParse<OptionField>(change.Field, out var field)) continue;
+                string value;
+                if (field == OptionField.WriteProtection) value = set.DescribeWrp();
+                else if (field == OptionField.ReadProtection) value = string.Format(CultureInfo.InvariantCulture, "{0} (0x{1:X2})", set.ReadProtection, set.RdpByte);
+                else if (set[field] is uint v) value = set.FormatValue(field, v);
+                else continue;
+                parts.Add(change.Field + ": " + value);
+            }
+            return parts.Count == 0 ? null : string.Join("; ", parts);
+        }
     }
 }

@@ -154,12 +154,6 @@ Describe 'Bad input, tried on purpose' {
         $script:Dir = Join-Path $TestDrive 'bad'
         $null = New-Item -ItemType Directory $Dir
 
-        # The runspace's simulated chip behind a sim:// name (as Links.Tests.ps1 does).
-        function Get-TestChip([string] $Key) {
-            $t = (Get-Command Connect-Stm32).ImplementingType.Assembly.GetType('Stm32.PowerShell.Infrastructure.ModuleState')
-            $state = $t.GetProperty('Current').GetValue($null)
-            $t.GetProperty('Simulators').GetValue($state).Find($Key)
-        }
         # The whole flash and the option bytes, straight from the simulated chip (no session needed).
         function Get-ChipHash([string] $Key) {
             $chip = Get-TestChip $Key

@@ -21,6 +21,15 @@ Describe 'Import-Stm32Firmware and Export-Stm32Firmware' {
             $image.LowestAddress | Should -Be 0x08004000
         }
 
+        It 'refuses -Address for files with addresses of their own (<_>), naming the file' -ForEach @('blinky-f103.hex', 'blinky-f103.srec', 'blinky-f103.elf') {
+            $e = { Import-Stm32Firmware -Path (Join-Path $Data $_) -Address 0x08004000 -ErrorAction Stop } | Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -BeExactly 'AddressNotApplicable,Stm32.PowerShell.Commands.ImportStm32FirmwareCommand'
+            $e.Exception.Message | Should -Match ([regex]::Escape($_))
+            $e.Exception.Message | Should -Match 'raw binaries'
+            # -Format Binary says the file is a raw binary after all: then -Address places it.
+            (Import-Stm32Firmware -Path (Join-Path $Data $_) -Format Binary -Address 0x08004000).LowestAddress | Should -Be 0x08004000
+        }
+
         It 'honours -Format over the extension' {
             Copy-Item (Join-Path $Data 'blinky-f103.hex') TestDrive:/blinky.txt
             (Import-Stm32Firmware -Path TestDrive:/blinky.txt -Format IntelHex).DataBytes | Should -Be 272
@@ -102,6 +111,28 @@ Describe 'Import-Stm32Firmware and Export-Stm32Firmware' {
             { $image | Export-Stm32Firmware TestDrive:/e.hex -NoClobber -ErrorAction Stop } |
                 Should -Throw -ErrorId 'FileExists,Stm32.PowerShell.Commands.ExportStm32FirmwareCommand'
             Get-Content TestDrive:/e.hex | Should -Be 'old'
+        }
+
+        It 'refuses a file it may not write before anything upstream reads the chip (Read-Stm32Memory | Export-Stm32Firmware -NoClobber)' {
+            $s = Connect-Stm32 $F103
+            Set-Content TestDrive:/backup.s19 'keep'
+            $chip = Get-TestChip '0x410'
+            $before = $chip.CommandCount
+            { $s | Read-Stm32Memory | Export-Stm32Firmware TestDrive:/backup.s19 -NoClobber -ErrorAction Stop } |
+                Should -Throw -ErrorId 'FileExists,Stm32.PowerShell.Commands.ExportStm32FirmwareCommand'
+            { $s | Read-Stm32Memory | Export-Stm32Firmware TestDrive:/backup.elf -ErrorAction Stop } |
+                Should -Throw -ErrorId 'FormatNotSupported,Stm32.PowerShell.Commands.ExportStm32FirmwareCommand'
+            { $s | Read-Stm32Memory | Export-Stm32Firmware TestDrive:/no/such/folder/b.hex -ErrorAction Stop } |
+                Should -Throw -ErrorId 'FileWriteFailed,Stm32.PowerShell.Commands.ExportStm32FirmwareCommand'
+            $chip.CommandCount | Should -Be $before -Because 'the flash is not read for a file that cannot be written'
+            Get-Content TestDrive:/backup.s19 | Should -Be 'keep'
+        }
+
+        It 'returns the file as Get-Item does (mode and size in the table), with -PassThru' {
+            $f = Import-Stm32Firmware (Join-Path $Data 'blinky-f103.hex') | Export-Stm32Firmware TestDrive:/t.hex -PassThru
+            $f.PSIsContainer | Should -BeFalse
+            $table = $f | Format-Table | Out-String -Width 200
+            $table | Should -Match ([regex]::Escape("$($f.Length) t.hex"))
         }
 
         It 'replaces a read-only file only with -Force' {

@@ -48,6 +48,22 @@ Describe 'Help' {
             }
         }
 
+        It 'shows the syntax Get-Command -Syntax shows (-WhatIf and -Confirm included, switches without a type)' {
+            $expected = @((Get-Command $Name -Syntax) -split '\r?\n' | ForEach-Object Trim | Where-Object { $_ })
+            $shown = @(($help.syntax | Out-String -Width 10000) -split '\r?\n' | ForEach-Object Trim | Where-Object { $_ })
+            $shown | Should -Be $expected
+            ($shown -join ' ') | Should -Not -Match '<SwitchParameter>'
+        }
+
+        It 'documents -WhatIf and -Confirm where the cmdlet has them' {
+            $names = @($help.parameters.parameter.name)
+            foreach ($p in 'WhatIf', 'Confirm') {
+                if (-not $cmd.Parameters.ContainsKey($p)) { continue }
+                $names | Should -Contain $p
+                ((Get-Help $Name -Parameter $p).description.Text -join '') | Should -Not -BeNullOrEmpty
+            }
+        }
+
         It 'names inputs and outputs' {
             ($help.inputTypes.inputType.type.name -join '') | Should -Not -BeNullOrEmpty
             ($help.returnValues.returnValue.type.name -join '') | Should -Not -BeNullOrEmpty

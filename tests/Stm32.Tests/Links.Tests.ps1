@@ -6,13 +6,6 @@ BeforeDiscovery {
 
 BeforeAll {
     . (Join-Path $PSScriptRoot '../Common.ps1')
-
-    # The runspace's simulated chip behind a sim:// name (internal state, for what the wire cannot show).
-    function Get-TestChip([string] $Key) {
-        $t = (Get-Command Connect-Stm32).ImplementingType.Assembly.GetType('Stm32.PowerShell.Infrastructure.ModuleState')
-        $state = $t.GetProperty('Current').GetValue($null)
-        $t.GetProperty('Simulators').GetValue($state).Find($Key)
-    }
 }
 
 Describe 'Boot sequences on a simulated chip wired to DTR/RTS' {

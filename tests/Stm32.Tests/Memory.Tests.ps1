@@ -62,6 +62,14 @@ Describe 'Read-Stm32Memory and Test-Stm32Firmware' {
             ($f | Get-Stm32Info).ProductId | Should -Be 0x410
         }
 
+        It 'returns the -OutFile as Get-Item does (mode, size, name in the table) with Session, Address and BytesRead' {
+            $f = New-Flashed | Read-Stm32Memory 0x08000000 256 -OutFile TestDrive:/v.bin
+            $f.PSIsContainer | Should -BeFalse
+            $f.Address | Should -Be 0x08000000
+            $f.BytesRead | Should -Be 256
+            ($f | Format-Table | Out-String -Width 200) | Should -Match '\b256 v\.bin'
+        }
+
         It 'backs the whole flash up and restores it' {
             $s = New-Flashed
             $null = $s | Read-Stm32Memory -OutFile TestDrive:/all.hex

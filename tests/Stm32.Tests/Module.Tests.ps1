@@ -3,8 +3,8 @@ Describe 'The Stm32 module' {
         . (Join-Path $PSScriptRoot '../Common.ps1')
         $script:Expected = 'Connect-Stm32', 'Disconnect-Stm32', 'Get-Stm32Device', 'Get-Stm32Info', 'Get-Stm32Session',
             'Clear-Stm32Flash', 'Export-Stm32Firmware', 'Import-Stm32Firmware', 'Read-Stm32Memory', 'Start-Stm32Application', 'Test-Stm32Firmware', 'Write-Stm32Firmware'
-        $script:Expected += 'Get-Stm32Port', 'Start-Stm32Simulator'   # issue 5: real links
-        $script:Expected += 'Import-Stm32Device'                      # issue 2: user device rows
+        $script:Expected += 'Get-Stm32Port', 'Start-Stm32Simulator'
+        $script:Expected += 'Import-Stm32Device'
     }
     AfterEach { Remove-AllStm32Session }
 
@@ -12,12 +12,27 @@ Describe 'The Stm32 module' {
         $m = Test-ModuleManifest -Path $ModulePath -ErrorAction Stop
         $m.RootModule | Should -Be 'Stm32.PowerShell.dll'
         $m.CompatiblePSEditions | Should -Be @('Core')
-        $m.PowerShellVersion | Should -Be ([version]'7.6')
+        $m.PowerShellVersion | Should -Be ([version]'7.6.9')
         $m.PrivateData.PSData.Tags | Should -Contain 'PSEdition_Core'
     }
 
+    # The manifest's PowerShellVersion is the one minimum: README, the local tool and ReleaseNotes agree with it.
+    It 'names one minimum PowerShell version in the manifest, README, dotnet-tools.json and the ReleaseNotes' {
+        $root = Join-Path $PSScriptRoot '../..'
+        $m = Import-PowerShellDataFile (Join-Path $root 'Stm32.psd1')
+        $min = [version] $m.PowerShellVersion
+        $min | Should -Be ([version]'7.6.9') -Because 'System.IO.Ports 10.0.14 (Directory.Packages.props) is the copy pwsh 7.6.9 loads'
+        $readme = Get-Content -Raw (Join-Path $root 'README.md')
+        $readme | Should -Match "the module needs $([regex]::Escape($min)) or later"
+        (Get-Content -Raw (Join-Path $root 'dotnet-tools.json') | ConvertFrom-Json).tools.powershell.version | Should -Be "$min"
+        $notes = $m.PrivateData.PSData.ReleaseNotes
+        $notes | Should -Match "PowerShell $([regex]::Escape($min)) or later"
+        # Not stale: every cmdlet the module exports is in them.
+        foreach ($c in $m.CmdletsToExport) { $notes | Should -Match "\b$c\b" -Because 'the ReleaseNotes describe what this version exports' }
+    }
+
     It 'exports exactly the cmdlets of the manifest' {
-        $Expected = @($Expected) + @('Get-Stm32OptionByte', 'Set-Stm32OptionByte', 'Protect-Stm32Flash', 'Unprotect-Stm32Flash')   # issue 6
+        $Expected = @($Expected) + @('Get-Stm32OptionByte', 'Set-Stm32OptionByte', 'Protect-Stm32Flash', 'Unprotect-Stm32Flash')
         $exported = (Get-Module Stm32).ExportedCmdlets.Keys | Sort-Object
         $exported | Should -Be ($Expected | Sort-Object)
         (Get-Module Stm32).ExportedFunctions.Count | Should -Be 0

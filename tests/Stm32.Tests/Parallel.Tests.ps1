@@ -32,7 +32,7 @@ Describe 'Many boards at once (ForEach-Object -Parallel, thread jobs)' {
             Start-ThreadJob -ArgumentList $script:ModulePath, $script:Blinky {
                 param($module, $file)
                 Import-Module $module
-                Connect-Stm32 -Port 'sim://0x413?timing=instant' | Write-Stm32Firmware -Path $file -Address 0x08000000 -Verify -ErrorAction Stop |
+                Connect-Stm32 -Port 'sim://0x413?timing=instant' | Write-Stm32Firmware -Path $file -Verify -ErrorAction Stop |
                     Select-Object @{ n = 'Device'; e = { $_.Session.DeviceName } }, Sha256, DataBytes, Verified, VerifyMethod
                 Get-Stm32Session | Disconnect-Stm32
             }

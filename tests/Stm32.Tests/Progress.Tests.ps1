@@ -37,10 +37,36 @@ Describe 'Progress and Ctrl+C of the flashing cmdlets' {
         @($r.Progress | Where-Object RecordType -eq 'Processing').Count | Should -BeGreaterThan 0
     }
 
-    It 'shows bytes and rate while writing and reading' {
+    It 'shows bytes (and the rate once a phase has run a second) while reading' {
         $r = Invoke-InRunspace "Connect-Stm32 '$F103' | Read-Stm32Memory"
         ($r.Progress | Where-Object RecordType -eq 'Processing' | Select-Object -First 1).StatusDescription |
-            Should -Match '^[\d,]+ of 131,072 bytes, [\d,]+ bytes/s$'
+            Should -Match '^[\d,]+ of 131,072 bytes(, [\d,]+ bytes/s)?$'
+    }
+
+    # The rate and time left are per phase: the verify pass does not start from the rate of the
+    # whole job so far ("201 bytes/s, 316 s left" for a job of seconds). Realistic timing at 115200
+    # baud: 16 KiB takes about 1.6 s to write and as long to read back.
+    It 'estimates the time left of each phase (write, verify) from that phase alone' {
+        $bin = Join-Path $TestDrive 'random16k.bin'
+        $bytes = [byte[]]::new(16384)
+        [Random]::new(7).NextBytes($bytes)
+        [IO.File]::WriteAllBytes($bin, $bytes)
+        $ps = New-TestPowerShell
+        try {
+            $clock = [Diagnostics.Stopwatch]::StartNew()
+            $null = $ps.AddScript("Connect-Stm32 'sim://0x410' | Write-Stm32Firmware -Path '$bin' -Verify").Invoke()
+            $seconds = $clock.Elapsed.TotalSeconds
+            $ps.Streams.Error | Should -BeNullOrEmpty
+            $records = @($ps.Streams.Progress | Where-Object { $_.RecordType -eq 'Processing' -and $_.Activity -in 'Writing', 'Verifying' })
+            @($records | Where-Object Activity -eq 'Verifying') | Should -Not -BeNullOrEmpty
+            $timed = @($records | Where-Object SecondsRemaining -gt 0)
+            $timed | Should -Not -BeNullOrEmpty -Because 'a phase of over a second shows its time left'
+            foreach ($p in $timed) {
+                $p.SecondsRemaining | Should -BeLessOrEqual ([math]::Ceiling(2 * $seconds) + 2) -Because "$($p.Activity) at '$($p.StatusDescription)' cannot have more left than the whole job took ($([math]::Round($seconds, 1)) s)"
+                $p.StatusDescription | Should -Match 'bytes/s$'
+            }
+        }
+        finally { $ps.Dispose() }
     }
 
     It 'writes no progress under $ProgressPreference = SilentlyContinue' {

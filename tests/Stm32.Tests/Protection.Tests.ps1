@@ -407,7 +407,7 @@ Protect-Stm32Flash -Page 1 -WhatIf
             $text | Should -Match 'What if: .*NRstStop: 1 -> 0'
             $text | Should -Match 'What if: .*ReadProtection: Level0 \(0xAA\) -> Level2 \(0xCC\).*LEVEL 2 IS PERMANENT'
             $text | Should -Match 'What if: .*ERASES THE WHOLE FLASH'
-            $text | Should -Match 'What if: .*Write-protect sectors 1'
+            $text | Should -Match 'What if: .*Write-protect sector 1 of'
             $text | Should -Match 'unchanged: True'
         }
     }

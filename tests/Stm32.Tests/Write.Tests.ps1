@@ -179,6 +179,52 @@ Describe 'Write-Stm32Firmware' {
         finally { $ps.Dispose() }
     }
 
+    It 'stops before contacting a chip the session knows is read-protected (ReadProtected, the way out)' {
+        # In a runspace of its own: ?rdp=1 stays on the runspace's simulated chip.
+        $ps = New-TestPowerShell
+        try {
+            $out = $ps.AddScript(@"
+function Get-TestChip { ${function:Get-TestChip} }
+`$s = Connect-Stm32 -Port 'sim://0x410?timing=instant&rdp=1' -WarningAction SilentlyContinue
+`$null = `$s | Get-Stm32Info -WarningAction SilentlyContinue
+`$s.IsReadProtected
+`$chip = Get-TestChip '0x410'
+`$before = `$chip.CommandCount
+`$s | Write-Stm32Firmware -Path '$Blinky' -Verify
+`$s | Write-Stm32Firmware -Path '$Blinky' -EraseAll
+`$s | Write-Stm32Firmware -Path '$Blinky' -WhatIf
+`$chip.CommandCount - `$before
+`$s.IsOpen
+"@).Invoke()
+            $out[0] | Should -BeTrue
+            $out[1] | Should -Be 0 -Because 'not one command may reach a chip known to refuse the erase'
+            $out[2] | Should -BeTrue
+            $ps.Streams.Error.Count | Should -Be 3
+            foreach ($e in $ps.Streams.Error) {
+                $e.FullyQualifiedErrorId | Should -BeExactly 'ReadProtected,Stm32.PowerShell.Commands.WriteStm32FirmwareCommand'
+                $e.Exception.Message | Should -Match 'nothing was sent'
+                $e.ErrorDetails.RecommendedAction | Should -Match 'Unprotect-Stm32Flash -ReadOut'
+            }
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'refuses -Address for a <_> file, which carries its own addresses, before the chip is touched (AddressNotApplicable)' -ForEach @('blinky-f103.hex', 'blinky-f103.srec', 'blinky-f103.elf') {
+        $s = New-Erased
+        $chip = Get-TestChip '0x410'
+        $before = $chip.CommandCount
+        $e = { $s | Write-Stm32Firmware -Path (Join-Path $Data $_) -Address 0x08004000 -ErrorAction Stop } | Should -Throw -PassThru
+        $e.FullyQualifiedErrorId | Should -BeExactly 'AddressNotApplicable,Stm32.PowerShell.Commands.WriteStm32FirmwareCommand'
+        $e.Exception.Message | Should -Match ([regex]::Escape($_))
+        $e.Exception.Message | Should -Match '0x08000000-0x0800010F'
+        { $s | Test-Stm32Firmware -Path (Join-Path $Data $_) -Address 0x08004000 -ErrorAction Stop } |
+            Should -Throw -ErrorId 'AddressNotApplicable,Stm32.PowerShell.Commands.TestStm32FirmwareCommand'
+        $chip.CommandCount | Should -Be $before
+        # Without -Address the file's own addresses are used, and a raw binary goes where -Address says.
+        ($s | Write-Stm32Firmware -Path (Join-Path $Data $_) -Verify).LowestAddress | Should -Be 0x08000000
+        ($s | Write-Stm32Firmware -Path (Join-Path $Data 'blinky-f103.bin') -Address 0x08004000 -Verify).LowestAddressHex | Should -Be '0x08004000'
+    }
+
     It 'writes the F407 image by sectors and verifies it with Get Checksum (bootloader 3.3)' {
         $s = Connect-Stm32 'sim://0x413?timing=instant&protocol=3.3'
         $r = $s | Write-Stm32Firmware -Path (Join-Path $Data 'big-f407.hex') -Verify -WarningAction SilentlyContinue
@@ -199,7 +245,7 @@ Describe 'Write-Stm32Firmware' {
     It 'formats the result as a list with erase, write and verify lines' {
         $text = Connect-Stm32 $F103 | Write-Stm32Firmware -Path $Blinky -Verify | Out-String -Width 200
         $text | Should -Match 'Verified\s+: yes \(ReadBack\)'
-        $text | Should -Match 'Erased\s+: 1 page\(s\): 0'
+        $text | Should -Match '(?m)Erased\s+: 1 page: 0\s*$'
         $text | Should -Match 'Duration\s+: [\d.]+ s, [\d,]+ bytes/s'
     }
 }

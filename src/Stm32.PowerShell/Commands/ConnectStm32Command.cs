@@ -105,7 +105,7 @@ namespace Stm32.PowerShell.Commands
             }
             catch (Exception e) when (e is FormatException || e is ArgumentException)
             {
-                WriteError(Error(e, ErrorIds.InvalidBootSequence, ErrorCategory.InvalidArgument, BootSequence, e.Message));
+                WriteError(Error(e, ErrorIds.InvalidBootSequence, ErrorCategory.InvalidArgument, BootSequence, e is ArgumentException a ? WithoutParamName(a) : e.Message));
                 return;
             }
             try

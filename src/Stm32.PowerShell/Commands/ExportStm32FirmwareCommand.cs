@@ -7,7 +7,7 @@ namespace Stm32.PowerShell.Commands
     /// <summary>
     /// Writes a FirmwareImage to an Intel HEX, S-record or raw binary file. Follows Out-File: an
     /// existing file is replaced (ShouldProcess asks first under -Confirm), -NoClobber refuses to,
-    /// -Force also replaces a read-only file.
+    /// -Force also replaces a read-only file; the file is checked before the first image arrives.
     /// </summary>
     [Cmdlet(VerbsData.Export, "Stm32Firmware", DefaultParameterSetName = PathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(System.IO.FileInfo))]
@@ -50,17 +50,26 @@ namespace Stm32.PowerShell.Commands
 
         #endregion
 
+        private string? _file;
+
+        /// <summary>The file is checked before the first image arrives: in Read-Stm32Memory | Export-Stm32Firmware
+        /// a file that cannot be written stops the pipeline before the chip is read.</summary>
+        protected override void BeginProcessing()
+        {
+            _file = CheckOutputFile(ParameterSetName == LiteralPathSet ? LiteralPath : Path, Format, Force, NoClobber);
+        }
+
         protected override void ProcessRecord()
         {
             var path = ParameterSetName == LiteralPathSet ? LiteralPath : Path;
             TryRun(() =>
             {
-                // The output path may not exist yet: resolve without requiring it (wildcards are not expanded).
-                var file = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+                // The output path may not exist yet: resolved without requiring it (wildcards are not expanded).
+                var file = _file!;
                 if (!ShouldProcess(file, $"Write {Image} as {(Format == FirmwareFormat.Auto ? "the extension's format" : Format.ToString())}")) return;
                 var info = FirmwareFiles.Write(Image!, file, Format, Force, NoClobber);
                 WriteVerbose($"Wrote {info.FullName} ({info.Length} bytes).");
-                if (PassThru) WriteObject(info);
+                if (PassThru) WriteObject(FirmwareFiles.ProviderItem(this, info));
             }, path);
         }
     }

@@ -35,7 +35,7 @@ namespace Stm32.PowerShell.Commands
         [Parameter]
         public FirmwareFormat Format { get; set; } = FirmwareFormat.Auto;
 
-        /// <summary>Where a raw binary starts; default 0x08000000.</summary>
+        /// <summary>Where a raw binary starts; default 0x08000000. Refused for files with addresses of their own.</summary>
         [Parameter]
         [Alias("BaseAddress")]
         public uint? Address { get; set; }
@@ -51,7 +51,7 @@ namespace Stm32.PowerShell.Commands
                 {
                     foreach (var file in FirmwareFiles.Resolve(this, path, literal))
                     {
-                        var image = FirmwareFiles.Read(file, Format, Address ?? DefaultBinaryAddress);
+                        var image = FirmwareFiles.Read(file, Format, Address, DefaultBinaryAddress);
                         WriteVerbose($"{file}: {image}");
                         WriteObject(image);
                     }

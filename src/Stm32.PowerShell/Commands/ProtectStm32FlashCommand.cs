@@ -104,15 +104,14 @@ namespace Stm32.PowerShell.Commands
                 }
                 catch (ArgumentOutOfRangeException e) when (ParameterSetName != AddressSet)
                 {
-                    // A page or sector number the chip does not have (issue 8: bad input): the same ErrorId as Clear-Stm32Flash.
-                    var suffix = " (Parameter '" + e.ParamName + "')";
-                    var message = e.Message.EndsWith(suffix, StringComparison.Ordinal) ? e.Message.Substring(0, e.Message.Length - suffix.Length) : e.Message;
-                    throw new ModuleException(ErrorIds.PageOutOfRange, ErrorCategory.InvalidArgument, message, null, e);
+                    // A page or sector number the chip does not have (bad input): the same ErrorId as Clear-Stm32Flash.
+                    throw new ModuleException(ErrorIds.PageOutOfRange, ErrorCategory.InvalidArgument, WithoutParamName(e), null, e);
                 }
                 var text = plan.Describe();
-                // Which extra pages a WRP sector brings along: a warning (it is a surprise), else verbose.
+                // Which extra pages a WRP sector brings along: a warning (it is a surprise) that names only
+                // them; the plan itself is ShouldProcess's text (-WhatIf, -Confirm, -Verbose), said once.
                 if (plan.ExtraPages.Count > 0)
-                    WriteWarning($"{session}: {plan.UnitName}s {OptionByteSet.Ranges(plan.ExtraPages)} get write-protected too. {text}");
+                    WriteWarning($"{session}: {OptionByteSet.Counted(plan.UnitName, plan.ExtraPages)} get write-protected too: one protection bit covers {plan.PagesPerSector} {plan.UnitName}s.");
                 else if (MyInvocation.BoundParameters.ContainsKey("WhatIf")) WriteVerbose(text);
                 var replaceText = Replace ? " The pages protected now lose their protection." : " Pages already protected stay protected.";
                 if (!ShouldProcess($"{session}: {text}{replaceText}", $"Write-protect flash of {session}? {text}{replaceText} The chip resets.", "Protect-Stm32Flash"))
@@ -121,7 +120,7 @@ namespace Stm32.PowerShell.Commands
                 foreach (var w in result.Warnings) WriteWarning($"{session}: {w}");
                 session.NoteWriteProtectedPages(result.ProtectedAfter);
                 WriteVerbose(result.ProtectedAfter != null
-                    ? $"{session}: write-protected {plan.UnitName}s now: {(result.ProtectedAfter.Count == 0 ? "none" : OptionByteSet.Ranges(result.ProtectedAfter))}."
+                    ? $"{session}: write-protected now: {(result.ProtectedAfter.Count == 0 ? "none" : OptionByteSet.Counted(plan.UnitName, result.ProtectedAfter))}."
                     : $"{session}: Write Protect sent; this part's write protection cannot be read back through the bootloader.");
             }
             if (PassThru) WriteObject(Stm32DeviceInfo.Read(session, CancelToken, WriteWarning));

@@ -50,6 +50,14 @@ namespace Stm32.PowerShell.Commands
 
         #endregion
 
+        private string? _file;
+
+        /// <summary>-OutFile is checked before any session is touched (a terminating error stops the pipeline).</summary>
+        protected override void BeginProcessing()
+        {
+            if (OutFile != null) _file = CheckOutputFile(OutFile, Format, Force, NoClobber);
+        }
+
         protected override void ProcessFlash(Stm32Session session)
         {
             uint address;
@@ -73,12 +81,11 @@ namespace Stm32.PowerShell.Commands
                 length = checked((int)flash.Length);
             }
 
-            string? file = null;
-            if (OutFile != null)
+            var file = _file;
+            if (file != null)
             {
-                file = SessionState.Path.GetUnresolvedProviderPathFromPSPath(OutFile);
                 if (!ShouldProcess(file, string.Format(CultureInfo.InvariantCulture, "Write {0} bytes read from {1} of {2}", length, Hex(address), session.DeviceName))) return;
-                // Fail before a long read, not after it: the same checks the write makes.
+                // Again before each read: an earlier record of this pipeline may have written the file.
                 FirmwareFiles.CheckWritable(file, Format, Force, NoClobber);
             }
 
@@ -95,7 +102,7 @@ namespace Stm32.PowerShell.Commands
             }
             var info = FirmwareFiles.Write(block.Image, file, Format, Force, NoClobber);
             WriteVerbose($"Wrote {length} bytes from {Hex(address)} to {info.FullName}.");
-            var result = PSObject.AsPSObject(info);
+            var result = FirmwareFiles.ProviderItem(this, info);
             result.Properties.Add(new PSNoteProperty("Session", session));
             result.Properties.Add(new PSNoteProperty("Address", address));
             result.Properties.Add(new PSNoteProperty("BytesRead", length));

@@ -23,7 +23,7 @@ namespace Stm32.PowerShell.Commands
 
         protected override void ProcessFlash(Stm32Session session)
         {
-            var image = ReadImage(session);
+            var image = ReadImage();
             ImageValidator.Check(image, session.Device, session.Connection.FlashSizeFromChip);
             CompareOutcome outcome;
             using (var progress = StartProgress("Comparing"))

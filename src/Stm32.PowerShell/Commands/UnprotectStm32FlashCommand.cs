@@ -85,7 +85,7 @@ namespace Stm32.PowerShell.Commands
                     var pages = connection.GetWriteProtectedPages(CancelToken);
                     session.NoteWriteProtectedPages(pages);
                     if (pages != null && pages.Count > 0)
-                        WriteWarning($"{session}: write protection stays on {connection.Device.Layout?.UnitName ?? "page"}s {OptionByteSet.Ranges(pages)}; Unprotect-Stm32Flash -Write removes it.");
+                        WriteWarning($"{session}: write protection stays on {OptionByteSet.Counted(connection.Device.Layout?.UnitName ?? "page", pages)}; Unprotect-Stm32Flash -Write removes it.");
                 }
                 catch (OptionBytesNotSupportedException)
                 {
@@ -100,7 +100,7 @@ namespace Stm32.PowerShell.Commands
                 session.NoteWriteProtectedPages(before == null ? null : new int[0]);
                 WriteVerbose(before == null
                     ? $"{session}: Write Unprotect sent; the chip reset and the session resynchronised."
-                    : $"{session}: write protection removed (was: {(before.Count == 0 ? "none" : (connection.Device.Layout?.UnitName ?? "page") + "s " + OptionByteSet.Ranges(before))}).");
+                    : $"{session}: write protection removed (was: {(before.Count == 0 ? "none" : OptionByteSet.Counted(connection.Device.Layout?.UnitName ?? "page", before))}).");
             }
             if (PassThru) WriteObject(Stm32DeviceInfo.Read(session, CancelToken, WriteWarning));
         }

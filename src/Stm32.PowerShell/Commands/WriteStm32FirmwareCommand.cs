@@ -38,6 +38,8 @@ namespace Stm32.PowerShell.Commands
 
         #endregion
 
+        protected override bool ChangesFlash => true;
+
         protected override void BeginProcessing()
         {
             if (EraseAll && NoErase)
@@ -51,7 +53,7 @@ namespace Stm32.PowerShell.Commands
             var flash = session.Connection.Flash;
 
             // 1. The whole image, read and checked, before the chip is touched.
-            var image = ReadImage(session);
+            var image = ReadImage();
             if (image.IsEmpty)
                 throw new ModuleException(ErrorIds.EmptyImage, ErrorCategory.InvalidData,
                     $"The image{(image.SourcePath != null ? " " + image.SourcePath : "")} holds no data; nothing to write.");

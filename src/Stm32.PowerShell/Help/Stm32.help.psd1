@@ -77,6 +77,7 @@ On Linux your user must be in the dialout group to open /dev/ttyUSB* and /dev/tt
                 Title   = 'Swapped lines, an inverted BOOT0 and slower timing'
                 Code    = 'Connect-Stm32 -Port COM5 -ResetLine Rts -Boot0Line Dtr -InvertBoot0 -ResetPulseMs 50 -BootDelayMs 300'
                 Remarks = 'RESET hangs on RTS, BOOT0 on DTR through an inverter (BOOT0 high while DTR is asserted).'
+                SimPort = 'sim://0x410?wiring=rts:!dtr'
             }
             @{
                 Title   = 'The same sequence stm32flash -i would use'
@@ -133,8 +134,11 @@ The session comes from the pipeline (Connect-Stm32 or Get-Stm32Session output, o
             }
             @{
                 Title   = 'Close one session by Id and see it closed'
-                Code    = 'Disconnect-Stm32 -SessionId 2 -PassThru'
-                Remarks = 'Closes session 2 and returns it; its IsOpen property is False.'
+                Code    = @'
+$s = Connect-Stm32 -Port sim://0x410
+Disconnect-Stm32 -SessionId $s.Id -PassThru
+'@
+                Remarks = 'Closes that session and returns it; its IsOpen property is False. Ids are never reused, so take them from the session (or from Get-Stm32Session), not from an earlier run.'
             }
             @{
                 Title   = 'Close the session of a pipeline when done'
@@ -155,8 +159,12 @@ $s | Disconnect-Stm32 -Reset
             }
             @{
                 Title   = 'An exit sequence of your own'
-                Code    = 'Disconnect-Stm32 -SessionId 1 -ExitSequence ''rts&dtr,-dtr,,-rts'''
-                Remarks = 'Runs the given sequence (stm32flash -i syntax) before closing session 1: BOOT0 low and RESET active together, 100 ms, RESET released, 200 ms, then RTS released.'
+                Code    = @'
+$s = Connect-Stm32 -Port /dev/ttyUSB0
+# ... program the chip ...
+$s | Disconnect-Stm32 -ExitSequence 'rts&dtr,-dtr,,-rts'
+'@
+                Remarks = 'Runs the given sequence (stm32flash -i syntax) before closing the session: BOOT0 low and RESET active together, 100 ms, RESET released, 200 ms, then RTS released.'
             }
         )
         Links       = @('Connect-Stm32', 'Get-Stm32Session', 'about_Stm32')
@@ -186,8 +194,11 @@ Sessions belong to the runspace that opened them: a session made in a thread job
             }
             @{
                 Title   = 'Get one session and ask for its chip''s details'
-                Code    = 'Get-Stm32Session -Id 1 | Get-Stm32Info'
-                Remarks = 'Pipes session 1 to Get-Stm32Info.'
+                Code    = @'
+$s = Connect-Stm32 -Port sim://0x410
+Get-Stm32Session -Id $s.Id | Get-Stm32Info
+'@
+                Remarks = 'Finds the session by its Id and pipes it to Get-Stm32Info. Ids are never reused: take them from the session, not from an earlier run.'
             }
         )
         Links       = @('Connect-Stm32', 'Disconnect-Stm32', 'about_Stm32')
@@ -223,10 +234,10 @@ The session comes from the pipeline (Connect-Stm32 or Get-Stm32Session output, o
             @{
                 Title   = 'Read single values'
                 Code    = @'
-$info = Get-Stm32Info -SessionId 1
+$info = Get-Stm32Info
 "{0}: {1} KiB of flash, {2}" -f $info.DeviceName, ($info.FlashSize / 1KB), $info.FlashLayout
 '@
-                Remarks = 'Keeps the object and prints the device name, the flash size and the layout.'
+                Remarks = 'Uses the single open session, keeps the object and prints the device name, the flash size and the layout.'
             }
             @{
                 Title   = 'Check read protection before reading flash'
@@ -414,7 +425,7 @@ On H7, L5, U5 and H5 the option bytes are registers the bootloader cannot write:
         )
         Outputs     = @(
             @{ Type = 'None'; Description = 'Nothing, unless -PassThru is given.' }
-            @{ Type = 'Stm32.PowerShell.Stm32OptionByteWriteResult'; Description = 'With -PassThru: Session, Plan (Changes, Describe()), Before, After (null when the chip is now read-protected or silent), Written, ChipSilent, Warnings. The Session property binds -Session of the next session cmdlet (closed after a level 2 write).' }
+            @{ Type = 'Stm32.PowerShell.Stm32OptionByteWriteResult'; Description = 'With -PassThru: Session, Plan (Changes, Describe()), Before, After (null when the chip is now read-protected or silent), Written, ChipSilent, Warnings, and BeforeValues and AfterValues (the changed fields as they were and as read back, "NRstStop: 1" and "NRstStop: 0"). The Session property binds -Session of the next session cmdlet (closed after a level 2 write).' }
         )
         Notes       = @'
 ConfirmImpact is High, so it asks before writing. In scripts and under -NonInteractive pass -Confirm:$false. -WhatIf shows the before and after and changes nothing.
@@ -441,9 +452,13 @@ Set-Stm32OptionByte -NRstStop $false -Confirm:$false
                 Remarks = 'Returns the result: the change field by field, the block before and the block read back after the reset.'
             }
             @{
-                Title   = 'Restore a saved block'
-                Code    = 'Set-Stm32OptionByte -Raw $backup -Confirm:$false'
-                Remarks = 'Writes the bytes saved earlier with $backup = (Get-Stm32OptionByte).Raw.'
+                Title   = 'Save the block and restore it later'
+                Code    = @'
+$backup = (Get-Stm32OptionByte).Raw
+# ... change option bytes, try things ...
+Set-Stm32OptionByte -Raw $backup -Confirm:$false
+'@
+                Remarks = 'Writes back the bytes saved before (on the same chip family).'
             }
         )
         Links       = @('Get-Stm32OptionByte', 'Protect-Stm32Flash', 'Unprotect-Stm32Flash', 'about_Stm32')
@@ -559,7 +574,7 @@ A bad file gives the error FileInvalid, naming the file, the line (or byte offse
             Path        = 'The firmware files. Wildcards are allowed; each file that matches gives one image. A path that matches nothing gives the error FileNotFound.'
             LiteralPath = 'The firmware files, taken literally (no wildcards). Files piped from Get-ChildItem bind here (alias PSPath).'
             Format      = 'Auto (the default: from the extension, else the content), IntelHex, SRecord, Elf or Binary.'
-            Address     = 'Where a raw binary starts. Ignored by the formats that carry addresses. Default: 0x08000000.'
+            Address     = 'Where a raw binary starts. Default: 0x08000000. Intel HEX, S-record and ELF files carry their own addresses: with them -Address is refused (AddressNotApplicable), never ignored; -Format Binary reads any file as a raw binary.'
         }
         Defaults    = @{ Format = 'Auto'; Address = '0x08000000' }
         Inputs      = @(
@@ -582,8 +597,8 @@ A bad file gives the error FileInvalid, naming the file, the line (or byte offse
             }
             @{
                 Title   = 'Read a raw binary meant for the second half of a 128 KiB flash'
-                Code    = 'Import-Stm32Firmware ./bootloader-app.bin -Address 0x08010000'
-                Remarks = 'A .bin has no addresses of its own; -Address places it.'
+                Code    = 'Import-Stm32Firmware ./app.bin -Address 0x08010000'
+                Remarks = 'A .bin has no addresses of its own; -Address places it. Intel HEX, S-record and ELF files carry their addresses, so they refuse -Address (AddressNotApplicable) rather than ignore it.'
             }
         )
         Links       = @('Export-Stm32Firmware', 'Write-Stm32Firmware', 'Test-Stm32Firmware', 'about_Stm32')
@@ -597,6 +612,8 @@ Export-Stm32Firmware writes a FirmwareImage (from Import-Stm32Firmware, or the I
 With Import-Stm32Firmware it converts: Import-Stm32Firmware app.elf | Export-Stm32Firmware app.hex.
 
 Like Out-File, it replaces an existing file (after the usual -Confirm/-WhatIf); -NoClobber refuses to, and a read-only file is replaced only with -Force. The file is written beside the target first and then moved into place, so a failure leaves no half-written file.
+
+The file is checked (format, folder, -NoClobber, read-only) before the first image arrives: in Read-Stm32Memory | Export-Stm32Firmware ./backup.s19 -NoClobber, an existing backup.s19 stops the pipeline before the chip is read (FileExists). -PassThru returns the file as Get-Item does.
 '@
         Parameters  = @{
             Image       = 'The image to write: from Import-Stm32Firmware by value, or from an Image property (Read-Stm32Memory output).'
@@ -625,7 +642,7 @@ Like Out-File, it replaces an existing file (after the usual -Confirm/-WhatIf); 
             @{
                 Title   = 'Save a flash backup as S-records, never overwriting'
                 Code    = 'Read-Stm32Memory | Export-Stm32Firmware ./backup.s19 -NoClobber -PassThru'
-                Remarks = 'The memory block carries an Image property, which binds to -Image. -NoClobber keeps an older backup safe.'
+                Remarks = 'The memory block carries an Image property, which binds to -Image. -NoClobber keeps an older backup safe, and the file is checked before Read-Stm32Memory reads anything: an existing backup.s19 stops the pipeline at once (FileExists).'
             }
         )
         Links       = @('Import-Stm32Firmware', 'Read-Stm32Memory', 'about_Stm32')
@@ -659,7 +676,7 @@ The session comes from the pipeline, from -SessionId, or is the single open sess
         )
         Outputs     = @(
             @{ Type = 'None'; Description = 'Nothing, unless -PassThru is given.' }
-            @{ Type = 'Stm32.PowerShell.Stm32EraseResult'; Description = 'With -PassThru: Session, All, EraseUnit, Pages, Address, Length, Duration.' }
+            @{ Type = 'Stm32.PowerShell.Stm32EraseResult'; Description = 'With -PassThru: Session, All, EraseUnit, Pages (numbers to scripts, ranges such as "0-63" as text and in Export-Csv), Address, AddressHex, Length, Duration.' }
         )
         Notes       = 'ConfirmImpact is High, so it asks before erasing. In scripts and under -NonInteractive pass -Confirm:$false; -WhatIf shows what would be erased and erases nothing. A read-protected chip refuses to erase (ReadProtected); lifting read protection erases the whole flash.'
         Examples    = @(
@@ -676,7 +693,8 @@ The session comes from the pipeline, from -SessionId, or is the single open sess
             @{
                 Title   = 'Erase sectors of an STM32F407'
                 Code    = 'Clear-Stm32Flash -Sector 5,6 -Confirm:$false'
-                Remarks = 'Erases the 128 KiB sectors 5 and 6 (0x08020000-0x0805FFFF).'
+                Remarks = 'Uses the single open session (to an STM32F407) and erases its 128 KiB sectors 5 and 6 (0x08020000-0x0805FFFF).'
+                SimPort = 'sim://0x413'
             }
             @{
                 Title   = 'See what an address range would erase'
@@ -692,22 +710,22 @@ The session comes from the pipeline, from -SessionId, or is the single open sess
         Description = @'
 Write-Stm32Firmware programs the chip behind a session with a firmware file (-Path or -LiteralPath: Intel HEX, S-record, ELF or raw binary) or an image from the pipeline (Import-Stm32Firmware output, or a Read-Stm32Memory block by its Image property).
 
-The whole file is read and checked before anything is sent: a bad file gives FileInvalid (with the file and line), an image with bytes outside the device's flash and RAM gives ImageOutOfRange (naming the first such address), and bytes in the option area are refused (use the option-byte cmdlets). The chip is then untouched.
+The whole file is read and checked before anything is sent: a bad file gives FileInvalid (with the file and line), an image with bytes outside the device's flash and RAM gives ImageOutOfRange (naming the first such address), and bytes in the option area are refused (use the option-byte cmdlets). The chip is then untouched. So is a chip the session already knows to be read-protected (it would refuse the erase): ReadProtected says that Unprotect-Stm32Flash -ReadOut, which erases the whole flash, is the way out.
 
 By default only the pages or sectors the image touches are erased; when that is the whole flash, one mass erase is used. -EraseAll erases the whole flash first; -NoErase erases nothing (the flash must already be erased there). When the pages to erase hold more than the image covers, a warning names those addresses before anything happens (the unused end of the image's last page is only mentioned with -Verbose).
 
 The image is written in 256-byte blocks aligned to 256 and padded with 0xFF (never one write per HEX line); blocks that are all 0xFF are skipped after an erase. -Verify checks the whole image afterwards: with the chip's Get Checksum command where it has one, by reading back otherwise; a difference gives VerifyMismatch with the first differing address. -Go starts the program at the flash start afterwards.
 
-A raw binary is placed at -Address, by default the device's flash start.
+A raw binary is placed at -Address, by default the device's flash start. Intel HEX, S-record and ELF files say where their bytes go, so -Address with them is refused (AddressNotApplicable) rather than ignored.
 
-The result object carries the session, so | Start-Stm32Application follows. Progress shows erasing, writing and verifying with bytes and rate. Ctrl+C stops it between frames or while it waits for the chip, normally well under a second; the next command on the session synchronises with the bootloader again first.
+The result object carries the session, so | Start-Stm32Application follows. Progress shows erasing, writing and verifying with bytes, and each phase's rate and time left once it has run for a second. Ctrl+C stops it between frames or while it waits for the chip, normally well under a second; the next command on the session synchronises with the bootloader again first.
 '@
         Parameters  = @{
             Path        = 'The firmware file. Wildcards are allowed but must match exactly one file (else AmbiguousPath).'
             LiteralPath = 'The firmware file, taken literally (no wildcards). To flash files from Get-ChildItem, pipe them through Import-Stm32Firmware.'
             Image       = 'A firmware image: Import-Stm32Firmware output by value, or the Image property of a Read-Stm32Memory block.'
             Format      = 'Auto (the default: from the extension, else the content), IntelHex, SRecord, Elf or Binary.'
-            Address     = 'Where a raw binary goes. Default: the flash start of the device (0x08000000 on nearly every STM32).'
+            Address     = 'Where a raw binary goes. Default: the flash start of the device (0x08000000 on nearly every STM32). Intel HEX, S-record and ELF files carry their own addresses: with them -Address is refused (AddressNotApplicable) before the chip is touched, never ignored.'
             EraseAll    = 'Erases the whole flash first (mass erase, per bank or page by page as the part needs).'
             NoErase     = 'Erases nothing; use when the flash was just erased (Clear-Stm32Flash).'
             Verify      = 'Checks the whole image after writing: by the chip''s Get Checksum where offered, by reading back otherwise.'
@@ -721,7 +739,7 @@ The result object carries the session, so | Start-Stm32Application follows. Prog
             @{ Type = 'Stm32.Protocol.Firmware.FirmwareImage'; Description = 'An image, by value or from an Image property.' }
         )
         Outputs     = @(
-            @{ Type = 'Stm32.PowerShell.Stm32WriteResult'; Description = 'Session, Path, Sha256, DataBytes, LowestAddress, HighestAddress, BytesWritten, BlocksWritten, BlocksSkipped, BytesSent, PagesErased, EraseUnit, MassErased, CollateralErased, Verified, VerifyMethod, Duration, BytesPerSecond, Started, Retries, Resyncs, Rewrites, Resets, Time.' }
+            @{ Type = 'Stm32.PowerShell.Stm32WriteResult'; Description = 'Session, Path, Sha256, DataBytes, LowestAddress, HighestAddress, LowestAddressHex, HighestAddressHex, BytesWritten, BlocksWritten, BlocksSkipped, BytesSent, PagesErased, EraseUnit, MassErased, CollateralErased, Verified, VerifyMethod, Duration, BytesPerSecond, Started, Retries, Resyncs, Rewrites, Resets, Time. PagesErased is a list of numbers to scripts and ranges ("0-3, 8") as text, so Export-Csv writes data, not type names.' }
         )
         Notes       = 'ConfirmImpact is Medium: writing the firmware you name is the point of the cmdlet and it erases only what the image needs, so it does not prompt by default. -WhatIf says what would be erased and written and sends nothing that changes the chip; -Confirm asks first. Scripts can pass -Confirm:$false to be sure it never prompts. A read-protected chip refuses to be written (ReadProtected).'
         Examples    = @(
@@ -738,6 +756,7 @@ The result object carries the session, so | Start-Stm32Application follows. Prog
             @{
                 Title   = 'Check first, then write an image kept in a variable'
                 Code    = @'
+$session = Connect-Stm32 -Port /dev/ttyUSB0
 $image = Import-Stm32Firmware ./app.elf
 $image | Write-Stm32Firmware -Session $session -WhatIf
 $image | Write-Stm32Firmware -Session $session -Verify -Go
@@ -746,8 +765,8 @@ $image | Write-Stm32Firmware -Session $session -Verify -Go
             }
             @{
                 Title   = 'Keep a production log'
-                Code    = 'Write-Stm32Firmware ./app.hex -Verify | Select-Object Time, Path, Sha256, Verified, Duration | Export-Csv ./flash-log.csv -Append'
-                Remarks = 'The SHA-256 proves which program went onto the chip.'
+                Code    = 'Write-Stm32Firmware ./app.hex -Verify | Select-Object Time, Path, Sha256, LowestAddressHex, PagesErased, Verified, Duration | Export-Csv ./flash-log.csv -Append'
+                Remarks = 'The SHA-256 proves which program went onto the chip. Every column is plain text: PagesErased is written as ranges (0-3, 8), LowestAddressHex as 0x08000000.'
             }
         )
         Links       = @('Import-Stm32Firmware', 'Test-Stm32Firmware', 'Start-Stm32Application', 'Clear-Stm32Flash', 'about_Stm32')
@@ -767,7 +786,7 @@ A range is checked before anything is read: one at 0x40000000 or above (peripher
         Parameters  = @{
             Address   = 'The first address to read, for example 0x08000000 or 0x1FFFF800. Used with -Length.'
             Length    = 'How many bytes to read from -Address.'
-            OutFile   = 'Writes the bytes to this file (.hex, .srec/.s19, .bin) and returns the file instead of a memory block.'
+            OutFile   = 'Writes the bytes to this file (.hex, .srec/.s19, .bin) and returns the file (as Get-Item does, with Session, Address and BytesRead added) instead of a memory block. The file is checked before any session is touched: a folder that does not exist, an unknown extension, a read-only file without -Force or an existing one with -NoClobber stop the command before anything is read.'
             Format    = 'The format of -OutFile: Auto (the default: from the extension), IntelHex, SRecord or Binary.'
             Force     = 'With -OutFile: replaces a read-only file.'
             NoClobber = 'With -OutFile: refuses to replace an existing file (the error FileExists).'
@@ -815,7 +834,7 @@ The file is read and checked against the device's memory map first, as Write-Stm
             LiteralPath = 'The firmware file, taken literally (no wildcards).'
             Image       = 'A firmware image from Import-Stm32Firmware, by value or from an Image property.'
             Format      = 'Auto (the default: from the extension, else the content), IntelHex, SRecord, Elf or Binary.'
-            Address     = 'Where a raw binary starts. Default: the flash start of the device.'
+            Address     = 'Where a raw binary starts. Default: the flash start of the device. Refused (AddressNotApplicable) for Intel HEX, S-record and ELF files, which carry their own addresses.'
             Quiet       = 'Returns only $true (the chip holds the image) or $false.'
             Session     = 'The session whose chip to check: from Connect-Stm32, Get-Stm32Session or any object with a Session property.'
             SessionId   = 'The Id of the session (Get-Stm32Session lists them).'
@@ -923,6 +942,7 @@ Each object has a Port property, so Get-Stm32Port | Connect-Stm32 binds it by pr
                 Title   = 'Pipe a port into Connect-Stm32'
                 Code    = 'Get-Stm32Port -Name ttyUSB0 | Connect-Stm32 -EnterBootloader'
                 Remarks = 'The Port property binds to Connect-Stm32 -Port.'
+                Skip    = 'needs a USB serial adapter that the kernel names ttyUSB0'
             }
         )
         Links       = @('Connect-Stm32', 'about_Stm32')
@@ -961,25 +981,31 @@ The chip keeps its state across clients, as a board on the desk does: a second c
                 Title   = 'Serve an STM32F103 to stm32flash'
                 Code    = @'
 $job = Start-ThreadJob { Start-Stm32Simulator -Device 0x410 -PseudoTerminal -TimeoutSec 600 }
-while (-not ($sim = Receive-Job $job)) { Start-Sleep -Milliseconds 50 }
-stm32flash -m 8n1 -w firmware.bin -v $sim.Path
-Stop-Job $job
+do { Start-Sleep -Milliseconds 50; $sim = Receive-Job $job -ErrorAction Stop } until ($sim -or $job.State -notin 'NotStarted', 'Running')
+if (-not $sim) { Receive-Job $job -ErrorAction Stop; throw "The simulator ended without serving ($($job.State))." }
+stm32flash -m 8n1 -w ./app.bin -v $sim.Path
+if ($LASTEXITCODE) { throw "stm32flash failed ($LASTEXITCODE)." }
+Remove-Job $job -Force
 '@
-                Remarks = 'The thread job writes the endpoint as soon as it serves; stm32flash opens the pseudo-terminal with 8N1.'
+                Remarks = 'The thread job writes the endpoint as soon as it serves; stm32flash opens the pseudo-terminal with 8N1. The loop ends with the simulator''s error when the job fails (Receive-Job -ErrorAction Stop), and when it ends without serving, instead of waiting for ever. Remove-Job -Force stops serving.'
+                Needs   = @('Linux', 'stm32flash')
             }
             @{
                 Title   = 'Serve on TCP and connect from this session'
                 Code    = @'
 $job = Start-ThreadJob { Start-Stm32Simulator 0x413 tcp://127.0.0.1:0 -Timing Instant }
-while (-not ($sim = Receive-Job $job)) { Start-Sleep -Milliseconds 50 }
+do { Start-Sleep -Milliseconds 50; $sim = Receive-Job $job -ErrorAction Stop } until ($sim -or $job.State -notin 'NotStarted', 'Running')
+if (-not $sim) { Receive-Job $job -ErrorAction Stop; throw "The simulator ended without serving ($($job.State))." }
 $sim | Connect-Stm32 | Get-Stm32Info
+Get-Stm32Session | Disconnect-Stm32
+Remove-Job $job -Force
 '@
-                Remarks = 'The endpoint object''s Port property binds to Connect-Stm32 -Port.'
+                Remarks = 'The endpoint object''s Port property binds to Connect-Stm32 -Port. A simulator that cannot start (a device the catalog lacks, a port in use) ends the wait with its error.'
             }
             @{
                 Title   = 'A chip that already holds a program, with another bootloader version'
-                Code    = 'Start-Stm32Simulator -Device STM32F40xxx/41xxx -PseudoTerminal -Protocol 3.3 -Image ./blinky.hex -Verbose'
-                Remarks = 'Serves until Ctrl+C; -Verbose shows the endpoint and how many bytes were loaded.'
+                Code    = 'Start-Stm32Simulator -Device STM32F40xxx/41xxx -Port tcp://127.0.0.1:0 -Protocol 3.3 -Image ./app.hex -TimeoutSec 5 -Verbose'
+                Remarks = 'Serves for five seconds (without -TimeoutSec, until Ctrl+C); -Verbose shows the endpoint and how many bytes were loaded.'
             }
         )
         Links       = @('Connect-Stm32', 'Get-Stm32Device', 'about_Stm32')

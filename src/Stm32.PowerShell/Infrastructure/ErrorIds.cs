@@ -54,6 +54,8 @@ namespace Stm32.PowerShell
         public const string FormatNotSupported = "FormatNotSupported";
         public const string AmbiguousPath = "AmbiguousPath";
         public const string EmptyImage = "EmptyImage";
+        // -Address given for a file that carries its own addresses (HEX, S-record, ELF).
+        public const string AddressNotApplicable = "AddressNotApplicable";
         // Port permissions, boot sequences (DTR/RTS) and the served simulator
         public const string PortAccessDenied = "PortAccessDenied";
         public const string ModemLinesNotSupported = "ModemLinesNotSupported";

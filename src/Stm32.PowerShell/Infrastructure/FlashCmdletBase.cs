@@ -17,10 +17,37 @@ namespace Stm32.PowerShell.Infrastructure
     /// </summary>
     public abstract class FlashCmdletBase : Stm32SessionCmdletBase
     {
-        protected sealed override void ProcessSession(Stm32Session session) => ProcessFlash(session);
+        protected sealed override void ProcessSession(Stm32Session session)
+        {
+            // The first probe may just have found the protection out.
+            if (ChangesFlash) RefuseReadProtected(session);
+            ProcessFlash(session);
+        }
 
         /// <summary>The work of one pipeline record, with the session held and in step with the bootloader.</summary>
         protected abstract void ProcessFlash(Stm32Session session);
+
+        /// <summary>
+        /// True for a cmdlet that erases or writes flash. A read-protected chip refuses both (its
+        /// bootloader NACKs them), so such a cmdlet stops before sending anything once the session
+        /// knows the chip is protected, with ReadProtected and the way out.
+        /// </summary>
+        protected virtual bool ChangesFlash => false;
+
+        protected override void CheckBeforeContact(Stm32Session session)
+        {
+            if (ChangesFlash) RefuseReadProtected(session);
+        }
+
+        /// <summary>ReadProtected, without a word to the chip, when the session knows it is read-protected.</summary>
+        private protected static void RefuseReadProtected(Stm32Session session)
+        {
+            if (session.IsReadProtected != true) return;
+            throw new ModuleException(ErrorIds.ReadProtected, ErrorCategory.SecurityError,
+                $"{session}: the chip is read-protected (RDP level 1), so its bootloader refuses to erase or write the flash; nothing was sent. "
+                + "Unprotect-Stm32Flash -ReadOut lifts the protection; the chip then erases the whole flash (the firmware on it is gone), and writing works again.",
+                "Unprotect-Stm32Flash -ReadOut (erases the whole flash), then write again.");
+        }
 
         /// <summary>The flash layout, or a DeviceLayoutUnknown error.</summary>
         internal static FlashLayout LayoutOf(Stm32Session session)
@@ -36,21 +63,7 @@ namespace Stm32.PowerShell.Infrastructure
 
         /// <summary>"page 3", "pages 0-5", "sectors 1, 3, 5-7".</summary>
         internal static string DescribePages(IReadOnlyList<int> pages, string unit)
-        {
-            if (pages.Count == 0) return "no " + unit + "s";
-            var sorted = pages.Distinct().OrderBy(p => p).ToList();
-            var parts = new List<string>();
-            int i = 0;
-            while (i < sorted.Count)
-            {
-                int j = i;
-                while (j + 1 < sorted.Count && sorted[j + 1] == sorted[j] + 1) j++;
-                parts.Add(i == j ? sorted[i].ToString(CultureInfo.InvariantCulture)
-                    : string.Format(CultureInfo.InvariantCulture, "{0}-{1}", sorted[i], sorted[j]));
-                i = j + 1;
-            }
-            return (sorted.Count == 1 ? unit : unit + "s") + " " + string.Join(", ", parts);
-        }
+            => pages.Count == 0 ? "no " + unit + "s" : Protocol.OptionBytes.OptionByteSet.Counted(unit, pages);
 
         internal static string DescribeRanges(IEnumerable<MemoryRange> ranges)
             => string.Join(", ", ranges.Select(r => string.Format(CultureInfo.InvariantCulture, "{0}-{1} ({2} bytes)", Hex(r.Start), Hex(r.End - 1), r.Length)));
@@ -106,6 +119,28 @@ namespace Stm32.PowerShell.Infrastructure
             => new ModuleException(ErrorIds.FileNotFound, ErrorCategory.ObjectNotFound,
                 isDirectory ? $"'{path}' is a folder, not a {what}." : $"Cannot find the {what} '{path}'.");
 
+        /// <summary>
+        /// Reads a firmware file with -Address: a raw binary starts at <paramref name="address"/> (or
+        /// <paramref name="defaultBase"/>); a file that carries its own addresses (HEX, S-record, ELF)
+        /// given an -Address is refused (AddressNotApplicable), since the address would be ignored.
+        /// </summary>
+        public static FirmwareImage Read(string providerPath, FirmwareFormat format, uint? address, uint defaultBase)
+        {
+            var image = Read(providerPath, format, address ?? defaultBase);
+            if (address.HasValue && image.SourceFormat != FirmwareFormat.Binary)
+                throw new ModuleException(ErrorIds.AddressNotApplicable, ErrorCategory.InvalidArgument, string.Format(CultureInfo.InvariantCulture,
+                    "'{0}' is {1}, which carries its own addresses ({2}): -Address places only raw binaries (.bin), so it would be ignored. "
+                    + "Leave -Address out to use the file's addresses, or give -Format Binary for a file that is really a raw binary.",
+                    providerPath, FormatName(image.SourceFormat), image.IsEmpty ? "none" : Hex(image.LowestAddress) + "-" + Hex(image.HighestAddress - 1)),
+                    "Leave -Address out; the file says where its bytes go.");
+            return image;
+        }
+
+        private static string Hex(uint value) => FlashCmdletBase.Hex(value);
+
+        private static string FormatName(FirmwareFormat format)
+            => format == FirmwareFormat.IntelHex ? "Intel HEX" : format == FirmwareFormat.SRecord ? "an S-record file" : format == FirmwareFormat.Elf ? "an ELF file" : format.ToString();
+
         /// <summary>Reads a firmware file; I/O failures become FileNotFound (they must not look like a broken link).</summary>
         public static FirmwareImage Read(string providerPath, FirmwareFormat format, uint? baseAddress)
         {
@@ -119,7 +154,7 @@ namespace Stm32.PowerShell.Infrastructure
             }
             catch (ArgumentException e) when (!(e is ArgumentOutOfRangeException))
             {
-                throw new ModuleException(ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, e.Message, null, e);
+                throw new ModuleException(ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, Stm32CmdletBase.WithoutParamName(e), null, e);
             }
         }
 
@@ -177,6 +212,24 @@ namespace Stm32.PowerShell.Infrastructure
         }
 
         /// <summary>
+        /// The file as the FileSystem provider returns it (Get-Item): a FileInfo with the provider's
+        /// properties, so the file table shows its mode, owner and size instead of blank columns.
+        /// </summary>
+        public static PSObject ProviderItem(PSCmdlet cmdlet, FileInfo file)
+        {
+            try
+            {
+                var items = cmdlet.InvokeProvider.Item.Get(new[] { file.FullName }, true, true);
+                if (items.Count == 1) return items[0];
+            }
+            catch (Exception e) when (e is ItemNotFoundException || e is ProviderNotFoundException || e is IOException || e is UnauthorizedAccessException)
+            {
+                // The file went away or cannot be listed again: the plain FileInfo still says what was written.
+            }
+            return PSObject.AsPSObject(file);
+        }
+
+        /// <summary>
         /// Writes an image (format from the extension unless given), after <see cref="CheckWritable"/>:
         /// an existing file is replaced unless <paramref name="noClobber"/>; a read-only one only with <paramref name="force"/>.
         /// </summary>
@@ -195,7 +248,7 @@ namespace Stm32.PowerShell.Infrastructure
             }
             catch (ArgumentException e)
             {
-                throw new ModuleException(ErrorIds.FileWriteFailed, ErrorCategory.InvalidArgument, e.Message, null, e);
+                throw new ModuleException(ErrorIds.FileWriteFailed, ErrorCategory.InvalidArgument, Stm32CmdletBase.WithoutParamName(e), null, e);
             }
             info.Refresh();
             return info;

@@ -34,7 +34,7 @@ namespace Stm32.PowerShell.Infrastructure
         [Parameter(ParameterSetName = LiteralPathSet)]
         public FirmwareFormat Format { get; set; } = FirmwareFormat.Auto;
 
-        /// <summary>Where a raw binary goes; default the device's flash start.</summary>
+        /// <summary>Where a raw binary goes; default the device's flash start. Refused for files with addresses of their own.</summary>
         [Parameter(ParameterSetName = PathSet)]
         [Parameter(ParameterSetName = LiteralPathSet)]
         [Alias("BaseAddress")]
@@ -42,12 +42,25 @@ namespace Stm32.PowerShell.Infrastructure
 
         #endregion
 
-        /// <summary>The image of this record: the pipeline's, or the file read whole (FileInvalid names the line).</summary>
-        protected FirmwareImage ReadImage(Stm32Session session)
+        private FirmwareImage? _image;
+
+        /// <summary>
+        /// The file is read whole and checked (FileNotFound, FileInvalid with the line,
+        /// AddressNotApplicable) before anything is sent to the chip: a raw binary's default base is
+        /// the catalog's flash start, which needs no answer from the chip.
+        /// </summary>
+        protected override void CheckBeforeContact(Stm32Session session)
         {
-            if (ParameterSetName == ImageSet) return Image!;
-            var file = FirmwareFiles.ResolveOne(this, ParameterSetName == PathSet ? Path : LiteralPath, ParameterSetName == LiteralPathSet);
-            return FirmwareFiles.Read(file, Format, Address ?? session.Connection.Flash.Start);
+            _image = null;
+            if (ParameterSetName != ImageSet)
+            {
+                var file = FirmwareFiles.ResolveOne(this, ParameterSetName == PathSet ? Path : LiteralPath, ParameterSetName == LiteralPathSet);
+                _image = FirmwareFiles.Read(file, Format, Address, session.Device.Flash.Start);
+            }
+            base.CheckBeforeContact(session);
         }
+
+        /// <summary>The image of this record: the pipeline's, or the file read before the chip was contacted.</summary>
+        protected FirmwareImage ReadImage() => ParameterSetName == ImageSet ? Image! : _image!;
     }
 }

@@ -54,6 +54,33 @@ namespace Stm32.PowerShell.Infrastructure
             }
         }
 
+        /// <summary>
+        /// Resolves a file this cmdlet will write and checks it as the write will
+        /// (<see cref="FirmwareFiles.CheckWritable"/>: format, folder, -NoClobber, read-only), for
+        /// BeginProcessing: a file that cannot be written stops the whole pipeline with a terminating
+        /// error before any record is processed, so nothing upstream reads the chip for nothing.
+        /// Returns the provider path.
+        /// </summary>
+        private protected string CheckOutputFile(string path, Protocol.Firmware.FirmwareFormat format, bool force, bool noClobber)
+        {
+            try
+            {
+                var file = SessionState.Path.GetUnresolvedProviderPathFromPSPath(path);
+                FirmwareFiles.CheckWritable(file, format, force, noClobber);
+                return file;
+            }
+            catch (Exception e) when (e is SessionStateException || e is PSNotSupportedException)
+            {
+                ThrowTerminatingError(Error(e, ErrorIds.FileWriteFailed, ErrorCategory.InvalidArgument, path, $"Cannot write '{path}': {e.Message}"));
+                throw;
+            }
+            catch (Exception e) when (IsMappable(e))
+            {
+                ThrowTerminatingError(ErrorFor(e, path));
+                throw;
+            }
+        }
+
         /// <summary>Runs <paramref name="action"/>, writing a non-terminating error for a failure it maps.</summary>
         protected bool TryRun(Action action, object? target)
         {
@@ -90,7 +117,7 @@ namespace Stm32.PowerShell.Infrastructure
         {
             switch (e)
             {
-                // Protection and option bytes (issue 6): first, before the general cases they derive
+                // Protection and option bytes: first, before the general cases they derive
                 // from (NotSupportedException, InvalidOperationException, Stm32VerifyException).
                 case OptionBytesNotSupportedException _:
                     return Error(e, ErrorIds.OptionBytesNotSupported, ErrorCategory.NotImplemented, target);
@@ -123,7 +150,7 @@ namespace Stm32.PowerShell.Infrastructure
                         case PortOpenFailure.AccessDenied: return Error(e, ErrorIds.PortAccessDenied, ErrorCategory.PermissionDenied, target);
                         default: return Error(e, ErrorIds.PortOpenFailed, ErrorCategory.OpenError, target);
                     }
-                // Retries exhausted (issue 8): the ErrorId is that of the last failure, the message
+                // Retries exhausted: the ErrorId is that of the last failure, the message
                 // says how many attempts were made.
                 case Stm32RecoveryFailedException rf when rf.InnerException is Stm32NackException:
                     return Error(e, ErrorIds.Nack, ErrorCategory.DeviceError, target, Detail(rf));
@@ -158,10 +185,12 @@ namespace Stm32.PowerShell.Infrastructure
                     return Error(e, ErrorIds.LinkFailed, ErrorCategory.ConnectionError, target);
                 case FormatException _:
                     return Error(e, ErrorIds.FileInvalid, ErrorCategory.InvalidData, target);
-                case ArgumentOutOfRangeException _:
-                    return Error(e, ErrorIds.AddressOutOfRange, ErrorCategory.InvalidArgument, target, Plain((ArgumentException)e));
+                // Users never see our parameter names: the record's exception carries the message
+                // without the " (Parameter 'change')" that .NET appends (the original is its inner exception).
+                case ArgumentOutOfRangeException r:
+                    return Error(new ArgumentOutOfRangeException(WithoutParamName(r), r), ErrorIds.AddressOutOfRange, ErrorCategory.InvalidArgument, target);
                 case ArgumentException a:
-                    return Error(e, ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, target, Plain(a));
+                    return Error(new ArgumentException(WithoutParamName(a), a), ErrorIds.InvalidArgument, ErrorCategory.InvalidArgument, target);
                 case Stm32NotInBootloaderException _:
                     return Error(e, ErrorIds.NotInBootloader, ErrorCategory.InvalidOperation, target);
                 case InvalidOperationException _:
@@ -172,10 +201,10 @@ namespace Stm32.PowerShell.Infrastructure
         }
 
         /// <summary>An argument exception's message without the " (Parameter 'x')" that .NET appends: users never see our parameter names.</summary>
-        private static string? Plain(ArgumentException e)
+        protected internal static string WithoutParamName(ArgumentException e)
         {
             var suffix = e.ParamName == null ? null : " (Parameter '" + e.ParamName + "')";
-            return suffix != null && e.Message.EndsWith(suffix, StringComparison.Ordinal) ? e.Message.Substring(0, e.Message.Length - suffix.Length) : null;
+            return suffix != null && e.Message.EndsWith(suffix, StringComparison.Ordinal) ? e.Message.Substring(0, e.Message.Length - suffix.Length) : e.Message;
         }
 
         /// <summary>What was sent and what came back, for the error's message.</summary>
@@ -186,7 +215,7 @@ namespace Stm32.PowerShell.Infrastructure
                 e.Message, string.IsNullOrEmpty(e.Step) ? "?" : e.Step, where, Stm32Exception.Hex(e.Sent), Stm32Exception.Hex(e.Received));
         }
 
-        /// <summary>Adds a recommended action, keeping the exception's message (issue 6).</summary>
+        /// <summary>Adds a recommended action, keeping the exception's message.</summary>
         private static ErrorRecord WithAction(ErrorRecord record, string action)
         {
             record.ErrorDetails = new ErrorDetails(record.Exception.Message) { RecommendedAction = action };

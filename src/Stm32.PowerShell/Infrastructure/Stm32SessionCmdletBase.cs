@@ -48,6 +48,7 @@ namespace Stm32.PowerShell.Infrastructure
             bool talks = session.IsOpen && !AcceptsClosedSession;
             try
             {
+                CheckBeforeContact(session);
                 if (talks)
                 {
                     // Recovery narration (retries, resyncs, resets survived) goes to -Verbose, on this thread.
@@ -113,6 +114,15 @@ namespace Stm32.PowerShell.Infrastructure
 
         /// <summary>The work of one pipeline record, with the resolved session held.</summary>
         protected abstract void ProcessSession(Stm32Session session);
+
+        /// <summary>
+        /// Checks that need nothing from the chip (the files named, what the session already knows
+        /// of it), made with the session held but before anything is sent: before a resync, the
+        /// first probe and <see cref="ProcessSession"/>. A refusal here leaves the chip untouched.
+        /// </summary>
+        protected virtual void CheckBeforeContact(Stm32Session session)
+        {
+        }
 
         /// <summary>
         /// The session's exit sequence (from -EnterBootloader, the line parameters or -BootSequence

@@ -109,9 +109,15 @@ namespace Stm32.Protocol.OptionBytes
         {
             if (WriteProtectedSectors == null) return "not readable through this bootloader";
             if (WriteProtectedSectors.Count == 0) return "none";
-            if (WriteProtectedPages != null)
-                return string.Format(CultureInfo.InvariantCulture, "{0}s {1}", UnitName, Ranges(WriteProtectedPages));
-            return "sectors " + Ranges(WriteProtectedSectors);
+            if (WriteProtectedPages != null) return Counted(UnitName, WriteProtectedPages);
+            return Counted("sector", WriteProtectedSectors);
+        }
+
+        /// <summary>"page 5", "pages 4-7", "sectors 1, 3": the unit in the singular for one number.</summary>
+        public static string Counted(string unit, IEnumerable<int> numbers)
+        {
+            var list = numbers.Distinct().ToList();
+            return (list.Count == 1 ? unit : unit + "s") + " " + Ranges(list);
         }
 
         /// <summary>"0-3, 8, 10-11".</summary>

@@ -51,17 +51,21 @@ namespace Stm32.Protocol.OptionBytes
         public string Describe()
         {
             var sb = new StringBuilder();
-            sb.AppendFormat(CultureInfo.InvariantCulture, "Write-protect {0}s {1} of {2}: WRP sector(s) {3}",
-                UnitName, OptionByteSet.Ranges(RequestedPages), Device.Name, OptionByteSet.Ranges(Sectors));
+            sb.AppendFormat(CultureInfo.InvariantCulture, "Write-protect {0} of {1}: WRP {2}",
+                OptionByteSet.Counted(UnitName, RequestedPages), Device.Name, OptionByteSet.Counted("sector", Sectors));
             if (PagesPerSector > 1)
                 sb.AppendFormat(CultureInfo.InvariantCulture, " ({0} {1}s per sector)", PagesPerSector, UnitName);
             sb.Append('.');
             foreach (var kv in ExtraPagesBySector.OrderBy(k => k.Key))
-                sb.AppendFormat(CultureInfo.InvariantCulture, " Sector {0} also protects {1}s {2}.", kv.Key, UnitName, OptionByteSet.Ranges(kv.Value));
+                sb.AppendFormat(CultureInfo.InvariantCulture, " Sector {0} also protects {1}.", kv.Key, OptionByteSet.Counted(UnitName, kv.Value));
             return sb.ToString();
         }
 
         public override string ToString() => Describe();
+
+        /// <summary>"there is no page 200", "there are no sectors 40-41".</summary>
+        private static string NoSuch(string unit, IReadOnlyCollection<int> numbers)
+            => (numbers.Count == 1 ? "there is no " : "there are no ") + OptionByteSet.Counted(unit, numbers);
 
         // ------------------------------------------------------------------ planning
 
@@ -79,14 +83,17 @@ namespace Stm32.Protocol.OptionBytes
             var outside = requested.Where(p => p < 0 || p >= pageCount).ToList();
             if (outside.Count > 0)
                 throw new ArgumentOutOfRangeException(nameof(pages), string.Format(CultureInfo.InvariantCulture,
-                    "{0} has {1}s 0 to {2}; {3} do(es) not exist.", device.Name, flash.UnitName, pageCount - 1, OptionByteSet.Ranges(outside)));
+                    "{0} has {1}s 0 to {2}; {3}.", device.Name, flash.UnitName, pageCount - 1, NoSuch(flash.UnitName, outside)));
             int pps = device.PagesPerSector;
             var codes = requested.Select(p => layout.SectorCode(p / pps)).Distinct().OrderBy(s => s).ToList();
             var tooHigh = codes.Where(c => c >= layout.WrpSectorLimit).ToList();
             if (tooHigh.Count > 0)
+            {
+                var beyond = requested.Where(p => layout.SectorCode(p / pps) >= layout.WrpSectorLimit).ToList();
                 throw new ArgumentOutOfRangeException(nameof(pages), string.Format(CultureInfo.InvariantCulture,
-                    "{0} option bytes hold WRP sectors 0 to {1}; {2}s {3} lie beyond them.", device.Family, layout.WrpSectorLimit - 1, flash.UnitName,
-                    OptionByteSet.Ranges(requested.Where(p => layout.SectorCode(p / pps) >= layout.WrpSectorLimit))));
+                    "{0} option bytes hold WRP sectors 0 to {1}; {2} {3} beyond them.", device.Family, layout.WrpSectorLimit - 1,
+                    OptionByteSet.Counted(flash.UnitName, beyond), beyond.Count == 1 ? "lies" : "lie"));
+            }
             // What the chip will protect: the shared layout, applied to a factory block.
             var block = layout.Defaults();
             layout.SetProtection(block, 0, codes);
@@ -108,7 +115,7 @@ namespace Stm32.Protocol.OptionBytes
             var missing = list.Where(s => s < 0 || (long)s * pps >= pageCount).ToList();
             if (missing.Count > 0)
                 throw new ArgumentOutOfRangeException(nameof(sectors), string.Format(CultureInfo.InvariantCulture,
-                    "{0} has WRP sectors 0 to {1} ({2} pages each); {3} do(es) not exist.", device.Name, (pageCount + pps - 1) / pps - 1, pps, OptionByteSet.Ranges(missing)));
+                    "{0} has WRP sectors 0 to {1} ({2} pages each); {3}.", device.Name, (pageCount + pps - 1) / pps - 1, pps, NoSuch("sector", missing)));
             var pages = list.SelectMany(s => Enumerable.Range(s * pps, pps)).Where(p => p < pageCount).ToList();
             return ForPages(device, pages, flashBytes);
         }
