@@ -127,8 +127,11 @@ namespace Stm32.Protocol.Firmware
             for (uint i = 0; i < count; i++)
             {
                 uint type = Type(i), offset = Offset(i), size = Size(i);
-                if (type != ShtNull && type != ShtNobits && size != 0 && (ulong)offset + size > (ulong)c.Length)
-                    throw Error(path, At(i), Format("truncated: section {0} claims {1} bytes at file offset 0x{2:X}, past the end of the file ({3} bytes)", i, size, offset, c.Length));
+                // Even an empty section must start inside the file: ELFSharp seeks to it.
+                if (type != ShtNull && type != ShtNobits && (ulong)offset + size > (ulong)c.Length)
+                    throw Error(path, At(i), size == 0
+                        ? Format("section {0} (empty) starts at file offset 0x{1:X}, past the end of the file ({2} bytes)", i, offset, c.Length)
+                        : Format("truncated: section {0} claims {1} bytes at file offset 0x{2:X}, past the end of the file ({3} bytes)", i, size, offset, c.Length));
             }
 
             bool named = nameTable != 0;
