@@ -55,7 +55,7 @@ namespace Stm32.Protocol.Devices
         {
             if (!PartNumber.TryParse(query, out var part) || part.Line.Length < 2)
                 return string.Format(CultureInfo.InvariantCulture,
-                    "No device in the catalog is named '{0}', and it is not an STM32 part number (STM32, line, pin count and flash size, such as STM32F103C8T6).", query);
+                    "No device in the catalog is named '{0}', and it is not a part number of an STM32 series the catalog knows (C, F, G, H, L, U, WB, WBA, WL: STM32, line, pin count and flash size, such as STM32F103C8T6).", query);
             var line = new List<string>();
             foreach (var d in All)
             {

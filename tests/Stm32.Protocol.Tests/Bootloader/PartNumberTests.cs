@@ -197,7 +197,7 @@ public class PartNumberTests
         Assert.Contains("flash-size letter G (1 MB)", why);
         Assert.Contains("0x423 STM32F401xB(C) (flash-size letters B, C)", why);
         Assert.Contains("0x433 STM32F401xD(E) (flash-size letters D, E)", why);
-        Assert.Contains("not an STM32 part number", DeviceCatalog.ExplainNoMatch("NOPE123"));
+        Assert.Contains("not a part number of an STM32 series the catalog knows", DeviceCatalog.ExplainNoMatch("NOPE123"));
         Assert.Null(DeviceCatalog.Resolve("STM32L010RBT6"));
     }
 
