@@ -33,6 +33,7 @@ namespace Stm32.PowerShell.Commands
             HelpMessage = "The product ID (0x410) or catalog name of the chip to simulate.")]
         [Alias("ProductId")]
         [ValidateNotNullOrEmpty]
+        [ArgumentCompleter(typeof(SimulatedDeviceCompleter))]
         public string Device { get; set; } = "";
 
         /// <summary>tcp://127.0.0.1:port (port 0: any free one) or a serial port to serve on.</summary>

@@ -21,7 +21,7 @@ One session per port: a port that an open session holds is refused with the erro
 When nothing answers, the error (BootloaderNoResponse) says what was sent and what came back, then lists the likely causes in order: the boot pins and reset, TX and RX crossed, the baud rate, 8E1 parity on the adapter, another program holding the port, read protection.
 '@
         Parameters  = @{
-            Port     = 'The serial port (/dev/ttyUSB0, /dev/serial/by-id/usb-FTDI..., COM3) or a simulated chip (sim://0x410, sim://0x413?timing=instant). Tab completion offers the serial ports Get-Stm32Port lists (with their /dev/serial/by-id paths), the ports of open sessions and sim:// names from the device catalog.'
+            Port     = 'The serial port (/dev/ttyUSB0, /dev/serial/by-id/usb-FTDI..., COM3) or a simulated chip (sim://0x410, sim://0x413?timing=instant, sim://STM32F103C8). Tab completion offers the serial ports Get-Stm32Port lists (with their /dev/serial/by-id paths), the ports of open sessions and sim:// names from the device catalog; sim:// followed by a name or part number (sim://STM32F401) offers the rows it stands for.'
             BaudRate = 'The line rate in baud. The bootloader measures it from the first 0x7F, so any standard rate from 1200 to 115200 works (some parts go higher). Default: 115200.'
             Parity   = 'Even (the default) is what the bootloader speaks: 8 data bits, even parity, 1 stop bit (8E1). None or Odd only for unusual set-ups; a bootloader never answers without even parity on the wire. Also taken from a Parity property: the endpoint of Start-Stm32Simulator -PseudoTerminal says None (a pseudo-terminal carries no parity), so it pipes straight into Connect-Stm32.'
             TimeoutMs = 'How long to wait, in milliseconds, for the reply to each short command (the sync byte, Get, addresses). Erase and write have their own, longer timeouts. Default: 500.'
@@ -257,13 +257,13 @@ elseif ($null -eq $rdp) { Write-Warning 'Read protection is unknown: the catalog
         Description = @'
 Get-Stm32Device returns rows of the built-in device catalog (one per product ID, as the bootloader's Get ID command reports it): name, family, flash, page or sector layout, RAM, option bytes, system memory and flags. It answers "is my chip supported?" before any wiring.
 
--Name takes wildcards. A name without wildcards also matches as a part number: STM32F030 finds the rows STM32F030x8/F05xxx and STM32F03xx4/6, and STM32F103C8T6 finds the STM32F10xxx rows. -ProductId finds the row for a product ID such as 0x410.
+-Name takes a catalog name, a part number or wildcards. A part number is read as ST's ordering information writes it: STM32, the line (F401), the pin count (R), the flash size (E), then package, temperature range and options, any tail left off; "STM32" may be left off too. It finds the rows of the product IDs the part can have, by its line and flash-size letter: STM32F401RET6 and STM32F401RE find 0x433 (STM32F401xD(E)), STM32F103C8T6 finds 0x410 (medium-density), STM32F072RB finds 0x448 (STM32F070xB/F071xx/F72xx); a line alone (STM32F103) finds every row the line spans. Wildcards match the names and the parts a row covers (*F072*). A part no row covers gives the error DeviceNotFound saying which flash sizes the catalog has for its line, or that it has no row for the line; a row known by name only (a new family without its memory map yet) comes with a warning. -ProductId finds the row for a product ID such as 0x410.
 
 A chip whose product ID is not in the catalog still connects, as a generic device, but cannot be erased or written until the catalog has a row for it: Import-Stm32Device adds rows of your own from a CSV or JSON file, and those win over built-in rows with the same product ID.
 '@
         Parameters  = @{
-            Name      = 'Device names or part numbers; wildcards are allowed (''*F4*''). A name without wildcards that matches nothing gives the error DeviceNotFound.'
-            ProductId = 'Product IDs, as the bootloader''s Get ID command reports them (0x410 for STM32F10xxx medium-density). An ID the catalog lacks gives the error DeviceNotFound.'
+            Name      = 'Catalog names or part numbers (STM32F401RET6, STM32F103C8, F072RB); wildcards are allowed (''*F072*'', ''STM32F4*'') and match names and the parts a row covers. A name without wildcards that matches nothing gives the error DeviceNotFound. Tab completion offers the catalog names and the STM32 lines they cover.'
+            ProductId = 'Product IDs, as the bootloader''s Get ID command reports them (0x410 for STM32F10xxx medium-density). An ID the catalog lacks gives the error DeviceNotFound. Tab completion offers the catalog''s product IDs.'
         }
         Inputs      = @(
             @{ Type = 'System.String[]'; Description = 'Names, by value or from a Name or DeviceName property.' }
@@ -276,7 +276,12 @@ A chip whose product ID is not in the catalog still connects, as a generic devic
             @{
                 Title   = 'Is my STM32F030 supported?'
                 Code    = 'Get-Stm32Device -Name STM32F030'
-                Remarks = 'Lists the catalog rows for the STM32F030 parts with their flash, erase unit and RAM.'
+                Remarks = 'Lists the catalog rows for the STM32F030 parts with their flash, erase unit and RAM: 0x444, 0x440 and 0x442, as the line spans three product IDs by flash size.'
+            }
+            @{
+                Title   = 'Look the part number on the chip up'
+                Code    = 'Get-Stm32Device -Name STM32F401RET6'
+                Remarks = 'Returns the one row for it, 0x433 STM32F401xD(E): the flash-size letter E (512 KB) picks it over 0x423, which covers the F401 parts with B and C.'
             }
             @{
                 Title   = 'Look a product ID up'
@@ -286,7 +291,7 @@ A chip whose product ID is not in the catalog still connects, as a generic devic
             @{
                 Title   = 'List every F4 part'
                 Code    = 'Get-Stm32Device -Name ''STM32F4*'''
-                Remarks = 'Wildcards match the catalog names.'
+                Remarks = 'Wildcards match the catalog names and the parts the rows cover: ''*F072*'' finds STM32F070xB/F071xx/F72xx.'
             }
         )
         Links       = @('Get-Stm32Info', 'Connect-Stm32', 'about_Stm32')
@@ -567,6 +572,8 @@ Unprotect-Stm32Flash -ReadOut -Confirm:$false
 Import-Stm32Firmware reads a firmware file and returns a FirmwareImage: its segments (address and bytes, sorted, adjacent ones merged), the start address if the file named one, the number of data bytes, the span and a SHA-256 of the content with the addresses, so that the same program read from a .hex and an .elf gives equal images and the same hash.
 
 The format comes from the extension (.hex .ihex; .srec .s19 .s28 .s37 .mot; .elf .axf .out; .bin), else from the first bytes of the file; -Format overrides both. A raw binary carries no address: it is placed at -Address, by default 0x08000000, the flash start of nearly every STM32.
+
+An S-record file ends with its termination record (S7, S8 or S9), or, as srec_cat writes it without an execution address, with an S5 or S6 record count that matches its data records (then the image has no start address); a file with neither, or whose count does not match, may be truncated and is refused. An ELF file's header, program and section headers, string and symbol tables and notes are checked against the file's length before it is read.
 
 A bad file gives the error FileInvalid, naming the file, the line (or byte offset) and what is wrong; no partial image is ever returned. Import-Stm32Firmware touches no chip and needs no session. Its output pipes to Write-Stm32Firmware, Test-Stm32Firmware and Export-Stm32Firmware.
 '@
@@ -958,7 +965,7 @@ Start-Stm32Simulator makes one simulated chip and serves it until Ctrl+C, Stop-J
 The chip keeps its state across clients, as a board on the desk does: a second client finds it still synchronised and its flash written. -Image loads a firmware file (bin at the start of flash, hex, srec, elf) before serving.
 '@
         Parameters  = @{
-            Device = 'The chip to simulate: a product ID (0x410, 0x413) or a catalog name (Get-Stm32Device lists them).'
+            Device = 'The chip to simulate: a product ID (0x410, 0x413), a catalog name or a part number one row covers (STM32F103C8; Get-Stm32Device lists them). A part number that several rows may be (STM32F103) is the error DeviceNotFound listing them. Tab completion offers the product IDs and names of the rows with a memory map.'
             Port = 'Where to serve: tcp://<address>:<port> (port 0 picks a free one; tcp://0.0.0.0:3333 serves other machines) or a serial port (/dev/ttyUSB1, COM4).'
             PseudoTerminal = 'Creates a Linux pseudo-terminal and serves on it; the endpoint object''s Path is what clients open (8N1).'
             Timing = 'Realistic (the default): every byte costs 11 bit times at -BaudRate and erase and program take the family''s typical time. Instant: no delays.'

@@ -124,11 +124,18 @@ namespace Stm32.PowerShell.Infrastructure
         {
             var device = DeviceCatalog.Resolve(what);
             if (device == null)
+            {
+                // A line or unfinished part number (sim://STM32F103) stands for several rows: name them.
+                var from = port == null ? "" : $" (from '{port}')";
+                var scheme = port == null ? "" : SimScheme;
+                var several = DeviceCatalog.FindByPartNumber(what);
+                var example = (several.FirstOrDefault(d => !d.Flash.IsEmpty) ?? DeviceCatalog.Find(0x410))?.ProductIdHex ?? "0x410";
                 throw new ModuleException(ErrorIds.DeviceNotFound, ErrorCategory.ObjectNotFound,
-                    port == null
-                        ? $"No device in the catalog matches '{what}'. Get-Stm32Device lists them; use a product ID such as 0x410."
-                        : $"No device in the catalog matches '{what}' (from '{port}'). Get-Stm32Device lists them; use a product ID such as sim://0x410.",
-                    "Get-Stm32Device -Name '*" + what + "*'");
+                    several.Count > 1
+                        ? $"'{what}'{from} may be any of {several.Count} catalog rows: {string.Join(", ", several.Select(d => d.ProductIdHex + " " + d.Name + (d.Flash.IsEmpty ? " (no memory map)" : "")))}. Name one by its product ID, such as {scheme}{example}, or give the whole part number with its flash-size letter (such as STM32F103C8)."
+                        : $"{DeviceCatalog.ExplainNoMatch(what)} Name a catalog row{from} by its product ID, such as {scheme}{example}; Get-Stm32Device lists the catalog.",
+                    several.Count > 1 ? $"Get-Stm32Device -Name '{what}'" : Commands.GetStm32DeviceCommand.SuggestedQuery(what));
+            }
             if (device.Flash.IsEmpty)
                 throw new ModuleException(ErrorIds.DeviceLayoutUnknown, ErrorCategory.InvalidArgument,
                     $"The catalog knows {device} only by name: it has no memory map to simulate.");

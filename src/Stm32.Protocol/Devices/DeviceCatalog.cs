@@ -12,7 +12,7 @@ namespace Stm32.Protocol.Devices
     /// Users add rows of their own with <see cref="LoadUserFile"/>; theirs win over ours.
     /// Thread-safe: the built-in table never changes, user rows are replaced as a whole.
     /// </summary>
-    public static class DeviceCatalog
+    public static partial class DeviceCatalog
     {
         private static readonly Lazy<IReadOnlyList<DeviceInfo>> BuiltIn = new Lazy<IReadOnlyList<DeviceInfo>>(LoadBuiltIn);
         private static volatile IReadOnlyList<DeviceInfo> _user = Array.Empty<DeviceInfo>();
@@ -35,14 +35,20 @@ namespace Stm32.Protocol.Devices
             return null;
         }
 
-        /// <summary>Finds a row by product ID ("0x410", "410h", "1040") or by name (case-insensitive, exact or prefix).</summary>
+        /// <summary>
+        /// Finds a row by product ID ("0x410", "410h", "1040"), by name (case-insensitive, exact or
+        /// a prefix of one name only) or by a part number only one row covers ("STM32F103C8T6").
+        /// Null when none or several match (<see cref="FindByPartNumber"/> lists several).
+        /// </summary>
         public static DeviceInfo? Resolve(string text)
         {
             if (TryParseProductId(text, out var pid)) return Find(pid);
             var exact = All.FirstOrDefault(d => string.Equals(d.Name, text, StringComparison.OrdinalIgnoreCase));
             if (exact != null) return exact;
             var prefix = All.Where(d => d.Name.StartsWith(text, StringComparison.OrdinalIgnoreCase)).ToList();
-            return prefix.Count == 1 ? prefix[0] : null;
+            if (prefix.Count == 1) return prefix[0];
+            var parts = FindByPartNumber(text);
+            return parts.Count == 1 ? parts[0] : null;
         }
 
         public static bool TryParseProductId(string text, out ushort pid)

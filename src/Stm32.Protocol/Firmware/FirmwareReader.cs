@@ -20,8 +20,10 @@ namespace Stm32.Protocol.Firmware
     /// blank lines and 0x1A may follow (anything else is an error: two joined files would
     /// otherwise lose the second half silently); start address records (03, 05) must agree.</para>
     /// <para>S-record: S0 ignored, S1/S2/S3 data, S5/S6 counts checked, S4 rejected, an S7/S8/S9
-    /// termination required (any of them ends any file); a termination address of 0 means no
-    /// start address. The same rule as above for text after the termination.</para>
+    /// termination required (any of them ends any file) unless the file ends with an S5/S6 count
+    /// that matches all its data records (srec_cat's files; no start address then); a
+    /// termination address of 0 means no start address. The same rule as above for text after
+    /// the termination.</para>
     /// <para>ELF: 32-bit little-endian ARM only; PT_LOAD segments with file bytes at p_paddr,
     /// p_filesz bytes each; e_entry (0 = none) is the start address. Read with ELFSharp.</para>
     /// <para>No image may hold the byte at 0xFFFFFFFF (exclusive ends are 32-bit).</para>

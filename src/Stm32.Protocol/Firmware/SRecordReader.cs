@@ -9,9 +9,13 @@ namespace Stm32.Protocol.Firmware
     /// start address. S4 is reserved and rejected.
     /// </summary>
     /// <remarks>
-    /// The termination record is required. Data widths may be mixed, and any termination record
-    /// ends any file (tools disagree on pairing them). A termination address of 0 means "no
-    /// start address". As for Intel HEX, only blank lines and 0x1A may follow the termination.
+    /// A file must show it is whole: it ends with a termination record, or (as srec_cat writes
+    /// files without an execution address) its last record is an S5/S6 count that matches every
+    /// data record in the file; such a file has no start address. A file with neither, or whose
+    /// last count is followed by more data, may be truncated and is refused. Data widths may be
+    /// mixed, and any termination record ends any file (tools disagree on pairing them). A
+    /// termination address of 0 means "no start address". As for Intel HEX, only blank lines and
+    /// 0x1A may follow the termination.
     /// </remarks>
     internal static class SRecordReader
     {
@@ -30,6 +34,9 @@ namespace Stm32.Protocol.Firmware
             bool ended = false;
             int dataRecords = 0;
             int lastLine = 0;
+            // The line of the last S5/S6 count and how many data records came after it (-1: none seen).
+            int countLine = -1;
+            int dataAfterCount = 0;
 
             while (cur.Next())
             {
@@ -91,6 +98,7 @@ namespace Stm32.Protocol.Firmware
                             throw TextRecords.Error(path, line, string.Format(CultureInfo.InvariantCulture,
                                 "data at 0x{0:X8} reaches 0xFFFFFFFF, which is not supported", address));
                         dataRecords++;
+                        dataAfterCount++;
                         if (dataLength > 0)
                         {
                             int at = collector.Reserve(address, dataLength, line);
@@ -103,6 +111,8 @@ namespace Stm32.Protocol.Firmware
                             throw TextRecords.Error(path, line, string.Format(CultureInfo.InvariantCulture,
                                 "count mismatch: this S{0} record counts {1} data records, but {2} came before it",
                                 type, address, dataRecords));
+                        countLine = line;
+                        dataAfterCount = 0;
                         break;
                     default: // 7, 8, 9
                         start = address == 0 ? (uint?)null : address;
@@ -114,7 +124,13 @@ namespace Stm32.Protocol.Firmware
             if (!ended)
             {
                 if (lastLine == 0) throw TextRecords.Error(path, null, "the file is empty (no records, no termination record)");
-                throw TextRecords.Error(path, lastLine, "missing termination record (S7, S8 or S9); the file may be truncated");
+                // A count that matches every data record vouches for the file as a termination does.
+                if (countLine < 0)
+                    throw TextRecords.Error(path, lastLine, "missing termination record (S7, S8 or S9) and no record count (S5 or S6); the file may be truncated");
+                if (dataAfterCount > 0)
+                    throw TextRecords.Error(path, lastLine, string.Format(CultureInfo.InvariantCulture,
+                        "missing termination record (S7, S8 or S9), and the record count on line {0} does not cover the {1} data record(s) after it; the file may be truncated",
+                        countLine, dataAfterCount));
             }
             return (collector, start);
         }

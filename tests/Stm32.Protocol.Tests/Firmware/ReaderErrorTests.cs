@@ -220,6 +220,42 @@ public class ReaderErrorTests
         var e = TestData.ReadBad(Lines(S(0, 2, 0), S(3, 4, 0x08000000, Seq(16)), S(3, 4, 0x08000010, Seq(16))), "a.srec");
         Assert.Equal(3, e.LineNumber);
         Assert.Contains("missing termination record", e.Message);
+        Assert.Contains("no record count", e.Message);
+    }
+
+    // srec_cat ends a file written without an execution address with an S5 count and no S7/S8/S9.
+    [Theory]
+    [InlineData(5, 2)]
+    [InlineData(6, 3)]
+    public void SRecordEndingInAMatchingCountIsComplete(int countType, int countAddressBytes)
+    {
+        var image = TestData.ReadText(Lines(S(0, 2, 0), S(3, 4, 0x08000000, Seq(16)), S(3, 4, 0x08000010, Seq(16)), S(countType, countAddressBytes, 2)), "a.srec");
+        Assert.Equal(FirmwareImage.FromBytes(0x08000000, Seq(16).Concat(Seq(16)).ToArray()), image);
+        Assert.Null(image.StartAddress);
+    }
+
+    [Fact]
+    public void SRecordEndingInACountWithoutALineEndIsComplete()
+    {
+        var text = Lines(S(1, 2, 0x1000, Seq(4)), S(5, 2, 1)).TrimEnd('\n');
+        Assert.Equal(FirmwareImage.FromBytes(0x1000, Seq(4)), TestData.ReadText(text, "a.s19"));
+    }
+
+    [Fact]
+    public void SRecordEndingInAWrongCountIsRefused()
+    {
+        var e = TestData.ReadBad(Lines(S(0, 2, 0), S(3, 4, 0x08000000, Seq(16)), S(3, 4, 0x08000010, Seq(16)), S(5, 2, 3)), "a.srec");
+        Assert.Equal(4, e.LineNumber);
+        Assert.Contains("count mismatch", e.Message);
+    }
+
+    [Fact]
+    public void SRecordWithDataAfterItsLastCountAndNoTerminationIsRefused()
+    {
+        var e = TestData.ReadBad(Lines(S(3, 4, 0x08000000, Seq(16)), S(5, 2, 1), S(3, 4, 0x08000010, Seq(16))), "a.srec");
+        Assert.Equal(3, e.LineNumber);
+        Assert.Contains("missing termination record", e.Message);
+        Assert.Contains("line 2 does not cover the 1 data record(s) after it", e.Message);
     }
 
     [Fact]
