@@ -6,7 +6,7 @@ using Stm32.Protocol.Bootloader;
 namespace Stm32.Protocol.Programming
 {
     /// <summary>
-    /// Recovery (issue 8): a lost or garbled answer, a NACK or a timeout inside a command gets the
+    /// Recovery: a lost or garbled answer, a NACK or a timeout inside a command gets the
     /// connection back in step with the chip (spec 2.1) and the command tried again, a bounded
     /// number of times; a chip that reset is re-identified; a chip that came back protected or as
     /// another device stops the run.
@@ -16,6 +16,10 @@ namespace Stm32.Protocol.Programming
         // The longest frame a chip can wait for: an Extended Erase list whose count was garbled
         // (N+1 pages of 2 bytes, then the checksum; spec 4.8).
         private const int LargestFrame = 2 * 0xFFF0 + 3;
+
+        // The longest filler sent to finish such a frame, in wire time: at low baud rates a whole
+        // LargestFrame would take minutes; a frame longer than this leaves recovery to fail clearly.
+        private static readonly TimeSpan LongestFiller = TimeSpan.FromSeconds(15);
 
         private RecoveryOptions _recovery = new RecoveryOptions();
 
@@ -32,6 +36,18 @@ namespace Stm32.Protocol.Programming
         /// </summary>
         public Action<string>? Verbose { get; set; }
 
+        /// <summary>
+        /// Where things the user must see go ("the bootloader refused the mass erase; erasing page by
+        /// page"). Called on the caller's thread; a cmdlet routes it to WriteWarning. Unset: to <see cref="Verbose"/>.
+        /// </summary>
+        public Action<string>? Warning { get; set; }
+
+        internal void Warn(string message)
+        {
+            if (Warning != null) Warning(message);
+            else Say(message);
+        }
+
         /// <summary>Retries, resyncs, rewrites and resets since the connection was opened.</summary>
         public RecoveryCounters Counters { get; } = new RecoveryCounters();
 
@@ -43,7 +59,7 @@ namespace Stm32.Protocol.Programming
         /// </summary>
         internal static bool IsRecoverable(Stm32Exception e)
             => (e is Stm32TimeoutException || e is Stm32NackException || e is Stm32ProtocolException)
-               && !(e is Stm32ReadProtectedException);
+               && !(e is Stm32ReadProtectedException) && !(e is Stm32DeadlineException);
 
         /// <summary>
         /// Runs one command (or one block) and retries it after a failure: a lone NACK (the chip
@@ -121,6 +137,7 @@ namespace Stm32.Protocol.Programming
             Stm32Exception? last = null;
             for (int attempt = 0; attempt < attempts; attempt++)
             {
+                ThrowIfPastDeadline("resync");
                 try
                 {
                     var sync = ResyncOnce(attempt > 0 && attempt == attempts - 1, ct);
@@ -153,21 +170,60 @@ namespace Stm32.Protocol.Programming
         }
 
         /// <summary>
-        /// Filler, drain, 0x7F. The filler is short (<see cref="RecoveryOptions.FillerBytes"/>) except
-        /// on the last attempt, which sends enough to finish any frame (an Extended Erase whose
-        /// count was garbled waits for up to 128 KiB: about 12 s at 115200 baud).
+        /// Filler, drain, 0x7F. The filler is short (<see cref="RecoveryOptions.FillerBytes"/>,
+        /// enough to finish any Write Memory frame) except on the last attempt after an Extended
+        /// Erase, the one command whose frame a garbled count can stretch to 128 KiB: then it sends
+        /// enough to finish that too (about 12 s at 115200 baud; at most 15 s of wire time).
         /// </summary>
         private SyncOutcome ResyncOnce(bool longFiller, CancellationToken ct)
         {
             Counters.Resyncs++;
-            int filler = longFiller ? LargestFrame : Math.Max(0, Recovery.FillerBytes);
+            int filler = Math.Max(0, Recovery.FillerBytes);
+            if (longFiller && Client.LastCommand == Commands.ExtendedErase)
+            {
+                var fits = (long)(LongestFiller.Ticks / Math.Max(1, Client.WireTime(1).Ticks));
+                filler = (int)Math.Max(filler, Math.Min(LargestFrame, fits));
+            }
             Client.SendFiller(filler, ct);
             // The filler takes its wire time to go out and the chip answers as it parses it: wait,
             // then drop everything until the line is quiet.
             var wire = Client.WireTime(filler);
-            if (ct.WaitHandle.WaitOne(wire)) ct.ThrowIfCancellationRequested();
+            Wait(wire, ct);
             Client.Drain(Recovery.QuietTime, wire + TimeSpan.FromSeconds(2) + Client.Options.ReplyTimeout, ct);
             return Client.Synchronize(ct);
+        }
+
+        /// <summary>
+        /// Gets back in step after an operation that was stopped half way (Ctrl+C): when it was
+        /// waiting for a long command (an erase) the chip may still be busy with it, so its answer
+        /// is awaited first, at most for the rest of that wait, with <paramref name="waiting"/>
+        /// told the time waited and the most it may take (about every 250 ms); then
+        /// <see cref="Recover(CancellationToken)"/>. All within a deadline: it ends, in step or with
+        /// <see cref="Stm32RecoveryFailedException"/> or <see cref="Stm32DeadlineException"/>.
+        /// </summary>
+        public void RecoverAfterInterruption(Action<TimeSpan, TimeSpan>? waiting, CancellationToken ct = default)
+        {
+            var busy = Client.ChipMayBeBusyFor;
+            var resync = TimeSpan.FromTicks(Math.Max(1, Recovery.ResyncAttempts) * (Client.Options.ReplyTimeout.Ticks * 2 + Recovery.QuietTime.Ticks))
+                + Client.WireTime(Recovery.FillerBytes * Math.Max(1, Recovery.ResyncAttempts) + LargestFrame);
+            using (WithinDeadline("Getting back in step with the chip", busy + resync))
+            {
+                if (busy > TimeSpan.Zero)
+                {
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
+                    Say(string.Format(CultureInfo.InvariantCulture,
+                        "The interrupted command may keep the chip busy for up to {0:0.#} s more: waiting for its answer first.", busy.TotalSeconds));
+                    while (clock.Elapsed < busy)
+                    {
+                        waiting?.Invoke(clock.Elapsed, busy);
+                        var left = busy - clock.Elapsed;
+                        var slice = left < BootloaderClient.TickInterval ? left : BootloaderClient.TickInterval;
+                        if (Client.Drain(slice, slice, ct) > 0) break;
+                    }
+                    Client.ClearBusy();
+                }
+                Recover(ct);
+            }
         }
 
         /// <summary>After a reset the chip must come back as the same device (product ID and bootloader).</summary>
