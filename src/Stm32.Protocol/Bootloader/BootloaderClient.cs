@@ -630,8 +630,12 @@ namespace Stm32.Protocol.Bootloader
                     string.Format(CultureInfo.InvariantCulture, "{0}: the bootloader answered NACK{1}.", step, At(address)),
                     step, sent, received.ToArray(), address);
             }
+            // Our own first byte back: a line that echoes (single-wire, RS-485, TX looped to RX, spec 1).
+            var echo = sent.Length > 0 && b == sent[0]
+                ? " That is the byte just sent: the line may echo what is sent (a single-wire or RS-485 adapter, or TX looped to RX); the bootloader needs a full-duplex line."
+                : "";
             throw new Stm32ProtocolException(
-                string.Format(CultureInfo.InvariantCulture, "{0}: expected ACK (0x79) but got 0x{1:X2}{2}.", step, b, At(address)),
+                string.Format(CultureInfo.InvariantCulture, "{0}: expected ACK (0x79) but got 0x{1:X2}{2}.{3}", step, b, At(address), echo),
                 step, sent, new[] { (byte)b }, address);
         }
 
