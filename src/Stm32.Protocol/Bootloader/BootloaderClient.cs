@@ -631,7 +631,7 @@ namespace Stm32.Protocol.Bootloader
                     step, sent, received.ToArray(), address);
             }
             // Our own first byte back: a line that echoes (single-wire, RS-485, TX looped to RX, spec 1).
-            var echo = sent.Length > 0 && b == sent[0]
+            var echo = !final && sent.Length > 0 && b == sent[0]
                 ? " That is the byte just sent: the line may echo what is sent (a single-wire or RS-485 adapter, or TX looped to RX); the bootloader needs a full-duplex line."
                 : "";
             throw new Stm32ProtocolException(

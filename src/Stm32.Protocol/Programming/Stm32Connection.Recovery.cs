@@ -71,13 +71,16 @@ namespace Stm32.Protocol.Programming
         /// <param name="what">The operation, for messages ("Write Memory").</param>
         /// <param name="refused">For the protection message: "read", "write", "erase"; null when a refusal means nothing special.</param>
         /// <param name="failed">Told about every failure before it is retried (e.g. to mark a block suspect).</param>
+        /// <param name="timeouts">The most attempts in a row that may get no answer at all before giving up
+        /// (an erase: each such attempt waited several times what the chip needs; null: as many as the retries).</param>
         internal T Retry<T>(string what, uint? address, Func<T> op, CancellationToken ct, string? refused = null,
-            Action<Stm32Exception>? failed = null, int? retries = null)
+            Action<Stm32Exception>? failed = null, int? retries = null, int? timeouts = null)
         {
             int limit = Math.Max(0, retries ?? Recovery.Retries);
             Stm32Exception? last = null;
             bool allRefused = true;
             bool lastWasDirect = false;
+            int silent = 0;
             for (int attempt = 0; ; attempt++)
             {
                 try
@@ -88,6 +91,11 @@ namespace Stm32.Protocol.Programming
                 {
                     last = e;
                     failed?.Invoke(e);
+                    silent = e is Stm32TimeoutException && e.Received.Length == 0 ? silent + 1 : 0;
+                    if (timeouts is int most && silent >= most && attempt < limit)
+                        throw new Stm32RecoveryFailedException(string.Format(CultureInfo.InvariantCulture,
+                            "{0}{1} got no answer {2} times running; the last time: {3} The chip answers a resync but not this command, so it is not sent again: a bootloader that does not finish it, or a part far slower than its datasheet.",
+                            what, At(address), silent, e.Message), e.Step, address ?? e.Address, attempt + 1, e);
                     bool isRefusal = e is Stm32NackException && IsCommandStep(e.Step);
                     allRefused &= isRefusal;
                     if (isRefusal && IsReadProtected && refused != null) throw ProtectedError((Stm32NackException)e, refused, address);
@@ -122,8 +130,9 @@ namespace Stm32.Protocol.Programming
                 last.Step, address ?? last.Address, limit + 1, last);
         }
 
-        internal void Retry(string what, uint? address, Action op, CancellationToken ct, string? refused = null, Action<Stm32Exception>? failed = null)
-            => Retry<object?>(what, address, () => { op(); return null; }, ct, refused, failed);
+        internal void Retry(string what, uint? address, Action op, CancellationToken ct, string? refused = null, Action<Stm32Exception>? failed = null,
+            int? timeouts = null)
+            => Retry<object?>(what, address, () => { op(); return null; }, ct, refused, failed, timeouts: timeouts);
 
         /// <summary>
         /// Gets back in step with the chip (spec 2.1): 0xFF filler completes any half-received

@@ -490,7 +490,7 @@ namespace Stm32.Protocol.Programming
                     {
                         if (HasExtendedErase) Client.ExtendedErase(chunk, timeout, ct);
                         else Client.LegacyErase(chunk, timeout, ct);
-                    }, ct, "erase");
+                    }, ct, "erase", timeouts: 2);
                     done += chunk.Count;
                     progress?.Report(new OperationProgress("Erasing", done, pages.Count, $"{done} of {pages.Count} {unit}s"));
                 }
@@ -536,7 +536,7 @@ namespace Stm32.Protocol.Programming
                         && SpecialErase(() => Client.ExtendedEraseSpecial(Commands.Bank2EraseCode, tick, timeout, ct), BootloaderClient.SpecialEraseStep(Commands.Bank2EraseCode)))
                         return WholeFlashErase.BankErase;
                     return WholeFlashErase.Refused;
-                }, ct, "erase");
+                }, ct, "erase", timeouts: 2);
                 if (how == WholeFlashErase.Refused)
                 {
                     var pages = AllPages();

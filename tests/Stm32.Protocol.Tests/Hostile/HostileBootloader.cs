@@ -38,6 +38,9 @@ public sealed class HostileQuirks
     /// <summary>Bytes more (positive: the flash that follows) or fewer (negative) in every Read Memory answer.</summary>
     public int ReadDelta { get; set; }
 
+    /// <summary>Sent in every Read Memory answer between its ACK and its data (the data arrives shifted).</summary>
+    public byte[] BeforeRead { get; set; } = Array.Empty<byte>();
+
     /// <summary>Sent with every Read Memory answer, right after its data.</summary>
     public byte[] AfterRead { get; set; } = Array.Empty<byte>();
 
@@ -390,7 +393,7 @@ public sealed class HostileBootloader : IDisposable
             if (_q.AfterRead.Length > 0) Send(_q.AfterRead);
             return;
         }
-        Send(reply.Concat(_q.AfterRead).ToArray());
+        Send(_q.BeforeRead.Concat(reply).Concat(_q.AfterRead).ToArray());
     }
 
     private bool IsProtected(int page)
