@@ -669,14 +669,21 @@ namespace Stm32.Protocol.Bootloader
         /// Reads and drops input until none has come for <paramref name="quiet"/> (or
         /// <paramref name="limit"/> has passed). Returns how many bytes were dropped.
         /// </summary>
-        public int Drain(TimeSpan quiet, TimeSpan limit, CancellationToken ct = default)
+        public int Drain(TimeSpan quiet, TimeSpan limit, CancellationToken ct = default) => Drain(quiet, limit, ct, false);
+
+        /// <summary>
+        /// As <see cref="Drain(TimeSpan, TimeSpan, CancellationToken)"/>; with <paramref name="untilFirst"/>
+        /// it first waits up to the whole <paramref name="limit"/> for anything at all (a late answer),
+        /// then drops what follows until quiet.
+        /// </summary>
+        public int Drain(TimeSpan quiet, TimeSpan limit, CancellationToken ct, bool untilFirst)
         {
             var deadline = Transport.Deadline.After(limit);
             var buffer = new byte[256];
             int dropped = 0;
             while (!deadline.HasPassed)
             {
-                var n = ReadLink(buffer, 0, buffer.Length, quiet, ct);
+                var n = ReadLink(buffer, 0, buffer.Length, untilFirst && dropped == 0 ? deadline.Remaining : quiet, ct);
                 if (n == 0) break;
                 dropped += n;
             }

@@ -203,32 +203,42 @@ namespace Stm32.Protocol.Programming
         }
 
         /// <summary>
+        /// The most <see cref="RecoverAfterInterruption"/> takes: the rest of an interrupted long
+        /// wait (an erase the chip may still be busy with), then every resync attempt with its
+        /// filler and sync (the last one's long filler after an Extended Erase) and a Get ID.
+        /// </summary>
+        public TimeSpan MostRecoveryTakes()
+        {
+            var o = Client.Options;
+            int attempts = Math.Max(1, Recovery.ResyncAttempts);
+            long fillers = (long)Math.Max(0, Recovery.FillerBytes) * attempts;
+            if (Client.LastCommand == Commands.ExtendedErase)
+                fillers += Math.Min(LargestFrame, LongestFiller.Ticks / Math.Max(1, Client.WireTime(1).Ticks));
+            // Per attempt: the drain's quiet time, two sync rounds (probe and reply timeout each), a Get ID, the back-off.
+            var perAttempt = Recovery.QuietTime + TimeSpan.FromTicks(Math.Max(1, o.SyncAttempts) * (o.SyncProbeTimeout.Ticks + o.ReplyTimeout.Ticks))
+                + o.ReplyTimeout + Recovery.MaxBackOff;
+            return Client.ChipMayBeBusyFor + TimeSpan.FromTicks(perAttempt.Ticks * attempts) + Client.WireTime((int)Math.Min(int.MaxValue, fillers));
+        }
+
+        /// <summary>
         /// Gets back in step after an operation that was stopped half way (Ctrl+C): when it was
         /// waiting for a long command (an erase) the chip may still be busy with it, so its answer
-        /// is awaited first, at most for the rest of that wait, with <paramref name="waiting"/>
-        /// told the time waited and the most it may take (about every 250 ms); then
-        /// <see cref="Recover(CancellationToken)"/>. All within a deadline: it ends, in step or with
+        /// is awaited first, at most for the rest of that wait; then <see cref="Recover(CancellationToken)"/>.
+        /// Bounded by <see cref="MostRecoveryTakes"/> (plus a little): it ends in step, or with
         /// <see cref="Stm32RecoveryFailedException"/> or <see cref="Stm32DeadlineException"/>.
         /// </summary>
-        public void RecoverAfterInterruption(Action<TimeSpan, TimeSpan>? waiting, CancellationToken ct = default)
+        public void RecoverAfterInterruption(CancellationToken ct = default)
         {
             var busy = Client.ChipMayBeBusyFor;
-            var resync = TimeSpan.FromTicks(Math.Max(1, Recovery.ResyncAttempts) * (Client.Options.ReplyTimeout.Ticks * 2 + Recovery.QuietTime.Ticks))
-                + Client.WireTime(Recovery.FillerBytes * Math.Max(1, Recovery.ResyncAttempts) + LargestFrame);
-            using (WithinDeadline("Getting back in step with the chip", busy + resync))
+            var most = MostRecoveryTakes();
+            using (WithinDeadline("Getting back in step with the chip", most, most + most + TimeSpan.FromSeconds(1)))
             {
                 if (busy > TimeSpan.Zero)
                 {
-                    var clock = System.Diagnostics.Stopwatch.StartNew();
                     Say(string.Format(CultureInfo.InvariantCulture,
                         "The interrupted command may keep the chip busy for up to {0:0.#} s more: waiting for its answer first.", busy.TotalSeconds));
-                    while (clock.Elapsed < busy)
-                    {
-                        waiting?.Invoke(clock.Elapsed, busy);
-                        var left = busy - clock.Elapsed;
-                        var slice = left < BootloaderClient.TickInterval ? left : BootloaderClient.TickInterval;
-                        if (Client.Drain(slice, slice, ct) > 0) break;
-                    }
+                    // Its late answer (or anything) ends the wait; the resync then drops it.
+                    Client.Drain(Recovery.QuietTime, busy, ct, untilFirst: true);
                     Client.ClearBusy();
                 }
                 Recover(ct);

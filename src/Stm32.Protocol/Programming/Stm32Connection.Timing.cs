@@ -61,6 +61,12 @@ namespace Stm32.Protocol.Programming
         {
             var options = Client.Options;
             var budget = options.DeadlineFloor + TimeSpan.FromTicks((long)Math.Min(TimeSpan.MaxValue.Ticks / 2.0, needs.Ticks * Math.Max(1, options.DeadlineFactor)));
+            return WithinDeadline(operation, needs, budget);
+        }
+
+        /// <summary>As <see cref="WithinDeadline(string, TimeSpan)"/> with the total time given.</summary>
+        internal IDisposable WithinDeadline(string operation, TimeSpan needs, TimeSpan budget)
+        {
             var outer = Client.Deadline;
             if (outer != null && outer.Remaining <= budget) return new Restore(null, null);
             Client.Deadline = new OperationDeadline(operation, needs, budget);
@@ -192,8 +198,5 @@ namespace Stm32.Protocol.Programming
         internal List<int> AllPages()
             => Device.Layout?.PagesTouching(Flash.Start, Flash.Length).Select(p => p.Index).ToList() ?? new List<int>();
 
-        private static string Seconds(TimeSpan t) => t.TotalSeconds.ToString("0.#", CultureInfo.InvariantCulture);
-
-        private static Stopwatch StartClock() => Stopwatch.StartNew();
     }
 }
