@@ -72,7 +72,7 @@ namespace Stm32.PowerShell.Infrastructure
                 if (talks)
                 {
                     session.NeedsResync = true;
-                    session.Interruption = MyInvocation.MyCommand.Name + " was stopped" + (what != null ? " (" + what + ")" : "");
+                    session.Interruption = MyInvocation.MyCommand.Name + (what != null ? ": " + what : " was stopped.");
                 }
                 // A stopped command cannot write to its streams; what a stopped write left on the chip
                 // must still be said, so it goes to the host directly, and is the exception's message.
@@ -92,7 +92,7 @@ namespace Stm32.PowerShell.Infrastructure
                 if (talks && e is Stm32TimeoutException)
                 {
                     session.NeedsResync = true;
-                    session.Interruption = MyInvocation.MyCommand.Name + " timed out (" + e.Message + ")";
+                    session.Interruption = MyInvocation.MyCommand.Name + " timed out: " + e.Message;
                 }
                 WriteError(ErrorFor(e, session));
             }
@@ -129,8 +129,8 @@ namespace Stm32.PowerShell.Infrastructure
         {
             var busy = session.Connection.Client.ChipMayBeBusyFor;
             WriteWarning(string.Format(System.Globalization.CultureInfo.InvariantCulture,
-                "{0}: {1}. Getting back in step with the bootloader first{2}; this takes at most about {3:0} s.",
-                session, session.Interruption ?? "the last command was interrupted",
+                "{0}: {1} Getting back in step with the bootloader first{2}; this takes at most about {3:0} s.",
+                session, session.Interruption ?? "The last command was interrupted.",
                 busy > System.TimeSpan.Zero ? string.Format(System.Globalization.CultureInfo.InvariantCulture,
                     ", waiting up to {0:0} s for the chip to finish the erase it was doing", busy.TotalSeconds) : "",
                 System.Math.Ceiling(session.Connection.MostRecoveryTakes().TotalSeconds)));
