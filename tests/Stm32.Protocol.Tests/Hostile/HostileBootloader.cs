@@ -83,6 +83,9 @@ public sealed class HostileQuirks
     /// <summary>Page erases: the command is ACKed, the page list read, and then nothing is ever answered for it (the chip waits for the next command).</summary>
     public bool SilentOnErase { get; set; }
 
+    /// <summary>After the first erase command's frame the chip never answers again (dead in the middle of an erase).</summary>
+    public bool DiesOnErase { get; set; }
+
     /// <summary>The n-th command pair is answered with 6 bytes of garbage instead of ACK, and the command dropped.</summary>
     public int? GarbageForCommand { get; set; }
 
@@ -493,6 +496,11 @@ public sealed class HostileBootloader : IDisposable
             return;
         }
         if (_q.SilentOnErase) return;
+        if (_q.DiesOnErase)
+        {
+            _state = State.Dead;
+            return;
+        }
         ErasePages(pages.Select(p => (int)p));
         Ack();
     }
@@ -524,6 +532,11 @@ public sealed class HostileBootloader : IDisposable
             return;
         }
         if (_q.SilentOnErase) return;
+        if (_q.DiesOnErase)
+        {
+            _state = State.Dead;
+            return;
+        }
         ErasePages(list);
         Ack();
     }
