@@ -35,7 +35,7 @@ namespace Stm32.PowerShell
             Duration = outcome.Duration;
             BytesPerSecond = outcome.Duration.TotalSeconds > 0 ? Math.Round(outcome.BytesWritten / outcome.Duration.TotalSeconds) : 0;
             Started = started;
-            // What it took to get there on a noisy line (issue 8): retried blocks, resyncs,
+            // What it took to get there on a noisy line: retried blocks, resyncs,
             // pages erased and rewritten after a bad read-back, chip resets survived.
             Retries = outcome.Retries;
             Resyncs = outcome.Resyncs;

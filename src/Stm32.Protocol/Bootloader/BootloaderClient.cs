@@ -565,9 +565,10 @@ namespace Stm32.Protocol.Bootloader
                 ExpectAck(step, sent, timeout, ct, tick: tick);
                 _busyUntil = null;
             }
-            catch (Stm32Exception)
+            catch (Stm32Exception e) when (!(e is Stm32DeadlineException))
             {
                 // It answered (NACK, a wrong byte) or the whole wait passed: not busy any more.
+                // (Cut short by the operation's deadline, it may still be: the mark stays.)
                 _busyUntil = null;
                 throw;
             }

@@ -273,15 +273,16 @@ namespace Stm32.Protocol.Programming
                     // Erase.
                     if (whole)
                     {
-                        outcome.WholeFlashErase = EraseWholeFlash(connection, progress, ct);
+                        outcome.WholeFlashErase = connection.MassErase(progress, ct);
                         outcome.MassErased = outcome.WholeFlashErase != WholeFlashErase.PageByPage;
                     }
                     else if (pages.Count > 0) connection.ErasePages(pages.Select(p => p.Index).ToList(), progress, ct);
                     outcome.PagesErased = pages.Select(p => p.Index).ToList();
 
-                    // Write: all-0xFF blocks are skipped (programming 0xFF changes no bit of flash). A block whose data went out but whose answer was lost or garbled may have been
-                    // programmed wrongly (a byte dropped on the way shifts the rest): it is suspect and
-                    // is read back later even without Verify.
+                    // Write: all-0xFF blocks are skipped (programming 0xFF changes no bit of flash).
+                    // A block whose data went out but whose answer was lost or garbled may have been
+                    // programmed wrongly (a byte dropped on the way shifts the rest): it is suspect
+                    // and is read back later even without Verify.
                     phase = WritePhase.Writing;
                     outcome.BlocksSkipped = flashBlocks.Count(b => b.AllErased);
                     var suspect = new List<Block>();
@@ -418,7 +419,7 @@ namespace Stm32.Protocol.Programming
             {
                 using (connection.WithinDeadline(whole ? "Erasing the whole flash" : string.Format(CultureInfo.InvariantCulture, "Erasing {0} {1}(s)", targets.Count, layout.UnitName), needs))
                 {
-                    if (whole) outcome.How = EraseWholeFlash(connection, progress, ct);
+                    if (whole) outcome.How = connection.MassErase(progress, ct);
                     else connection.ErasePages(outcome.PagesErased, progress, ct);
                     if (options.Verify)
                     {
@@ -436,10 +437,6 @@ namespace Stm32.Protocol.Programming
             }
             return outcome;
         }
-
-        /// <summary>The whole flash: a mass erase with the connection's fallbacks (bank by bank, page by page).</summary>
-        private static WholeFlashErase EraseWholeFlash(Stm32Connection connection, IProgress<OperationProgress>? progress, CancellationToken ct)
-            => connection.MassErase(progress, ct);
 
         /// <summary>
         /// Refuses to erase or write pages the option bytes say are write-protected, before anything

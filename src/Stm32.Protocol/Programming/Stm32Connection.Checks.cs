@@ -50,10 +50,6 @@ namespace Stm32.Protocol.Programming
             return _writeProtection.Value;
         }
 
-        /// <summary>Records write protection a caller just read from the option bytes (or null: no longer known).</summary>
-        internal void NoteWriteProtection(IReadOnlyList<int>? pages, bool known)
-            => _writeProtection = known ? new Known<IReadOnlyList<int>?>(pages) : null;
-
         /// <summary>
         /// Whether the chip's Get Checksum answers are believed: it lists 0xA1, and its checksum of
         /// 256 bytes it can also read (system memory, else host-usable RAM: memory never all 0xFF,
@@ -91,8 +87,7 @@ namespace Stm32.Protocol.Programming
                     }
                     catch (Stm32NackException e) when (e.Step == "Get Checksum")
                     {
-                        Warn(string.Format(CultureInfo.InvariantCulture,
-                            "The chip lists Get Checksum (0xA1) but refuses it (NACK): verifying by reading back instead."));
+                        Warn("The chip lists Get Checksum (0xA1) but refuses it (NACK): verifying by reading back instead.");
                         return false;
                     }
                     catch (Stm32NackException)

@@ -472,6 +472,19 @@ public sealed class HostileBootloader : IDisposable
 
     private int PageCount => _device.Layout!.PageCount;
 
+    /// <summary>A page list that checked out: erase (or not) and ACK, unless the chip goes silent or dies here.</summary>
+    private void FinishPageErase(IEnumerable<int> pages)
+    {
+        if (_q.SilentOnErase) return;
+        if (_q.DiesOnErase)
+        {
+            _state = State.Dead;
+            return;
+        }
+        ErasePages(pages);
+        Ack();
+    }
+
     private void LegacyErase()
     {
         Erases++;
@@ -495,14 +508,7 @@ public sealed class HostileBootloader : IDisposable
             Nack();
             return;
         }
-        if (_q.SilentOnErase) return;
-        if (_q.DiesOnErase)
-        {
-            _state = State.Dead;
-            return;
-        }
-        ErasePages(pages.Select(p => (int)p));
-        Ack();
+        FinishPageErase(pages.Select(p => (int)p));
     }
 
     private void ExtendedErase()
@@ -531,14 +537,7 @@ public sealed class HostileBootloader : IDisposable
             Nack();
             return;
         }
-        if (_q.SilentOnErase) return;
-        if (_q.DiesOnErase)
-        {
-            _state = State.Dead;
-            return;
-        }
-        ErasePages(list);
-        Ack();
+        FinishPageErase(list);
     }
 
     // Spec 4.13 (AN3155r18 flow).
