@@ -52,8 +52,8 @@ namespace Stm32.Protocol.Programming
 
         /// <summary>
         /// Whether the chip's Get Checksum answers are believed: it lists 0xA1, and its checksum of
-        /// 256 bytes it can also read (system memory, else host-usable RAM: memory never all 0xFF,
-        /// whose CRC is not a value a lazy answer would hit) equals the CRC of the bytes read.
+        /// 64 bytes it can also read (host-usable RAM, else system memory: memory that is not all
+        /// 0xFF, whose CRC is not a value a lazy answer would hit) equals the CRC of the bytes read.
         /// Asked once per identification, before a checksum is first relied on. A chip that answers
         /// wrongly (zero, a constant, another CRC) or refuses the command it lists gets a
         /// <see cref="Warning"/>, and what would have been checked by checksum is read back instead.
@@ -70,8 +70,9 @@ namespace Stm32.Protocol.Programming
 
         private bool ChallengeChecksum(CancellationToken ct)
         {
-            const int SampleBytes = 256;
-            foreach (var area in new[] { Device.SystemMemory, Device.Ram })
+            // Small: it costs a read and a checksum once per identification, and proves as much.
+            const int SampleBytes = 64;
+            foreach (var area in new[] { Device.Ram, Device.SystemMemory })
             {
                 if (area.IsEmpty || area.Length < SampleBytes) continue;
                 var at = area.Start;
