@@ -7,7 +7,7 @@ namespace Stm32.Bench;
 /// The protocol's own limit for an operation (spec 6.4 throughput model): every byte that must
 /// cross the wire, both ways, at 11 bit times (the simulator's realistic timing: start, 8 data,
 /// parity slot, stop), plus the chip's erase and program time from the simulator's one timing
-/// table (Simulation/FlashTimings.cs, read by reflection so the model and the chip cannot drift
+/// table (Devices/FlashTimings.cs, read by reflection so the model and the chip cannot drift
 /// apart). No host or OS latency at all: a client at 1.00 would turn every reply around in zero time.
 /// </summary>
 public sealed class ProtocolModel
@@ -20,7 +20,7 @@ public sealed class ProtocolModel
         Device = device;
         Version = bootloaderVersion;
         Baud = baud;
-        var type = typeof(DeviceCatalog).Assembly.GetType("Stm32.Protocol.Simulation.FlashTimings", throwOnError: true)!;
+        var type = typeof(DeviceCatalog).Assembly.GetType("Stm32.Protocol.Devices.FlashTimings", throwOnError: true)!;
         _timings = type.GetMethod("For", BindingFlags.Public | BindingFlags.Static)!.Invoke(null, new object[] { device.Family })!;
         _pageErase = type.GetMethod("PageErase")!;
         _massErase = type.GetMethod("MassErase")!;

@@ -304,7 +304,7 @@ public sealed class Report
         sb.AppendLine();
         sb.AppendLine("**How.** `bench/run.sh` builds and runs `bench/Stm32.Bench` (a console program, not in `Stm32.slnx`). For each timed run it serves a new " +
             "`SimulatedChip` with **realistic timing** on a pseudo-terminal (`SimulatorHost.OnPseudoTerminal`): the chip charges 11 bit times per byte each way " +
-            "at the row's baud and the erase/program times of `Simulation/FlashTimings.cs`. stm32flash (`-b BAUD -m 8n1`, a pty carries no parity) and our client open the pty slave. " +
+            "at the row's baud and the erase/program times of `Devices/FlashTimings.cs`. stm32flash (`-b BAUD -m 8n1`, a pty carries no parity) and our client open the pty slave. " +
             "**Our side is driven through the protocol assembly the cmdlets call** (`SerialPortLink.Open(pty, baud, Parity.None)` → `Stm32Connection.Open` → `FlashProgrammer.Write` with " +
             "`Erase = Touched, Verify = true`, or `Stm32Connection.Read`), in-process after one untimed warm-up. The `cmdlet` row does the dense 2.2 write through the cmdlets instead: " +
             "`bench/pwsh-row.ps1` in its own pwsh imports the built module, flashes an instant simulated chip once (untimed warm-up, as a station that has flashed a board before), " +
@@ -404,7 +404,7 @@ public sealed class Report
         sb.AppendLine("### The protocol limit (spec 6.4 throughput model)");
         sb.AppendLine();
         sb.AppendLine("`limit = (bytes that must cross the wire, both directions) × 11 / baud + the chip's erase and program time`, computed per row by `bench/Stm32.Bench/ProtocolModel.cs`, " +
-            "with the chip times taken from `Simulation/FlashTimings.cs` itself (F1: page erase 20 ms, mass erase 40 ms, 6.7 ms per 256-byte write; F4: sector erase 150 ms + 6.6 ms/KiB, 1 ms per 256 bytes). " +
+            "with the chip times taken from `Devices/FlashTimings.cs` itself (F1: page erase 20 ms, mass erase 40 ms, 6.7 ms per 256-byte write; F4: sector erase 150 ms + 6.6 ms/KiB, 1 ms per 256 bytes). " +
             "It assumes a host that turns every reply around in zero time, so 1.00 cannot be reached; what is above it is host, OS and pty latency plus anything sent that need not be.");
         sb.AppendLine();
         sb.AppendLine("| step | host → chip | chip → host | bytes |");

@@ -56,10 +56,11 @@ namespace Stm32.PowerShell
             CollateralErased = new Stm32TextList(outcome.CollateralErased.Select(r => r.ToString()));
             Verified = outcome.Verified;
             VerifyMethod = outcome.VerifyMethod;
+            BlankChecked = outcome.BlankChecked;
             Duration = outcome.Duration;
             BytesPerSecond = outcome.Duration.TotalSeconds > 0 ? Math.Round(outcome.BytesWritten / outcome.Duration.TotalSeconds) : 0;
             Started = started;
-            // What it took to get there on a noisy line (issue 8): retried blocks, resyncs,
+            // What it took to get there on a noisy line: retried blocks, resyncs,
             // pages erased and rewritten after a bad read-back, chip resets survived.
             Retries = outcome.Retries;
             Resyncs = outcome.Resyncs;
@@ -106,6 +107,11 @@ namespace Stm32.PowerShell
         /// <summary>"page" or "sector".</summary>
         public string EraseUnit { get; }
 
+        /// <summary>
+        /// True when the whole flash went in one mass erase (or bank by bank); false when pages were
+        /// erased by number (only the touched ones, or every one on a part without mass erase or a
+        /// bootloader that refused it).
+        /// </summary>
         public bool MassErased { get; }
 
         /// <summary>Parts of erased pages that the image does not cover.</summary>
@@ -115,6 +121,12 @@ namespace Stm32.PowerShell
 
         /// <summary>None, Checksum (the chip's Get Checksum) or ReadBack.</summary>
         public VerifyMethod VerifyMethod { get; }
+
+        /// <summary>
+        /// True when -Verify also found blank everything erased and not written (the rest of the
+        /// touched pages; with -EraseAll the rest of the flash): the chip acknowledges erases it did not do.
+        /// </summary>
+        public bool BlankChecked { get; }
 
         public TimeSpan Duration { get; }
 
@@ -253,13 +265,21 @@ namespace Stm32.PowerShell
     /// <summary>What Clear-Stm32Flash -PassThru reports. Carries its Session.</summary>
     public sealed class Stm32EraseResult
     {
-        internal Stm32EraseResult(Stm32Session session, IReadOnlyList<FlashPage> pages, string unit, bool all, TimeSpan duration)
+        internal Stm32EraseResult(Stm32Session session, IReadOnlyList<FlashPage> pages, string unit, bool all, EraseOutcome outcome)
         {
             Session = session;
             EraseUnit = unit;
             Pages = new Stm32PageList(pages.Select(p => p.Index));
             All = all;
-            Duration = duration;
+            Duration = outcome.Duration;
+            Method = outcome.How switch
+            {
+                WholeFlashErase.MassErase => "MassErase",
+                WholeFlashErase.BankErase => "BankErase",
+                _ => "Pages",
+            };
+            Verified = outcome.Verified;
+            VerifyMethod = outcome.VerifyMethod;
             if (pages.Count > 0)
             {
                 Address = pages.Min(p => p.Start);
@@ -289,8 +309,21 @@ namespace Stm32.PowerShell
 
         public TimeSpan Duration { get; }
 
+        /// <summary>
+        /// How the chip was told: "MassErase" (one command), "BankErase" (bank by bank) or "Pages"
+        /// (page or sector numbers: -Page/-Sector/-Address, a part without mass erase, or a
+        /// bootloader that refused the mass-erase code).
+        /// </summary>
+        public string Method { get; }
+
+        /// <summary>True when -Verify found every erased byte reading 0xFF (false: not checked).</summary>
+        public bool Verified { get; }
+
+        /// <summary>How -Verify checked: Checksum (the chip's Get Checksum) or ReadBack; None without -Verify.</summary>
+        public VerifyMethod VerifyMethod { get; }
+
         public override string ToString()
-            => All ? "whole flash erased" : Infrastructure.FlashCmdletBase.DescribePages(Pages, EraseUnit) + " erased";
+            => (All ? "whole flash erased" : Infrastructure.FlashCmdletBase.DescribePages(Pages, EraseUnit) + " erased") + (Verified ? ", checked blank" : "");
     }
 
     /// <summary>

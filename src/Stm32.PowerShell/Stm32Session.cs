@@ -116,6 +116,9 @@ namespace Stm32.PowerShell
         /// command resynchronises with the bootloader before it sends anything.</summary>
         internal bool NeedsResync { get; set; }
 
+        /// <summary>What was interrupted, when <see cref="NeedsResync"/> is set: the next command's warning says it.</summary>
+        internal string? Interruption { get; set; }
+
         /// <summary>The runspace store that lists this session.</summary>
         internal SessionStore? Owner { get; set; }
 

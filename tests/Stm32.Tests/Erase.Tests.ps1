@@ -125,6 +125,73 @@ Describe 'Clear-Stm32Flash' {
             Should -Be 'High'
     }
 
+    It '-Verify checks the erased pages read blank: by read-back on 2.2, by Get Checksum on 3.3' -ForEach @(
+        @{ Port = 'sim://0x410?timing=instant'; Method = 'ReadBack' }
+        @{ Port = 'sim://0x413?timing=instant&protocol=3.3'; Method = 'Checksum' }
+    ) {
+        $s = Connect-Stm32 $Port
+        Set-Filled $s 0x08000000 0x8000
+        # Whole pages (16-31) on the F1, sector 1 on the F4.
+        $r = $s | Clear-Stm32Flash -Address 0x08004000 -Length 0x4000 -Verify -Confirm:$false -PassThru
+        $r.Verified | Should -BeTrue
+        $r.VerifyMethod | Should -Be $Method
+        $r.Method | Should -Be 'Pages'
+        $r.ToString() | Should -Match 'checked blank'
+        Test-Erased $s $r.Address $r.Length | Should -BeTrue
+    }
+
+    It 'refuses to erase write-protected pages before sending anything (the chip would ACK and not erase); -All too' {
+        # A runspace of its own: its simulated chip (and the protection) goes with it.
+        $ps = New-TestPowerShell
+        try {
+            $out = $ps.AddScript(@"
+`$s = Connect-Stm32 '$F103'
+`$null = [Stm32.Protocol.Firmware.FirmwareImage]::FromBytes(0x08000000, [byte[]](1..64)) | Write-Stm32Firmware -Session `$s
+Protect-Stm32Flash -Session `$s -Page 0 -Confirm:`$false -WarningAction SilentlyContinue
+`$s | Clear-Stm32Flash -Page 0 -Confirm:`$false
+`$s | Clear-Stm32Flash -All -Confirm:`$false
+[Convert]::ToHexString((`$s | Read-Stm32Memory 0x08000000 64).Bytes)
+(`$s | Clear-Stm32Flash -Page 4 -Verify -Confirm:`$false -PassThru).Verified
+"@).Invoke()
+            $ps.Streams.Error.Count | Should -Be 2
+            foreach ($e in $ps.Streams.Error) {
+                $e.FullyQualifiedErrorId | Should -BeExactly 'WriteProtected,Stm32.PowerShell.Commands.ClearStm32FlashCommand'
+                $e.Exception.Message | Should -Match 'Nothing was sent'
+                $e.ErrorDetails.RecommendedAction | Should -Match 'Unprotect-Stm32Flash -Write'
+            }
+            $ps.Streams.Error[0].Exception.Message | Should -Match 'Refusing to erase page 0 \(0x08000000-0x080003FF\)'
+            $ps.Streams.Error[1].Exception.Message | Should -Match 'pages 0-3'
+            # Page 0 still holds its data; an unprotected page erases and checks blank.
+            $out[0] | Should -BeExactly ([Convert]::ToHexString([byte[]](1..64)))
+            $out[1] | Should -BeTrue
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'a bootloader that refuses the mass-erase code: -All warns and erases page by page' {
+        $ps = New-TestPowerShell
+        try {
+            $out = $ps.AddScript(@"
+`$s = Connect-Stm32 '$F103'
+`$null = [Stm32.Protocol.Firmware.FirmwareImage]::FromBytes(0x0801FC00, [byte[]](1..64)) | Write-Stm32Firmware -Session `$s
+# The chip behind sim://0x410 refuses FF 00 after 43 BC, as one built from ST's reference flash code does.
+`$t = (Get-Command Connect-Stm32).ImplementingType.Assembly.GetType('Stm32.PowerShell.Infrastructure.ModuleState')
+`$chip = `$t.GetProperty('Simulators').GetValue(`$t.GetProperty('Current').GetValue(`$null)).Find('0x410')
+`$chip.GetType().GetField('_options', [Reflection.BindingFlags]'NonPublic,Instance').GetValue(`$chip).RefuseMassErase = `$true
+`$s | Clear-Stm32Flash -All -Verify -Confirm:`$false -PassThru -WarningVariable w
+`$w
+"@).Invoke()
+            $ps.Streams.Error | Should -BeNullOrEmpty
+            $r = $out[0]
+            $r.All | Should -BeTrue
+            $r.Method | Should -Be 'Pages'
+            $r.Verified | Should -BeTrue
+            ($out[1..($out.Count - 1)] -join ' ') | Should -Match 'refused the mass-erase code'
+            ($out[1..($out.Count - 1)] -join ' ') | Should -Match 'erasing the 128 pages one by one'
+        }
+        finally { $ps.Dispose() }
+    }
+
     It 'refuses a read-protected chip with ReadProtected' {
         $ps = New-TestPowerShell
         try {
@@ -132,6 +199,29 @@ Describe 'Clear-Stm32Flash' {
 Connect-Stm32 -Port 'sim://0x410?timing=instant&rdp=1' -WarningAction SilentlyContinue | Clear-Stm32Flash -Page 0 -Confirm:`$false
 "@).Invoke()
             ($ps.Streams.Error | Select-Object -First 1).FullyQualifiedErrorId | Should -BeExactly 'ReadProtected,Stm32.PowerShell.Commands.ClearStm32FlashCommand'
+        }
+        finally { $ps.Dispose() }
+    }
+
+    It 'stops before contacting a chip the session knows is read-protected (nothing sent)' {
+        $ps = New-TestPowerShell
+        try {
+            $out = $ps.AddScript(@"
+function Get-TestChip { `${function:Get-TestChip} }
+`$s = Connect-Stm32 -Port 'sim://0x410?timing=instant&rdp=1' -WarningAction SilentlyContinue
+`$null = `$s | Get-Stm32Info -WarningAction SilentlyContinue
+`$chip = Get-TestChip '0x410'
+`$before = `$chip.CommandCount
+`$s | Clear-Stm32Flash -Page 0 -Confirm:`$false
+`$s | Clear-Stm32Flash -All -Confirm:`$false
+`$chip.CommandCount - `$before
+"@).Invoke()
+            $out[0] | Should -Be 0 -Because 'not one command may reach a chip known to refuse the erase'
+            $ps.Streams.Error.Count | Should -Be 2
+            foreach ($e in $ps.Streams.Error) {
+                $e.FullyQualifiedErrorId | Should -BeExactly 'ReadProtected,Stm32.PowerShell.Commands.ClearStm32FlashCommand'
+                $e.ErrorDetails.RecommendedAction | Should -Match 'Unprotect-Stm32Flash -ReadOut'
+            }
         }
         finally { $ps.Dispose() }
     }

@@ -144,6 +144,37 @@ Describe 'Start-Stm32Simulator and tcp://' {
         finally { Stop-TestSimulator $sim }
     }
 
+    It 'serves one TCP client at a time: another is told it is busy (PortBusy), and an idle one is dropped after -IdleTimeoutSec' {
+        $sim = Start-TestSimulator @('-Device', '0x410', '-Port', 'tcp://127.0.0.1:0', '-Timing', 'Instant', '-IdleTimeoutSec', '3', '-TimeoutSec', '60')
+        try {
+            $s = Connect-Stm32 -Port $sim.Endpoint.Endpoint
+            # A second client, in another process as it would be (this one reserves the port), while
+            # the first holds the chip: told at once that it is busy, not "no answer to 0x7F".
+            $exe = [Environment]::ProcessPath
+            [string[]] $pre = @()
+            if ([IO.Path]::GetFileNameWithoutExtension($exe) -eq 'dotnet') { $pre = @(Join-Path $PSHOME 'pwsh.dll') }
+            $child = "Import-Module '$ModulePath'; try { `$null = Connect-Stm32 -Port '$($sim.Endpoint.Endpoint)' -ErrorAction Stop; 'connected' } catch { `$_.FullyQualifiedErrorId; `$_.Exception.Message }"
+            $info = [Diagnostics.ProcessStartInfo]::new($exe)
+            foreach ($a in @($pre) + @('-NoProfile', '-NonInteractive', '-Command', $child)) { $info.ArgumentList.Add($a) }
+            $info.RedirectStandardOutput = $true
+            $process = [Diagnostics.Process]::Start($info)
+            $read = $process.StandardOutput.ReadToEndAsync()
+            # The first client keeps talking while the child starts, so it is not idle meanwhile.
+            while (-not $process.WaitForExit(500)) { $null = $s | Read-Stm32Memory 0x08000000 4 }
+            $out = $read.Result -split "`r?`n"
+            $out[0] | Should -BeExactly 'PortBusy,Stm32.PowerShell.Commands.ConnectStm32Command'
+            $out[1] | Should -Match 'one client at a time'
+            # The first client sends nothing for more than 3 s: dropped, and its session says the link closed.
+            Start-Sleep -Seconds 4
+            $e = { $s | Read-Stm32Memory 0x08000000 4 -ErrorAction Stop } | Should -Throw -PassThru
+            $e.Exception.Message | Should -Match 'closed the connection'
+            $s.IsOpen | Should -BeFalse
+            # The next client is served.
+            (Connect-Stm32 -Port $sim.Endpoint.Endpoint).ProductId | Should -Be 0x410
+        }
+        finally { Stop-TestSimulator $sim }
+    }
+
     It '-Reset on a link without modem lines: ModemLinesNotSupported; Start-Stm32Application leaves the session in the bootloader, Disconnect-Stm32 still closes it' {
         $sim = Start-TestSimulator @('-Device', '0x410', '-Port', 'tcp://127.0.0.1:0', '-Timing', 'Instant', '-TimeoutSec', '60')
         try {

@@ -121,7 +121,12 @@ $image | Write-Stm32Firmware -Session $s
             $ps.InvocationStateInfo.State | Should -Be 'Stopped'
             $ps.Commands.Clear()
             $ps.Streams.Error.Clear()
+            $ps.Streams.Warning.Clear()
             $after = $ps.AddScript('$s | Read-Stm32Memory 0x08000000 16; $s.IsOpen').Invoke()
+            # The next command says first what was stopped, what the flash holds, and how long getting back in step may take.
+            $warning = ($ps.Streams.Warning | Select-Object -First 1).Message
+            $warning | Should -Match 'Write-Stm32Firmware: The write was stopped while (writing|erasing)'
+            $warning | Should -Match 'Getting back in step with the bootloader first; this takes at most about \d+ s'
             if ($ps.Streams.Error.Count) {
                 $ps.Streams.Error[0].FullyQualifiedErrorId | Should -BeExactly 'SessionClosed,Stm32.PowerShell.Commands.ReadStm32MemoryCommand'
                 $after[-1] | Should -BeFalse
@@ -129,6 +134,14 @@ $image | Write-Stm32Firmware -Session $s
             else {
                 $after[0].Length | Should -Be 16
                 $after[1] | Should -BeTrue -Because 'the session is open when the read after the stop worked'
+                if ($warning -match 'nothing from (0x[0-9A-F]{8}) on') {
+                    # The address named is right: the image (zeros) is there below it, erased flash a block above it.
+                    $first = [uint32] $Matches[1]
+                    $ps.Commands.Clear()
+                    $check = $ps.AddScript("`$s | Read-Stm32Memory 0x08000000 $($first - 0x08000000 + 512)").Invoke()[0].Bytes
+                    if ($first -gt 0x08000000) { $check[0..($first - 0x08000000 - 1)] | Where-Object { $_ -ne 0 } | Should -BeNullOrEmpty }
+                    $check[($first - 0x08000000 + 256)..($check.Length - 1)] | Where-Object { $_ -ne 0xFF } | Should -BeNullOrEmpty
+                }
             }
         }
         finally { $ps.Dispose() }

@@ -101,6 +101,15 @@ Describe 'Write-Stm32Firmware' {
         $r.Verified | Should -BeTrue
     }
 
+    It '-Verify also checks that what was erased and not written reads blank (the rest of the flash with -EraseAll)' {
+        $s = New-Erased
+        $r = $s | Write-Stm32Firmware -Path $Blinky -EraseAll -Verify
+        $r.Verified | Should -BeTrue
+        $r.BlankChecked | Should -BeTrue
+        ($s | Write-Stm32Firmware -Path $Blinky -Verify).BlankChecked | Should -BeTrue -Because 'the unused end of the last touched page was erased too'
+        ($s | Write-Stm32Firmware -Path $Blinky).BlankChecked | Should -BeFalse
+    }
+
     It 'refuses -EraseAll with -NoErase' {
         { Connect-Stm32 $F103 | Write-Stm32Firmware -Path $Blinky -EraseAll -NoErase -ErrorAction Stop } |
             Should -Throw -ErrorId 'InvalidArgument,Stm32.PowerShell.Commands.WriteStm32FirmwareCommand'

@@ -1,11 +1,11 @@
 using System;
 using System.Collections.Generic;
-using System.Diagnostics;
 using System.Globalization;
 using System.Linq;
 using System.Management.Automation;
 using Stm32.PowerShell.Infrastructure;
 using Stm32.Protocol.Devices;
+using Stm32.Protocol.Programming;
 
 namespace Stm32.PowerShell.Commands
 {
@@ -18,6 +18,8 @@ namespace Stm32.PowerShell.Commands
     [OutputType(typeof(Stm32EraseResult))]
     public sealed class ClearStm32FlashCommand : FlashCmdletBase
     {
+        protected override bool ChangesFlash => true;
+
         private const string AllSet = "All";
         private const string PageSet = "Page";
         private const string SectorSet = "Sector";
@@ -45,6 +47,14 @@ namespace Stm32.PowerShell.Commands
         [ValidateRange(1u, uint.MaxValue)]
         [Alias("Count")]
         public uint Length { get; set; }
+
+        /// <summary>
+        /// After the erase, check that every erased byte reads 0xFF: by the chip's Get Checksum
+        /// where it has one that agrees with a read sample, otherwise by reading the pages back.
+        /// The bootloader acknowledges an erase whatever the flash did.
+        /// </summary>
+        [Parameter]
+        public SwitchParameter Verify { get; set; }
 
         [Parameter]
         public SwitchParameter PassThru { get; set; }
@@ -76,16 +86,20 @@ namespace Stm32.PowerShell.Commands
                     break;
             }
 
-            if (!ShouldProcess($"{session.DeviceName} (session {session.Id}, {session.Port})", "Erase " + what)) return;
+            if (!ShouldProcess($"{session.DeviceName} (session {session.Id}, {session.Port})", "Erase " + what + (Verify ? ", then check it reads blank" : ""))) return;
 
-            var sw = Stopwatch.StartNew();
+            // Write-protected pages are refused before anything is sent; -Verify checks the rest.
+            EraseOutcome outcome;
             using (var progress = StartProgress("Erasing"))
             {
-                if (All) session.Connection.MassErase(progress.Progress, CancelToken);
-                else session.Connection.ErasePages(pages.Select(p => p.Index).ToList(), progress.Progress, CancelToken);
+                outcome = FlashProgrammer.Erase(session.Connection, All ? null : pages.Select(p => p.Index).ToList(),
+                    new EraseOptions { Verify = Verify }, progress.Progress, CancelToken);
             }
-            WriteVerbose($"Erased {what} in {sw.Elapsed.TotalSeconds:0.00} s.");
-            if (PassThru) WriteObject(new Stm32EraseResult(session, pages, unit, All, sw.Elapsed));
+            WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Erased {0}{1}{2} in {3:0.00} s.", what,
+                outcome.How == WholeFlashErase.PageByPage ? " page by page" : "",
+                outcome.Verified ? ", checked blank by " + (outcome.VerifyMethod == VerifyMethod.Checksum ? "Get Checksum" : "reading it back") : "",
+                outcome.Duration.TotalSeconds));
+            if (PassThru) WriteObject(new Stm32EraseResult(session, pages, unit, All, outcome));
         }
 
         private static IReadOnlyList<FlashPage> ByNumber(Stm32Session session, FlashLayout layout, IReadOnlyList<FlashPage> real, int[] numbers, string word)
@@ -97,7 +111,7 @@ namespace Stm32.PowerShell.Commands
             var bad = numbers.Where(n => n >= real.Count).Distinct().OrderBy(n => n).ToList();
             if (bad.Count > 0)
                 throw new ModuleException(ErrorIds.PageOutOfRange, ErrorCategory.InvalidArgument, string.Format(CultureInfo.InvariantCulture,
-                    "{0} has {1}s 0 to {2}; there is no {1} {3}.", session.DeviceName, word, real.Count - 1, string.Join(", ", bad)));
+                    "{0} has {1}s 0 to {2}; {3}.", session.DeviceName, word, real.Count - 1, Stm32.Protocol.OptionBytes.WriteProtectionPlan.NoSuch(word, bad)));
             return numbers.Distinct().OrderBy(n => n).Select(n => real[n]).ToList();
         }
 

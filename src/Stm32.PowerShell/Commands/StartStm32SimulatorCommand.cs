@@ -69,6 +69,15 @@ namespace Stm32.PowerShell.Commands
         [ValidateRange(0, int.MaxValue)]
         public int TimeoutSec { get; set; }
 
+        /// <summary>
+        /// TCP: drop a client that sends nothing for this many seconds while the chip waits for it,
+        /// so the next can be served (0: never). One client is served at a time; others are told
+        /// it is busy (their connection is closed at once).
+        /// </summary>
+        [Parameter(ParameterSetName = PortSet)]
+        [ValidateRange(0, int.MaxValue)]
+        public int IdleTimeoutSec { get; set; } = (int)SimulatorHost.DefaultIdleTimeout.TotalSeconds;
+
         /// <summary>Parity on a real serial port (the bootloader's 8E1 by default); ignored elsewhere.</summary>
         [Parameter(ParameterSetName = PortSet)]
         [ValidateSet("Even", "None", "Odd")]
@@ -115,8 +124,11 @@ namespace Stm32.PowerShell.Commands
                     else if (!IPAddress.TryParse(hostName, out address!))
                         throw new ModuleException(ErrorIds.InvalidPortName, ErrorCategory.InvalidArgument,
                             $"'{Port}': serve on an IP address of this machine, e.g. tcp://127.0.0.1:0 (0 picks a free port) or tcp://0.0.0.0:3333.");
-                    host = SimulatorHost.OnTcp(chip, address, number, BaudRate);
+                    host = SimulatorHost.OnTcp(chip, address, number, BaudRate, TimeSpan.FromSeconds(IdleTimeoutSec));
                     (endpoint, kind, line) = (host.Endpoint, "Tcp", "a raw byte stream (line settings are the server's business)");
+                    WriteVerbose(IdleTimeoutSec > 0
+                        ? $"One TCP client at a time; others are turned away as busy, and a client that sends nothing for {IdleTimeoutSec} s is dropped."
+                        : "One TCP client at a time; others are turned away as busy. Idle clients are never dropped (-IdleTimeoutSec 0).");
                 }
                 else if (LinkFactory.IsSimulated(Port))
                 {

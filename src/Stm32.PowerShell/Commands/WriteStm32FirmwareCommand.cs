@@ -96,7 +96,7 @@ namespace Stm32.PowerShell.Commands
                 "Wrote {0} bytes in {1} blocks ({2} all-0xFF blocks skipped), erased {3}{4}, in {5:0.00} s; {6} bytes sent.",
                 outcome.BytesWritten, outcome.BlocksWritten, outcome.BlocksSkipped, DescribePages(outcome.PagesErased, layout.UnitName),
                 outcome.MassErased ? " by mass erase" : "", outcome.Duration.TotalSeconds, outcome.BytesSent));
-            if (outcome.Verified) WriteVerbose($"Verified by {outcome.VerifyMethod}.");
+            if (outcome.Verified) WriteVerbose($"Verified by {outcome.VerifyMethod}{(outcome.BlankChecked ? "; what was erased and not written reads blank" : "")}.");
 
             // 4. Start it.
             bool started = false;

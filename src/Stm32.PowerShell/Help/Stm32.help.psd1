@@ -12,7 +12,7 @@ The chip must already be in its bootloader: BOOT0 high (BOOT1 low where the part
 
 Ports are serial port names (/dev/ttyUSB0, /dev/serial/by-id/..., COM3) or simulated chips: sim://<product ID or name>, for example sim://0x410, with the options ?timing=instant|realistic (realistic is the default), &protocol=2.2|3.1|3.3|4.0 (the bootloader version; the default follows the family) &boot0=0 (the chip runs its application and never answers) and &rdp=0|1|2 (programs the read-protection level, which stays on the chip). A simulated chip lives as long as the runspace: the same name reaches the same chip, so its memory survives Disconnect-Stm32 and Connect-Stm32.
 
-A port may also be tcp://host:port: a raw byte stream to a serial server (ser2net, ESP-link, a lab serial server, or Start-Stm32Simulator). Line settings are the server's business there.
+A port may also be tcp://host:port: a raw byte stream to a serial server (ser2net, ESP-link, a lab serial server, or Start-Stm32Simulator). Line settings are the server's business there. A server that accepts the connection and closes it before sending anything is busy with another client (or refuses us): that is the error PortBusy, not "no response". Writes to the server give up after 5 s when it takes nothing (a stalled server), as writes to a serial port do.
 
 Boards that wire RESET and BOOT0 to the adapter's DTR and RTS can be put into the bootloader by Connect-Stm32 itself: -EnterBootloader with the usual wiring (DTR to RESET, RTS to BOOT0, an asserted line drives its pin low), -ResetLine, -Boot0Line, -InvertReset and -InvertBoot0 for other wirings, -ResetPulseMs and -BootDelayMs for the timing, or -BootSequence with stm32flash's -i syntax. The entry sequence sets BOOT0 high, pulses RESET and waits; it runs again before each -Retry. The session keeps the exit sequence (BOOT0 low, pulse RESET) for Disconnect-Stm32 -Reset. A pseudo-terminal or a TCP stream has no modem lines: the error ModemLinesNotSupported says so. A sim:// chip has its RESET and BOOT0 wired to the session's DTR and RTS (option &wiring=), so sim://0x410?boot0=0 answers only after an entry sequence.
 
@@ -660,13 +660,15 @@ The file is checked (format, folder, -NoClobber, read-only) before the first ima
         Description = @'
 Clear-Stm32Flash erases the flash of the chip behind a session. Erased flash reads 0xFF.
 
--All erases the whole flash: one mass erase, each bank on its own on dual-bank parts that refuse a plain mass erase, and page by page on parts that have no mass erase (STM32L0/L1).
+-All erases the whole flash: one mass erase, each bank on its own on dual-bank parts that refuse a plain mass erase, and page by page on parts that have no mass erase (STM32L0/L1). A bootloader that answers the mass-erase code with NACK after acknowledging the command (one built from ST's reference flash code has no mass erase; a chip with write protection refuses it) gets a warning saying so, and the pages are erased one by one instead, at most 100 a command; that NACK is its answer, not line noise, so it is not retried.
 
 -Page or -Sector erases erase units by number (0 is the first). Parts with uniform pages (F0, F1, F3, L0, L4, G0, ...) take -Page; parts with sectors of mixed sizes (F2, F4, F7) take -Sector. The wrong one for the part gives the error EraseUnitMismatch, naming the right one; a number past the end gives PageOutOfRange.
 
 -Address and -Length erase the pages or sectors the range touches. Flash can only be erased in whole units, so when the range does not start and end on unit boundaries a warning names the addresses outside the range that get erased too.
 
-The session comes from the pipeline, from -SessionId, or is the single open session. Progress is shown while erasing; a mass erase is one long wait for the chip (up to half a minute on 2 MiB parts), so its bar shows the seconds waited against the part's usual time.
+ST's bootloader acknowledges an erase whatever the flash did: a write-protected page is left as it was and the erase still "succeeds". So pages the option bytes say are write-protected are refused before anything is sent, with the error WriteProtected naming them (Unprotect-Stm32Flash -Write lifts the protection; the flash contents stay); -All is refused the same way when any page is protected. Where the option bytes cannot tell (a read-protected chip, STM32H7/L5/U5/H5, L4-style protection areas), -Verify is the way to know: it checks afterwards that every erased byte reads 0xFF, by the chip's Get Checksum where it has one that agrees with a sample it also reads, otherwise by reading the pages back, and a byte that does not gives VerifyMismatch naming its address and page.
+
+The session comes from the pipeline, from -SessionId, or is the single open session. Progress is shown while erasing; a mass erase is one long wait for the chip (up to half a minute on 2 MiB parts), so its bar shows the seconds waited against the part's usual time. Each erase command waits 4 times the part's typical erase time for its answer (pages are sent in commands of about 2.5 s of work each); a chip that stops answering ends in an error naming the step within about 30 s at 115200 baud, and a whole-flash mass erase first waits up to 4 times the part's typical time for it (at most 60 s). The whole erase also has a deadline of 30 s plus 4 times what the chip needs for it (see about_Stm32).
 '@
         Parameters  = @{
             All       = 'Erases the whole flash.'
@@ -674,7 +676,8 @@ The session comes from the pipeline, from -SessionId, or is the single open sess
             Sector    = 'Sector numbers to erase (STM32F2/F4/F7 and other parts with sectors).'
             Address   = 'The first address of a range to erase, for example 0x08004000. Used with -Length.'
             Length    = 'How many bytes from -Address to erase; rounded out to whole pages or sectors.'
-            PassThru  = 'Returns a Stm32EraseResult (pages, address range, time) that carries the session.'
+            Verify    = 'Checks afterwards that every erased byte reads 0xFF (a blank check): by the chip''s Get Checksum where it has one that agrees with a sample it also reads, otherwise by reading back. The chip acknowledges erases it did not do (a write-protected page); a byte that is not 0xFF gives VerifyMismatch naming its address and page.'
+            PassThru  = 'Returns a Stm32EraseResult (pages, address range, how the chip was told, whether -Verify found it blank, time) that carries the session.'
             Session   = 'The session whose chip to erase: from Connect-Stm32, Get-Stm32Session or any object with a Session property.'
             SessionId = 'The Id of the session (Get-Stm32Session lists them).'
         }
@@ -683,10 +686,15 @@ The session comes from the pipeline, from -SessionId, or is the single open sess
         )
         Outputs     = @(
             @{ Type = 'None'; Description = 'Nothing, unless -PassThru is given.' }
-            @{ Type = 'Stm32.PowerShell.Stm32EraseResult'; Description = 'With -PassThru: Session, All, EraseUnit, Pages (numbers to scripts, ranges such as "0-63" as text and in Export-Csv), Address, AddressHex, Length, Duration.' }
+            @{ Type = 'Stm32.PowerShell.Stm32EraseResult'; Description = 'With -PassThru: Session, All, EraseUnit, Pages (numbers to scripts, ranges such as "0-63" as text and in Export-Csv), Address, AddressHex, Length, Method (MassErase, BankErase or Pages), Verified and VerifyMethod (with -Verify), Duration.' }
         )
-        Notes       = 'ConfirmImpact is High, so it asks before erasing. In scripts and under -NonInteractive pass -Confirm:$false; -WhatIf shows what would be erased and erases nothing. A read-protected chip refuses to erase (ReadProtected); lifting read protection erases the whole flash.'
+        Notes       = 'ConfirmImpact is High, so it asks before erasing. In scripts and under -NonInteractive pass -Confirm:$false; -WhatIf shows what would be erased and erases nothing. A read-protected chip refuses to erase (ReadProtected); lifting read protection erases the whole flash. Write-protected pages are refused before anything is sent (WriteProtected). Only -Verify proves the erase happened: the bootloader''s acknowledgement does not.'
         Examples    = @(
+            @{
+                Title   = 'Erase pages and check that they read blank'
+                Code    = 'Clear-Stm32Flash -Page 8..15 -Verify -Confirm:$false -PassThru'
+                Remarks = 'Erases pages 8 to 15, then checks every byte reads 0xFF (by Get Checksum on a 3.3 bootloader, by reading back otherwise); Verified is True in the result.'
+            }
             @{
                 Title   = 'Erase the whole flash without a prompt'
                 Code    = 'Connect-Stm32 -Port /dev/ttyUSB0 | Clear-Stm32Flash -All -Confirm:$false'
@@ -721,11 +729,17 @@ The whole file is read and checked before anything is sent: a bad file gives Fil
 
 By default only the pages or sectors the image touches are erased; when that is the whole flash, one mass erase is used. -EraseAll erases the whole flash first; -NoErase erases nothing (the flash must already be erased there). When the pages to erase hold more than the image covers, a warning names those addresses before anything happens (the unused end of the image's last page is only mentioned with -Verbose).
 
-The image is written in 256-byte blocks aligned to 256 and padded with 0xFF (never one write per HEX line); blocks that are all 0xFF are skipped after an erase. -Verify checks the whole image afterwards: with the chip's Get Checksum command where it has one, by reading back otherwise; a difference gives VerifyMismatch with the first differing address. -Go starts the program at the flash start afterwards.
+Pages the option bytes say are write-protected are refused before anything is sent (WriteProtected, naming them and the image's first address there): ST's bootloader acknowledges erases and writes of such pages without doing them. A bootloader that refuses the mass-erase code (a NACK after the command's ACK) gets a warning, and its pages are erased one by one instead.
+
+The image is written in 256-byte blocks aligned to 256 and padded with 0xFF (never one write per HEX line); blocks that are all 0xFF are skipped after an erase. -Verify checks the whole image afterwards: with the chip's Get Checksum command where it has one that agrees with a sample it also reads (a chip whose checksums are wrong, or that refuses the command it lists, gets a warning and is read back instead), by reading back otherwise; a difference gives VerifyMismatch with the first differing address. With -Verify what was erased and not written (the rest of the touched pages; with -EraseAll the rest of the flash, which on a chip without Get Checksum means reading all of it back) must read 0xFF too: the chip acknowledges erases it did not do. -Go starts the program at the flash start afterwards.
 
 A raw binary is placed at -Address, by default the device's flash start. Intel HEX, S-record and ELF files say where their bytes go, so -Address with them is refused (AddressNotApplicable) rather than ignored.
 
-The result object carries the session, so | Start-Stm32Application follows. Progress shows erasing, writing and verifying with bytes, and each phase's rate and time left once it has run for a second. Ctrl+C stops it between frames or while it waits for the chip, normally well under a second; the next command on the session synchronises with the bootloader again first.
+The result object carries the session, so | Start-Stm32Application follows. Progress shows erasing, writing and verifying with bytes, and each phase's rate and time left once it has run for a second.
+
+No wait is without end: every answer has its own timeout (0.5 s for a reply, 1 s for a block, 4 times the part's typical time for an erase), a reply that drips in too slowly ends at its wire time plus the reply timeout, and the whole write has a deadline of 30 s plus 4 times what the chip needs for it at this baud (wire time, the part's flash times, one turnaround per exchange as measured when connecting). A chip that stops answering in the middle ends in an error naming the step and address within about 10 s during writing and 30 s during an erase at 115200 baud (a whole-flash mass erase first waits up to 4 times the part's typical time for it, at most 60 s).
+
+Ctrl+C stops it between frames or while it waits for the chip, normally well under a second. A stopped write leaves a partial image: PowerShell does not let a stopped command write errors, so the module writes one warning line to the host saying what the flash holds and the first address not written, and the next command on the session says it again (as a warning) before it gets back in step with the bootloader, which takes at most a few seconds (or the rest of an erase the chip was busy with). A script stopped by Ctrl+C ends with exit code 1 under pwsh -Command (or -c), but with 0 under pwsh -File (a PowerShell behaviour no module can change); to be sure, run the write in try/finally and exit non-zero from the finally block when it did not complete (see the example).
 '@
         Parameters  = @{
             Path        = 'The firmware file. Wildcards are allowed but must match exactly one file (else AmbiguousPath).'
@@ -735,7 +749,7 @@ The result object carries the session, so | Start-Stm32Application follows. Prog
             Address     = 'Where a raw binary goes. Default: the flash start of the device (0x08000000 on nearly every STM32). Intel HEX, S-record and ELF files carry their own addresses: with them -Address is refused (AddressNotApplicable) before the chip is touched, never ignored.'
             EraseAll    = 'Erases the whole flash first (mass erase, per bank or page by page as the part needs).'
             NoErase     = 'Erases nothing; use when the flash was just erased (Clear-Stm32Flash).'
-            Verify      = 'Checks the whole image after writing: by the chip''s Get Checksum where offered, by reading back otherwise.'
+            Verify      = 'Checks the whole image after writing, and that what was erased and not written reads 0xFF: by the chip''s Get Checksum where offered and believable, by reading back otherwise.'
             Go          = 'Starts the program at the flash start after writing (and verifying). The session then leaves the bootloader.'
             Session     = 'The session whose chip to program: from Connect-Stm32, Get-Stm32Session or any object with a Session property.'
             SessionId   = 'The Id of the session (Get-Stm32Session lists them).'
@@ -746,7 +760,7 @@ The result object carries the session, so | Start-Stm32Application follows. Prog
             @{ Type = 'Stm32.Protocol.Firmware.FirmwareImage'; Description = 'An image, by value or from an Image property.' }
         )
         Outputs     = @(
-            @{ Type = 'Stm32.PowerShell.Stm32WriteResult'; Description = 'Session, Path, Sha256, DataBytes, LowestAddress, HighestAddress, LowestAddressHex, HighestAddressHex, BytesWritten, BlocksWritten, BlocksSkipped, BytesSent, PagesErased, EraseUnit, MassErased, CollateralErased, Verified, VerifyMethod, Duration, BytesPerSecond, Started, Retries, Resyncs, Rewrites, Resets, Time. PagesErased is a list of numbers to scripts and ranges ("0-3, 8") as text, so Export-Csv writes data, not type names.' }
+            @{ Type = 'Stm32.PowerShell.Stm32WriteResult'; Description = 'Session, Path, Sha256, DataBytes, LowestAddress, HighestAddress, LowestAddressHex, HighestAddressHex, BytesWritten, BlocksWritten, BlocksSkipped, BytesSent, PagesErased, EraseUnit, MassErased, CollateralErased, Verified, VerifyMethod, BlankChecked, Duration, BytesPerSecond, Started, Retries, Resyncs, Rewrites, Resets, Time. PagesErased is a list of numbers to scripts and ranges ("0-3, 8") as text, so Export-Csv writes data, not type names.' }
         )
         Notes       = 'ConfirmImpact is Medium: writing the firmware you name is the point of the cmdlet and it erases only what the image needs, so it does not prompt by default. -WhatIf says what would be erased and written and sends nothing that changes the chip; -Confirm asks first. Scripts can pass -Confirm:$false to be sure it never prompts. A read-protected chip refuses to be written (ReadProtected).'
         Examples    = @(
@@ -774,6 +788,20 @@ $image | Write-Stm32Firmware -Session $session -Verify -Go
                 Title   = 'Keep a production log'
                 Code    = 'Write-Stm32Firmware ./app.hex -Verify | Select-Object Time, Path, Sha256, LowestAddressHex, PagesErased, Verified, Duration | Export-Csv ./flash-log.csv -Append'
                 Remarks = 'The SHA-256 proves which program went onto the chip. Every column is plain text: PagesErased is written as ranges (0-3, 8), LowestAddressHex as 0x08000000.'
+            }
+            @{
+                Title   = 'A script that fails when it is stopped half way, also under pwsh -File'
+                Code    = @'
+$done = $false
+try {
+    Connect-Stm32 -Port /dev/ttyUSB0 | Write-Stm32Firmware -Path ./app.hex -Verify -ErrorAction Stop
+    $done = $true
+}
+finally {
+    if (-not $done) { exit 1 }   # Ctrl+C or an error: the flash may hold a partial image
+}
+'@
+                Remarks = 'Ctrl+C runs the finally block; without it pwsh -File would exit 0 after a stopped write (pwsh -Command exits 1). $LASTEXITCODE in the calling shell then tells.'
             }
         )
         Links       = @('Import-Stm32Firmware', 'Test-Stm32Firmware', 'Start-Stm32Application', 'Clear-Stm32Flash', 'about_Stm32')
@@ -960,7 +988,7 @@ Each object has a Port property, so Get-Stm32Port | Connect-Stm32 binds it by pr
         Description = @'
 Start-Stm32Simulator makes one simulated chip and serves it until Ctrl+C, Stop-Job or -TimeoutSec. As soon as it serves, it writes one object with the endpoint (Endpoint, Port, Path, Kind, Device, ProductId, Protocol, Timing, BaudRate, LineSettings) and keeps running: commands later in the pipeline get the object at once, and in a thread job the first Receive-Job returns it.
 
--PseudoTerminal (Linux) creates a pseudo-terminal and reports the path a client opens like a serial port. A pseudo-terminal carries no parity, so clients use 8N1 (stm32flash -m 8n1, Connect-Stm32 -Parity None); with -Timing Realistic the chip still charges 11 bit times per byte at -BaudRate, as a real 8E1 line would. -Port tcp://127.0.0.1:0 listens on a free TCP port (the endpoint says which) and serves one client at a time, like ser2net; -Port with a serial port name serves on a real port (for example to a board programmer at the other end of a null-modem cable).
+-PseudoTerminal (Linux) creates a pseudo-terminal and reports the path a client opens like a serial port. A pseudo-terminal carries no parity, so clients use 8N1 (stm32flash -m 8n1, Connect-Stm32 -Parity None); with -Timing Realistic the chip still charges 11 bit times per byte at -BaudRate, as a real 8E1 line would. -Port tcp://127.0.0.1:0 listens on a free TCP port (the endpoint says which) and serves one client at a time, like ser2net: another client that connects meanwhile has its connection accepted and closed at once, which Connect-Stm32 reports as PortBusy ("it serves one client at a time and another has it"), and a client that sends nothing for -IdleTimeoutSec seconds (default 60) while the chip waits for it is dropped, so the next client is served at once; -Port with a serial port name serves on a real port (for example to a board programmer at the other end of a null-modem cable).
 
 The chip keeps its state across clients, as a board on the desk does: a second client finds it still synchronised and its flash written. -Image loads a firmware file (bin at the start of flash, hex, srec, elf) before serving.
 '@
@@ -973,9 +1001,10 @@ The chip keeps its state across clients, as a board on the desk does: a second c
             Protocol = 'The bootloader version the chip reports: 2.2, 3.1, 3.3 or 4.0 (the versions sim://...?protocol= takes; tab completion offers them). Default: the family''s own (2.2 on F0/F1, 3.1 later).'
             Image = 'A firmware file to start with: raw binary (placed at the start of flash), Intel HEX, S-record or ELF, taken literally (no wildcards). One that is missing or cannot be read is the error FileNotFound naming it, as for Write-Stm32Firmware; data outside the chip''s memory is ImageOutOfRange.'
             TimeoutSec = 'Stops serving after this many seconds. 0 (the default) serves until Ctrl+C or Stop-Job.'
+            IdleTimeoutSec = 'TCP: drops a client that sends nothing for this many seconds while the chip waits for it (time the chip spends on a command, an erase say, does not count), so one idle client cannot hold the chip for everyone else. 0 never drops one. Default: 60.'
             Parity = 'The parity of a served serial port: Even (the bootloader''s 8E1, the default), None or Odd. Not used on pseudo-terminals and TCP.'
         }
-        Defaults    = @{ Timing = 'Realistic'; BaudRate = '115200'; TimeoutSec = '0'; Parity = 'Even' }
+        Defaults    = @{ Timing = 'Realistic'; BaudRate = '115200'; TimeoutSec = '0'; IdleTimeoutSec = '60'; Parity = 'Even' }
         Inputs      = @(
             @{ Type = 'System.String'; Description = 'A device from a Device or ProductId property.' }
         )

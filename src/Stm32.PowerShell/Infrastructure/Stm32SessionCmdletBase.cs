@@ -51,8 +51,10 @@ namespace Stm32.PowerShell.Infrastructure
                 CheckBeforeContact(session);
                 if (talks)
                 {
-                    // Recovery narration (retries, resyncs, resets survived) goes to -Verbose, on this thread.
+                    // Recovery narration (retries, resyncs, resets survived) goes to -Verbose, what the
+                    // user must see (a refused mass erase, a checksum not believed) to warnings; on this thread.
                     session.Connection.Verbose = WriteVerbose;
+                    session.Connection.Warning = WriteWarning;
                     if (session.NeedsResync) Resync(session);
                     // Connect-Stm32 only identifies the chip; before the first real work, confirm the
                     // identity and learn the flash size and read protection (once per session).
@@ -64,11 +66,19 @@ namespace Stm32.PowerShell.Infrastructure
                 }
                 ProcessSession(session);
             }
-            catch (System.OperationCanceledException) when (IsStopping)
+            catch (System.OperationCanceledException e) when (IsStopping)
             {
                 // Stopped mid-conversation: the chip may still be answering the last command.
-                if (talks) session.NeedsResync = true;
-                throw new PipelineStoppedException();
+                var what = e is Stm32.Protocol.Programming.Stm32WriteStoppedException ? e.Message : null;
+                if (talks)
+                {
+                    session.NeedsResync = true;
+                    session.Interruption = MyInvocation.MyCommand.Name + (what != null ? ": " + what : " was stopped.");
+                }
+                // A stopped command cannot write to its streams; what a stopped write left on the chip
+                // must still be said, so it goes to the host directly, and is the exception's message.
+                if (what != null) TellHost(what);
+                throw what != null ? new PipelineStoppedException(what) : new PipelineStoppedException();
             }
             catch (System.Exception e) when (e is System.IO.IOException || e is System.ObjectDisposedException)
             {
@@ -80,13 +90,34 @@ namespace Stm32.PowerShell.Infrastructure
             }
             catch (System.Exception e) when (IsMappable(e))
             {
-                if (talks && e is Stm32TimeoutException) session.NeedsResync = true;
+                if (talks && e is Stm32TimeoutException)
+                {
+                    session.NeedsResync = true;
+                    session.Interruption = MyInvocation.MyCommand.Name + " timed out: " + e.Message;
+                }
                 WriteError(ErrorFor(e, session));
             }
             finally
             {
-                if (talks && session.IsOpen) session.Connection.Verbose = null;
+                if (talks && session.IsOpen)
+                {
+                    session.Connection.Verbose = null;
+                    session.Connection.Warning = null;
+                }
                 Monitor.Exit(session.SyncRoot);
+            }
+        }
+
+        /// <summary>A line to the host's warning output, bypassing the (stopped) pipeline; quiet where there is no host UI.</summary>
+        private void TellHost(string message)
+        {
+            try
+            {
+                Host?.UI?.WriteWarningLine(message);
+            }
+            catch (System.Exception e) when (e is System.NotImplementedException || e is System.NotSupportedException
+                || e is System.InvalidOperationException || e is System.IO.IOException || e is PipelineStoppedException)
+            {
             }
         }
 
@@ -97,11 +128,18 @@ namespace Stm32.PowerShell.Infrastructure
         /// </summary>
         private void Resync(Stm32Session session)
         {
-            WriteVerbose($"The last operation on {session} was interrupted; synchronising with the bootloader again.");
+            var busy = session.Connection.Client.ChipMayBeBusyFor;
+            WriteWarning(string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                "{0}: {1} Getting back in step with the bootloader first{2}; this takes at most about {3:0} s.",
+                session, session.Interruption ?? "The last command was interrupted.",
+                busy > System.TimeSpan.Zero ? string.Format(System.Globalization.CultureInfo.InvariantCulture,
+                    ", waiting up to {0:0} s for the chip to finish the erase it was doing", busy.TotalSeconds) : "",
+                System.Math.Ceiling(session.Connection.MostRecoveryTakes().TotalSeconds)));
             try
             {
-                session.Connection.Recover(CancelToken);
+                session.Connection.RecoverAfterInterruption(CancelToken);
                 session.NeedsResync = false;
+                session.Interruption = null;
             }
             catch (Stm32Exception e)
             {

@@ -62,6 +62,38 @@ namespace Stm32.Protocol.Bootloader
         public long BytesReceived { get; private set; }
 
         private bool _idle;
+        private Deadline? _busyUntil;
+        private readonly byte[] _scratch = new byte[Commands.MaxBlock + 64];
+
+        /// <summary>
+        /// The operation's total time, where one is running (<see cref="OperationDeadline"/>):
+        /// every wait is cut short at it, and a step cut short throws <see cref="Stm32DeadlineException"/>.
+        /// The connection sets it; null: each step has only its own timeout.
+        /// </summary>
+        internal OperationDeadline? Deadline { get; set; }
+
+        /// <summary>The code of the last command pair sent (null before the first): what the chip may still hold half of.</summary>
+        public byte? LastCommand { get; private set; }
+
+        /// <summary>
+        /// Bytes that were waiting when a command was about to go out, dropped unread: leftovers of
+        /// an answer longer than the protocol allows, or a chip talking out of turn (spec 3).
+        /// Counted where the link can tell (a serial port drops them unseen).
+        /// </summary>
+        public long StrayBytesDropped { get; private set; }
+
+        /// <summary>Hears of stray bytes dropped before a command (the command, up to 16 of the bytes, how many).</summary>
+        public Action<string, byte[], int>? StrayInput { get; set; }
+
+        /// <summary>
+        /// How long the chip may still be busy with a long command (an erase) that was cancelled while
+        /// it waited for the answer: the time left of that wait. Zero when no such wait was cut off.
+        /// A resync after Ctrl+C lets the chip finish first.
+        /// </summary>
+        public TimeSpan ChipMayBeBusyFor => _busyUntil?.Remaining ?? TimeSpan.Zero;
+
+        /// <summary>Forgets a cancelled long wait (the chip answered since, or was reset).</summary>
+        internal void ClearBusy() => _busyUntil = null;
 
         /// <summary>
         /// True when the last command (or sync) ran to its end: the chip waits for a new command
@@ -98,6 +130,7 @@ namespace Stm32.Protocol.Bootloader
             }
             for (int attempt = 1; attempt <= Math.Max(1, Options.SyncAttempts); attempt++)
             {
+                ThrowIfPastDeadline("sync", new[] { Commands.Sync }, received.ToArray());
                 _link.DiscardInput();
                 Send(new[] { Commands.Sync }, ct);
                 var first = ReadSyncReply(ProbeTimeout(), received, ct);
@@ -116,10 +149,20 @@ namespace Stm32.Protocol.Bootloader
                     return Synced(SyncOutcome.Fresh);
                 }
             }
+            ThrowIfPastDeadline("sync", new[] { Commands.Sync }, received.ToArray());
             throw new Stm32NoResponseException(
-                "No response from the target: the bootloader did not answer the sync byte 0x7F.",
+                "No response from the target: the bootloader did not answer the sync byte 0x7F." + EchoHint(received),
                 new[] { Commands.Sync }, received.ToArray());
         }
+
+        /// <summary>
+        /// The replies to our 0x7F held nothing but 0x7F: the line hands our own bytes back (a
+        /// single-wire or RS-485 adapter, spec 1), which the protocol cannot work through.
+        /// </summary>
+        private static string EchoHint(List<byte> received)
+            => received.Count > 0 && received.TrueForAll(b => b == Commands.Sync)
+                ? " Every byte that came back was our own 0x7F: the line echoes what is sent (a single-wire or RS-485 adapter, or TX looped to RX); the bootloader needs a full-duplex line."
+                : "";
 
         private SyncOutcome Synced(SyncOutcome outcome)
         {
@@ -179,7 +222,7 @@ namespace Stm32.Protocol.Bootloader
         /// <summary>Reads the reply to a 0x7F, skipping a leading 0x00 glitch. Returns -1 on timeout.</summary>
         private int ReadSyncReply(TimeSpan timeout, List<byte> received, CancellationToken ct)
         {
-            var deadline = Deadline.After(timeout);
+            var deadline = Transport.Deadline.After(timeout);
             while (true)
             {
                 if (deadline.HasPassed) return -1;
@@ -207,7 +250,7 @@ namespace Stm32.Protocol.Bootloader
             var version = ReadByte("Get", sent, ct);
             var codes = new byte[n];
             ReadExactly(codes, "Get", sent, ct);
-            ExpectAck("Get (end)", sent, Options.ReplyTimeout, ct);
+            ExpectAck("Get (end)", sent, Options.ReplyTimeout, ct, final: true);
             _idle = true;
             return new GetResult((byte)version, codes);
         }
@@ -219,7 +262,7 @@ namespace Stm32.Protocol.Bootloader
             var sent = Pair(Commands.GetVersion);
             var reply = new byte[3];
             ReadExactly(reply, "Get Version", sent, ct);
-            ExpectAck("Get Version (end)", sent, Options.ReplyTimeout, ct);
+            ExpectAck("Get Version (end)", sent, Options.ReplyTimeout, ct, final: true);
             _idle = true;
             return (reply[0], reply[1], reply[2]);
         }
@@ -232,7 +275,7 @@ namespace Stm32.Protocol.Bootloader
             int n = ReadByte("Get ID", sent, ct);
             var id = new byte[n + 1];
             ReadExactly(id, "Get ID", sent, ct);
-            ExpectAck("Get ID (end)", sent, Options.ReplyTimeout, ct);
+            ExpectAck("Get ID (end)", sent, Options.ReplyTimeout, ct, final: true);
             _idle = true;
             // STM32: N = 1, two bytes, PID big-endian. Longer answers (BlueNRG) carry it in the last two.
             return id.Length >= 2 ? (ushort)(id[id.Length - 2] << 8 | id[id.Length - 1]) : id[0];
@@ -248,7 +291,8 @@ namespace Stm32.Protocol.Bootloader
             Send(count, ct);
             ExpectAck("Read Memory length", count, Options.ReplyTimeout, ct, address);
             var data = new byte[length];
-            ReadExactly(data, "Read Memory data", count, ct, address);
+            // Nothing may follow the data: a longer answer is not believed (it may be shifted).
+            ReadExactly(data, "Read Memory data", count, ct, address, final: true);
             _idle = true;
             return data;
         }
@@ -296,17 +340,23 @@ namespace Stm32.Protocol.Bootloader
         public void LegacyMassErase(CancellationToken ct = default) => LegacyMassErase(null, ct);
 
         /// <summary>As <see cref="LegacyMassErase(CancellationToken)"/>; <paramref name="tick"/> hears the time waited for the final ACK (see <see cref="TickInterval"/>).</summary>
-        public void LegacyMassErase(Action<TimeSpan>? tick, CancellationToken ct)
+        public void LegacyMassErase(Action<TimeSpan>? tick, CancellationToken ct) => LegacyMassErase(tick, null, ct);
+
+        /// <summary>As <see cref="LegacyMassErase(Action{TimeSpan}?, CancellationToken)"/>, waiting up to <paramref name="timeout"/> (null: <see cref="BootloaderOptions.MassEraseTimeout"/>).</summary>
+        public void LegacyMassErase(Action<TimeSpan>? tick, TimeSpan? timeout, CancellationToken ct)
         {
             SendCommand(Commands.Erase, ct);
             var frame = new byte[] { 0xFF, 0x00 };
             Send(frame, ct);
-            ExpectAck("Erase (global)", frame, Options.MassEraseTimeout, ct, tick: tick);
+            ExpectLongAck("Erase (global)", frame, timeout ?? Options.MassEraseTimeout, ct, tick);
             _idle = true;
         }
 
         /// <summary>Erase (0x43): up to 255 pages (numbers 0 to 255).</summary>
-        public void LegacyErase(IReadOnlyList<int> pages, CancellationToken ct = default)
+        public void LegacyErase(IReadOnlyList<int> pages, CancellationToken ct = default) => LegacyErase(pages, null, ct);
+
+        /// <summary>As <see cref="LegacyErase(IReadOnlyList{int}, CancellationToken)"/>, waiting up to <paramref name="timeout"/> (null: <see cref="BootloaderOptions.EraseTimeoutPerPage"/> per page).</summary>
+        public void LegacyErase(IReadOnlyList<int> pages, TimeSpan? timeout, CancellationToken ct = default)
         {
             if (pages.Count < 1 || pages.Count > 255) throw new ArgumentOutOfRangeException(nameof(pages), "1 to 255 pages per Erase.");
             var frame = new byte[pages.Count + 2];
@@ -319,12 +369,15 @@ namespace Stm32.Protocol.Bootloader
             frame[frame.Length - 1] = Commands.Xor(frame, 0, frame.Length - 1);
             SendCommand(Commands.Erase, ct);
             Send(frame, ct);
-            ExpectAck("Erase (pages)", frame, Scale(Options.EraseTimeoutPerPage, pages.Count), ct);
+            ExpectLongAck("Erase (pages)", frame, timeout ?? Scale(Options.EraseTimeoutPerPage, pages.Count), ct, null);
             _idle = true;
         }
 
         /// <summary>Extended Erase (0x44): a list of 16-bit page (or sector) numbers.</summary>
-        public void ExtendedErase(IReadOnlyList<int> pages, CancellationToken ct = default)
+        public void ExtendedErase(IReadOnlyList<int> pages, CancellationToken ct = default) => ExtendedErase(pages, null, ct);
+
+        /// <summary>As <see cref="ExtendedErase(IReadOnlyList{int}, CancellationToken)"/>, waiting up to <paramref name="timeout"/> (null: <see cref="BootloaderOptions.EraseTimeoutPerPage"/> per page).</summary>
+        public void ExtendedErase(IReadOnlyList<int> pages, TimeSpan? timeout, CancellationToken ct = default)
         {
             if (pages.Count < 1 || pages.Count > 0xFFF0) throw new ArgumentOutOfRangeException(nameof(pages));
             var frame = new byte[2 + 2 * pages.Count + 1];
@@ -340,7 +393,7 @@ namespace Stm32.Protocol.Bootloader
             frame[frame.Length - 1] = Commands.Xor(frame, 0, frame.Length - 1);
             SendCommand(Commands.ExtendedErase, ct);
             Send(frame, ct);
-            ExpectAck("Extended Erase (pages)", frame, Scale(Options.EraseTimeoutPerPage, pages.Count), ct);
+            ExpectLongAck("Extended Erase (pages)", frame, timeout ?? Scale(Options.EraseTimeoutPerPage, pages.Count), ct, null);
             _idle = true;
         }
 
@@ -348,15 +401,21 @@ namespace Stm32.Protocol.Bootloader
         public void ExtendedEraseSpecial(ushort code, CancellationToken ct = default) => ExtendedEraseSpecial(code, null, ct);
 
         /// <summary>As <see cref="ExtendedEraseSpecial(ushort, CancellationToken)"/>; <paramref name="tick"/> hears the time waited for the final ACK.</summary>
-        public void ExtendedEraseSpecial(ushort code, Action<TimeSpan>? tick, CancellationToken ct)
+        public void ExtendedEraseSpecial(ushort code, Action<TimeSpan>? tick, CancellationToken ct) => ExtendedEraseSpecial(code, tick, null, ct);
+
+        /// <summary>As <see cref="ExtendedEraseSpecial(ushort, Action{TimeSpan}?, CancellationToken)"/>, waiting up to <paramref name="timeout"/> (null: <see cref="BootloaderOptions.MassEraseTimeout"/>).</summary>
+        public void ExtendedEraseSpecial(ushort code, Action<TimeSpan>? tick, TimeSpan? timeout, CancellationToken ct)
         {
             var frame = new byte[] { (byte)(code >> 8), (byte)code, (byte)((code >> 8) ^ (code & 0xFF)) };
             SendCommand(Commands.ExtendedErase, ct);
             Send(frame, ct);
-            ExpectAck("Extended Erase (" + (code == Commands.MassEraseCode ? "mass" : code == Commands.Bank1EraseCode ? "bank 1" : "bank 2") + ")",
-                frame, Options.MassEraseTimeout, ct, tick: tick);
+            ExpectLongAck(SpecialEraseStep(code), frame, timeout ?? Options.MassEraseTimeout, ct, tick);
             _idle = true;
         }
+
+        /// <summary>The step name of an Extended Erase special code's answer: "Extended Erase (mass)".</summary>
+        public static string SpecialEraseStep(ushort code)
+            => "Extended Erase (" + (code == Commands.MassEraseCode ? "mass" : code == Commands.Bank1EraseCode ? "bank 1" : "bank 2") + ")";
 
         /// <summary>Write Protect (0x63): protects the listed sectors and resets the chip.</summary>
         public void WriteProtect(IReadOnlyList<int> sectors, CancellationToken ct = default)
@@ -405,7 +464,7 @@ namespace Stm32.Protocol.Bootloader
         public void ReadoutUnprotect(TimeSpan? timeout, Action<TimeSpan>? tick, CancellationToken ct = default)
         {
             SendCommand(Commands.ReadoutUnprotect, ct);
-            ExpectAck("Readout Unprotect (done)", Pair(Commands.ReadoutUnprotect), timeout ?? Options.MassEraseTimeout, ct, tick: tick);
+            ExpectLongAck("Readout Unprotect (done)", Pair(Commands.ReadoutUnprotect), timeout ?? Options.MassEraseTimeout, ct, tick);
             _idle = true;
         }
 
@@ -431,7 +490,7 @@ namespace Stm32.Protocol.Bootloader
             var computeTime = Options.ReplyTimeout + TimeSpan.FromMilliseconds(length / 1024.0);
             ExpectAck("Get Checksum result", init, computeTime, ct, address);
             var crc = new byte[5];
-            ReadExactly(crc, "Get Checksum result", init, ct, address);
+            ReadExactly(crc, "Get Checksum result", init, ct, address, final: true);
             if ((byte)(crc[0] ^ crc[1] ^ crc[2] ^ crc[3]) != crc[4])
                 throw new Stm32ProtocolException("The checksum reply fails its own XOR check.", "Get Checksum result", init, crc, address);
             _idle = true;
@@ -445,8 +504,74 @@ namespace Stm32.Protocol.Bootloader
         private void SendCommand(byte code, CancellationToken ct, uint? address = null)
         {
             var pair = Pair(code);
+            ThrowIfPastDeadline(Commands.Name(code), pair, null, address);
+            DropStrayInput(Commands.Name(code), ct);
+            LastCommand = code;
             Send(pair, ct);
             ExpectAck(Commands.Name(code), pair, Options.ReplyTimeout, ct, address);
+        }
+
+        /// <summary>
+        /// Before a command nothing may be waiting: whatever is (the tail of an answer longer than
+        /// the protocol allows, a chip talking out of turn) is dropped unread, never taken for the
+        /// answer to what we send next. Counted where the link shows it (see <see cref="StrayBytesDropped"/>).
+        /// </summary>
+        private void DropStrayInput(string command, CancellationToken ct)
+        {
+            int dropped = 0;
+            byte[]? first = null;
+            int n;
+            while (dropped < 1 << 20 && (n = _link.Read(_scratch, 0, _scratch.Length, TimeSpan.Zero, ct)) > 0)
+            {
+                if (first == null)
+                {
+                    first = new byte[Math.Min(16, n)];
+                    Buffer.BlockCopy(_scratch, 0, first, 0, first.Length);
+                }
+                dropped += n;
+                BytesReceived += n;
+            }
+            _link.DiscardInput();
+            if (dropped == 0) return;
+            StrayBytesDropped += dropped;
+            StrayInput?.Invoke(command, first!, dropped);
+        }
+
+        /// <summary>Throws <see cref="Stm32DeadlineException"/> when the operation's deadline has passed.</summary>
+        private void ThrowIfPastDeadline(string step, byte[]? sent, byte[]? received, uint? address = null)
+        {
+            var limit = Deadline;
+            if (limit != null && limit.HasPassed) throw new Stm32DeadlineException(limit, step, sent, received, address);
+        }
+
+        /// <summary>A step got no (complete) answer: a timeout, or the operation's deadline when that cut the wait short.</summary>
+        private Stm32TimeoutException NoAnswer(string message, string step, byte[] sent, byte[]? received, uint? address)
+        {
+            var limit = Deadline;
+            return limit != null && limit.HasPassed
+                ? new Stm32DeadlineException(limit, step, sent, received, address)
+                : new Stm32TimeoutException(message, step, sent, received, address);
+        }
+
+        /// <summary>
+        /// The final ACK of a long command (an erase): while it is awaited the chip is busy; a wait
+        /// cancelled half way leaves <see cref="ChipMayBeBusyFor"/> set, so a resync lets it finish.
+        /// </summary>
+        private void ExpectLongAck(string step, byte[] sent, TimeSpan timeout, CancellationToken ct, Action<TimeSpan>? tick)
+        {
+            _busyUntil = Transport.Deadline.After(timeout);
+            try
+            {
+                ExpectAck(step, sent, timeout, ct, tick: tick);
+                _busyUntil = null;
+            }
+            catch (Stm32Exception e) when (!(e is Stm32DeadlineException))
+            {
+                // It answered (NACK, a wrong byte) or the whole wait passed: not busy any more.
+                // (Cut short by the operation's deadline, it may still be: the mark stays.)
+                _busyUntil = null;
+                throw;
+            }
         }
 
         private void SendAddress(string command, uint address, CancellationToken ct)
@@ -464,12 +589,34 @@ namespace Stm32.Protocol.Bootloader
             BytesSent += bytes.Length;
         }
 
-        private void ExpectAck(string step, byte[] sent, TimeSpan timeout, CancellationToken ct, uint? address = null, Action<TimeSpan>? tick = null)
+        /// <summary>
+        /// Reads the ACK that ends <paramref name="step"/>. With <paramref name="final"/> it ends a
+        /// whole answer (Get, Get Version, Get ID), so nothing may follow it: bytes that do are
+        /// a protocol error, not the start of the next answer.
+        /// </summary>
+        private void ExpectAck(string step, byte[] sent, TimeSpan timeout, CancellationToken ct, uint? address = null, Action<TimeSpan>? tick = null, bool final = false)
         {
-            var b = tick == null ? TryReadByte(timeout, ct) : TryReadByte(timeout, tick, ct);
-            if (b == Commands.Ack) return;
+            int b;
+            int more = 0;
+            if (final)
+            {
+                more = ReadLink(_scratch, 0, 64, timeout, ct);
+                b = more > 0 ? _scratch[0] : -1;
+                more = Math.Max(0, more - 1);
+            }
+            else b = tick == null ? TryReadByte(timeout, ct) : TryReadByte(timeout, tick, ct);
+            if (b == Commands.Ack && more == 0) return;
+            if (b == Commands.Ack)
+            {
+                var extra = new byte[more];
+                Buffer.BlockCopy(_scratch, 1, extra, 0, more);
+                throw new Stm32ProtocolException(
+                    string.Format(CultureInfo.InvariantCulture, "{0}: {1} byte(s) came after the answer's last ACK ({2}); an answer longer than the protocol allows is not believed{3}.",
+                        step, more, Stm32Exception.Hex(extra), At(address)),
+                    step, sent, extra, address);
+            }
             if (b < 0)
-                throw new Stm32TimeoutException(
+                throw NoAnswer(
                     string.Format(CultureInfo.InvariantCulture, "{0}: no answer within {1:0.###} s{2}.", step, timeout.TotalSeconds, At(address)),
                     step, sent, Array.Empty<byte>(), address);
             if (b == Commands.Nack)
@@ -478,13 +625,18 @@ namespace Stm32.Protocol.Bootloader
                 // consumed the whole frame and waits for a new command (spec 3); more bytes mean
                 // it parsed part of our frame as commands and may now hold half a pair.
                 var received = new List<byte> { (byte)b };
+                for (int i = 0; i < more; i++) received.Add(_scratch[1 + i]);
                 DrainAfterNack(received, ct);
                 throw new Stm32NackException(
                     string.Format(CultureInfo.InvariantCulture, "{0}: the bootloader answered NACK{1}.", step, At(address)),
                     step, sent, received.ToArray(), address);
             }
+            // Our own first byte back: a line that echoes (single-wire, RS-485, TX looped to RX, spec 1).
+            var echo = !final && sent.Length > 0 && b == sent[0]
+                ? " That is the byte just sent: the line may echo what is sent (a single-wire or RS-485 adapter, or TX looped to RX); the bootloader needs a full-duplex line."
+                : "";
             throw new Stm32ProtocolException(
-                string.Format(CultureInfo.InvariantCulture, "{0}: expected ACK (0x79) but got 0x{1:X2}{2}.", step, b, At(address)),
+                string.Format(CultureInfo.InvariantCulture, "{0}: expected ACK (0x79) but got 0x{1:X2}{2}.{3}", step, b, At(address), echo),
                 step, sent, new[] { (byte)b }, address);
         }
 
@@ -518,17 +670,23 @@ namespace Stm32.Protocol.Bootloader
         /// Reads and drops input until none has come for <paramref name="quiet"/> (or
         /// <paramref name="limit"/> has passed). Returns how many bytes were dropped.
         /// </summary>
-        public int Drain(TimeSpan quiet, TimeSpan limit, CancellationToken ct = default)
+        public int Drain(TimeSpan quiet, TimeSpan limit, CancellationToken ct = default) => Drain(quiet, limit, ct, false);
+
+        /// <summary>
+        /// As <see cref="Drain(TimeSpan, TimeSpan, CancellationToken)"/>; with <paramref name="untilFirst"/>
+        /// it first waits up to the whole <paramref name="limit"/> for anything at all (a late answer),
+        /// then drops what follows until quiet.
+        /// </summary>
+        public int Drain(TimeSpan quiet, TimeSpan limit, CancellationToken ct, bool untilFirst)
         {
-            var deadline = Deadline.After(limit);
+            var deadline = Transport.Deadline.After(limit);
             var buffer = new byte[256];
             int dropped = 0;
             while (!deadline.HasPassed)
             {
-                var n = _link.Read(buffer, 0, buffer.Length, quiet, ct);
+                var n = ReadLink(buffer, 0, buffer.Length, untilFirst && dropped == 0 ? deadline.Remaining : quiet, ct);
                 if (n == 0) break;
                 dropped += n;
-                BytesReceived += n;
             }
             return dropped;
         }
@@ -544,28 +702,64 @@ namespace Stm32.Protocol.Bootloader
         {
             var b = TryReadByte(Options.ReplyTimeout, ct);
             if (b < 0)
-                throw new Stm32TimeoutException(step + ": the reply stopped short.", step, sent);
+                throw NoAnswer(step + ": the reply stopped short.", step, sent, null, null);
             return b;
         }
 
-        private void ReadExactly(byte[] buffer, string step, byte[] sent, CancellationToken ct, uint? address = null)
+        /// <summary>
+        /// Reads exactly <paramref name="buffer"/>'s length. The whole answer has one deadline, the
+        /// reply timeout plus twice its wire time at the link's baud: a chip that drips its answer a
+        /// byte at a time cannot hold a read open for ever. With <paramref name="final"/> the bytes
+        /// end the answer, so any that arrive with them are a protocol error (the answer may be
+        /// shifted: never taken as data).
+        /// </summary>
+        private void ReadExactly(byte[] buffer, string step, byte[] sent, CancellationToken ct, uint? address = null, bool final = false)
         {
+            var deadline = Transport.Deadline.After(Options.ReplyTimeout + WireTime(buffer.Length) + WireTime(buffer.Length));
             int got = 0;
             while (got < buffer.Length)
             {
-                // Each byte gets the reply timeout; a long block still arrives at wire speed.
-                var n = _link.Read(buffer, got, buffer.Length - got, Options.ReplyTimeout, ct);
+                var left = deadline.Remaining;
+                int n = 0;
+                if (final)
+                {
+                    // Ask for more than is due: what comes with the answer's last bytes shows.
+                    n = ReadLink(_scratch, 0, Math.Min(_scratch.Length, buffer.Length - got + 64), left, ct);
+                    Buffer.BlockCopy(_scratch, 0, buffer, got, Math.Min(n, buffer.Length - got));
+                }
+                else if (left > TimeSpan.Zero) n = ReadLink(buffer, got, buffer.Length - got, left, ct);
                 if (n == 0)
                 {
                     var partial = new byte[got];
                     Buffer.BlockCopy(buffer, 0, partial, 0, got);
-                    throw new Stm32TimeoutException(
-                        string.Format(CultureInfo.InvariantCulture, "{0}: got {1} of {2} bytes{3}.", step, got, buffer.Length, At(address)),
-                        step, sent, partial, address);
+                    var why = deadline.HasPassed && got > 0
+                        ? string.Format(CultureInfo.InvariantCulture, "{0}: got {1} of {2} bytes{3}, too slowly: the whole answer is due within {4:0.###} s.",
+                            step, got, buffer.Length, At(address), (Options.ReplyTimeout + WireTime(buffer.Length) + WireTime(buffer.Length)).TotalSeconds)
+                        : string.Format(CultureInfo.InvariantCulture, "{0}: got {1} of {2} bytes{3}.", step, got, buffer.Length, At(address));
+                    throw NoAnswer(why, step, sent, partial, address);
+                }
+                if (final && got + n > buffer.Length)
+                {
+                    var extra = new byte[got + n - buffer.Length];
+                    Buffer.BlockCopy(_scratch, buffer.Length - got, extra, 0, extra.Length);
+                    throw new Stm32ProtocolException(
+                        string.Format(CultureInfo.InvariantCulture, "{0}: the chip sent {1} byte(s) more than the {2} asked for ({3}){4}; an answer longer than the protocol allows is not believed.",
+                            step, extra.Length, buffer.Length, Stm32Exception.Hex(extra), At(address)),
+                        step, sent, extra, address);
                 }
                 got += n;
-                BytesReceived += n;
             }
+        }
+
+        /// <summary>One read from the link, its wait cut short at the operation's deadline; counts what arrived.</summary>
+        private int ReadLink(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken ct)
+        {
+            var limit = Deadline;
+            if (limit != null) timeout = limit.Cap(timeout);
+            if (timeout <= TimeSpan.Zero) return 0;
+            var n = _link.Read(buffer, offset, count, timeout, ct);
+            BytesReceived += n;
+            return n;
         }
 
         /// <summary>
@@ -589,10 +783,8 @@ namespace Stm32.Protocol.Bootloader
 
         private int TryReadByte(TimeSpan timeout, CancellationToken ct)
         {
-            var n = _link.Read(_one, 0, 1, timeout, ct);
-            if (n == 0) return -1;
-            BytesReceived++;
-            return _one[0];
+            var n = ReadLink(_one, 0, 1, timeout, ct);
+            return n == 0 ? -1 : _one[0];
         }
 
         private static TimeSpan Scale(TimeSpan perItem, int count)

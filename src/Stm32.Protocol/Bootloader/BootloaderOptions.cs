@@ -11,10 +11,18 @@ namespace Stm32.Protocol.Bootloader
         /// <summary>The ACK after a Write Memory block (the chip programs before answering).</summary>
         public TimeSpan WriteTimeout { get; set; } = TimeSpan.FromSeconds(1);
 
-        /// <summary>Per page or sector in a page erase (SF: 5 s per page; F4 128 KiB sectors take up to 4 s).</summary>
+        /// <summary>
+        /// The most one page or sector of a page erase may take (SF: 5 s per page; F4 128 KiB sectors
+        /// take up to 4 s). A connection that knows the part waits less: 4 times the part's typical
+        /// time per page (Devices/FlashTimings.cs) plus 4 reply timeouts per command, when that is shorter.
+        /// </summary>
         public TimeSpan EraseTimeoutPerPage { get; set; } = TimeSpan.FromSeconds(5);
 
-        /// <summary>A mass erase, or a Readout Unprotect (which mass-erases): up to 30 s on 1-2 MiB F4/F7.</summary>
+        /// <summary>
+        /// The most a mass erase, or a Readout Unprotect (which mass-erases), may take: up to 30 s on
+        /// 1-2 MiB F4/F7. A connection that knows the part waits less for a mass erase: 4 times the
+        /// part's typical time (at least 5 s) plus 4 reply timeouts, when that is shorter.
+        /// </summary>
         public TimeSpan MassEraseTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
         /// <summary>The second ACK of Write Protect, Write Unprotect and Readout Protect.</summary>
@@ -46,6 +54,16 @@ namespace Stm32.Protocol.Bootloader
         /// Used by <see cref="Programming.Stm32Connection.Open(Transport.IByteLink, BootloaderOptions?, System.Threading.CancellationToken)"/>'s first sync only.
         /// </summary>
         public bool ExpectSynchronized { get; set; }
+
+        /// <summary>
+        /// Every operation (connect, write, read, erase, resync) gets a total deadline of this much
+        /// plus <see cref="DeadlineFactor"/> times what a working chip needs for it (wire time at the
+        /// baud, the part's flash times, one turnaround per exchange): see <see cref="OperationDeadline"/>.
+        /// </summary>
+        public TimeSpan DeadlineFloor { get; set; } = TimeSpan.FromSeconds(30);
+
+        /// <summary>How many times what a working chip needs an operation may take on top of <see cref="DeadlineFloor"/>.</summary>
+        public double DeadlineFactor { get; set; } = 4;
 
         public BootloaderOptions Clone() => (BootloaderOptions)MemberwiseClone();
     }

@@ -53,6 +53,29 @@ namespace Stm32.Protocol.Bootloader
             : base(message, step, sent, received, address) { }
     }
 
+    /// <summary>
+    /// An operation ran out of its total time (<see cref="OperationDeadline"/>): the chip kept
+    /// answering too slowly, or recovery kept going, for longer than the operation may take. Not
+    /// retried. Step and Address name where it stood.
+    /// </summary>
+    public sealed class Stm32DeadlineException : Stm32TimeoutException
+    {
+        public Stm32DeadlineException(OperationDeadline deadline, string step, byte[]? sent = null, byte[]? received = null, uint? address = null)
+            : base(string.Format(CultureInfo.InvariantCulture, "{0}; it stopped at {1}{2}.", deadline.Describe(), step,
+                    address.HasValue ? string.Format(CultureInfo.InvariantCulture, " at 0x{0:X8}", address.Value) : ""),
+                step, sent, received, address)
+        {
+            Budget = deadline.Budget;
+            Expected = deadline.Expected;
+        }
+
+        /// <summary>The total time the operation had.</summary>
+        public TimeSpan Budget { get; }
+
+        /// <summary>What a working chip needs for it.</summary>
+        public TimeSpan Expected { get; }
+    }
+
     /// <summary>The bootloader never answered the sync byte: wiring, boot pins, baud, parity (spec 14.2).</summary>
     public class Stm32NoResponseException : Stm32TimeoutException
     {
@@ -100,8 +123,8 @@ namespace Stm32.Protocol.Bootloader
     }
 
     /// <summary>
-    /// A block or command kept failing after every retry and resync the recovery options allow
-    /// (issue 8). Step and Address name where; the inner exception is the last failure.
+    /// A block or command kept failing after every retry and resync the recovery options allow.
+    /// Step and Address name where; the inner exception is the last failure.
     /// </summary>
     public class Stm32RecoveryFailedException : Stm32Exception
     {

@@ -1,4 +1,6 @@
 using System;
+using System.Collections.Generic;
+using System.Linq;
 using System.Globalization;
 using Stm32.Protocol.Bootloader;
 using Stm32.Protocol.Devices;
@@ -63,7 +65,11 @@ namespace Stm32.Protocol.OptionBytes
 
 namespace Stm32.Protocol.OptionBytes
 {
-    /// <summary>A write did not take because the page is write-protected (the chip ACKs such writes, spec 4.6).</summary>
+    /// <summary>
+    /// A write did not take because the page is write-protected (the chip ACKs such writes, spec
+    /// 4.6), or an erase or write was refused before anything was sent because the option bytes
+    /// say its pages are write-protected (the chip would ACK it and do nothing).
+    /// </summary>
     public sealed class Stm32WriteProtectedException : Stm32VerifyException
     {
         public Stm32WriteProtectedException(DeviceInfo device, uint address, FlashPage page, Stm32VerifyException? inner = null)
@@ -72,9 +78,38 @@ namespace Stm32.Protocol.OptionBytes
                 address, device.Layout?.UnitName ?? "page", page.Index, page.Start, page.End - 1), address, inner?.DifferingBytes ?? 1)
         {
             Page = page.Index;
+            Pages = new[] { page.Index };
         }
 
-        /// <summary>The protected page (sector on F2/F4/F7) holding the address.</summary>
+        /// <summary>
+        /// Refuses <paramref name="operation"/> ("erase", "write") of <paramref name="pages"/>, which
+        /// the option bytes say are write-protected; nothing was sent. <paramref name="address"/>:
+        /// the first address concerned (the image's first byte there), else the first page's start.
+        /// </summary>
+        public Stm32WriteProtectedException(DeviceInfo device, string operation, IReadOnlyList<FlashPage> pages, uint? address = null)
+            : base(string.Format(CultureInfo.InvariantCulture,
+                "Refusing to {0} {1}{2}: {3} write-protected, and the chip would acknowledge the {0} without doing it. Nothing was sent. Unprotect-Stm32Flash -Write removes write protection (the flash contents stay).",
+                operation, Describe(device, pages),
+                address.HasValue ? string.Format(CultureInfo.InvariantCulture, " at 0x{0:X8}", address.Value) : "",
+                pages.Count == 1 ? "it is" : "they are"), address ?? pages[0].Start, 0)
+        {
+            Page = pages[0].Index;
+            Pages = pages.Select(p => p.Index).ToArray();
+        }
+
+        /// <summary>The (first) protected page (sector on F2/F4/F7).</summary>
         public int Page { get; }
+
+        /// <summary>Every protected page concerned.</summary>
+        public IReadOnlyList<int> Pages { get; }
+
+        private static string Describe(DeviceInfo device, IReadOnlyList<FlashPage> pages)
+        {
+            var unit = device.Layout?.UnitName ?? "page";
+            var numbers = OptionByteSet.Ranges(pages.Select(p => p.Index).ToList());
+            var first = pages.Min(p => p.Start);
+            var last = pages.Max(p => p.End) - 1;
+            return string.Format(CultureInfo.InvariantCulture, "{0}{1} {2} (0x{3:X8}-0x{4:X8})", unit, pages.Count == 1 ? "" : "s", numbers, first, last);
+        }
     }
 }

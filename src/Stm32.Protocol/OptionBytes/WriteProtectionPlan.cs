@@ -64,7 +64,7 @@ namespace Stm32.Protocol.OptionBytes
         public override string ToString() => Describe();
 
         /// <summary>"there is no page 200", "there are no sectors 40-41".</summary>
-        private static string NoSuch(string unit, IReadOnlyCollection<int> numbers)
+        internal static string NoSuch(string unit, IReadOnlyCollection<int> numbers)
             => (numbers.Count == 1 ? "there is no " : "there are no ") + OptionByteSet.Counted(unit, numbers);
 
         // ------------------------------------------------------------------ planning

@@ -7,6 +7,7 @@ using System.Threading;
 using Stm32.Protocol.Bootloader;
 using Stm32.Protocol.Devices;
 using Stm32.Protocol.Firmware;
+using Stm32.Protocol.OptionBytes;
 
 namespace Stm32.Protocol.Programming
 {
@@ -49,8 +50,13 @@ namespace Stm32.Protocol.Programming
         public int BlocksWritten { get; internal set; }
         public int BlocksSkipped { get; internal set; }
         public IReadOnlyList<int> PagesErased { get; internal set; } = Array.Empty<int>();
+        /// <summary>True when the whole flash went in one mass erase (or bank by bank), not page by page.</summary>
         public bool MassErased { get; internal set; }
+        /// <summary>How the whole flash was erased, where it was (-EraseAll, or an image covering every page); null otherwise.</summary>
+        public WholeFlashErase? WholeFlashErase { get; internal set; }
         public bool Verified { get; internal set; }
+        /// <summary>Verify also found blank what was erased and not written (the rest of the erased pages; with EraseMode.All the rest of the flash).</summary>
+        public bool BlankChecked { get; internal set; }
         public VerifyMethod VerifyMethod { get; internal set; }
         public long BytesSent { get; internal set; }
         public long BytesReceived { get; internal set; }
@@ -58,7 +64,7 @@ namespace Stm32.Protocol.Programming
         /// <summary>Data in erased pages that the image does not cover (lost by the erase).</summary>
         public IReadOnlyList<MemoryRange> CollateralErased { get; internal set; } = Array.Empty<MemoryRange>();
 
-        /// <summary>The recovery work this write took (issue 8): retries, resyncs, rewrites, resets.</summary>
+        /// <summary>The recovery work this write took: retries, resyncs, rewrites, resets.</summary>
         public RecoveryCounters Recovery { get; internal set; } = new RecoveryCounters();
 
         /// <summary>Blocks and commands sent again after a failure.</summary>
@@ -83,6 +89,74 @@ namespace Stm32.Protocol.Programming
         public int SuspectBlocks { get; internal set; }
     }
 
+    /// <summary>What to check after an erase.</summary>
+    public sealed class EraseOptions
+    {
+        /// <summary>Check that every erased byte reads 0xFF (a blank check).</summary>
+        public bool Verify { get; set; }
+
+        /// <summary>Read back even where the chip offers a believable Get Checksum.</summary>
+        public bool ForceReadBack { get; set; }
+    }
+
+    /// <summary>What an erase did.</summary>
+    public sealed class EraseOutcome
+    {
+        /// <summary>The pages (sectors) erased, by number.</summary>
+        public IReadOnlyList<int> PagesErased { get; internal set; } = Array.Empty<int>();
+
+        /// <summary>The whole flash was asked for.</summary>
+        public bool WholeFlash { get; internal set; }
+
+        /// <summary>How the whole flash was erased (null for pages by number).</summary>
+        public WholeFlashErase? How { get; internal set; }
+
+        /// <summary>The blank check passed.</summary>
+        public bool Verified { get; internal set; }
+
+        public VerifyMethod VerifyMethod { get; internal set; }
+
+        public TimeSpan Duration { get; internal set; }
+
+        public RecoveryCounters Recovery { get; internal set; } = new RecoveryCounters();
+    }
+
+    /// <summary>
+    /// A write stopped half way (Ctrl+C): the message says what the flash holds now, and
+    /// <see cref="FirstAddressNotWritten"/> where the image stopped being written.
+    /// </summary>
+    public sealed class Stm32WriteStoppedException : OperationCanceledException
+    {
+        public Stm32WriteStoppedException(string message, uint? firstAddressNotWritten, CancellationToken ct)
+            : base(message, ct)
+        {
+            FirstAddressNotWritten = firstAddressNotWritten;
+        }
+
+        /// <summary>The first image address not written (null when the write had finished and only its verify was stopped).</summary>
+        public uint? FirstAddressNotWritten { get; }
+    }
+
+    /// <summary>After an erase the chip acknowledged, a byte still does not read 0xFF.</summary>
+    public sealed class Stm32NotErasedException : Stm32VerifyException
+    {
+        public Stm32NotErasedException(DeviceInfo device, uint address, byte value, int differing)
+            : base(string.Format(CultureInfo.InvariantCulture,
+                "The erase did not take: 0x{0:X8}{1} reads 0x{2:X2}, not 0xFF, although the chip acknowledged the erase. A write-protected {3} does that (Get-Stm32OptionByte shows the protection; Unprotect-Stm32Flash -Write removes it); otherwise the bootloader does not erase what it says it does.",
+                address, device.Layout?.PageAt(address) is FlashPage p ? string.Format(CultureInfo.InvariantCulture, " ({0} {1})", device.Layout.UnitName, p.Index) : "",
+                value, device.Layout?.UnitName ?? "page"), address, Math.Max(1, differing))
+        {
+            Page = device.Layout?.PageAt(address)?.Index;
+            Value = value;
+        }
+
+        /// <summary>The page (sector) holding the address, where the layout knows it.</summary>
+        public int? Page { get; }
+
+        /// <summary>What the byte reads.</summary>
+        public byte Value { get; }
+    }
+
     /// <summary>The result of comparing the chip with an image.</summary>
     public sealed class CompareOutcome
     {
@@ -102,7 +176,7 @@ namespace Stm32.Protocol.Programming
     /// the pages the image touches, write 256-byte blocks aligned to 256 and padded with 0xFF
     /// (never one write per HEX line), skip blocks that are all 0xFF after an erase, and verify
     /// the whole image after writing (by Get Checksum where listed, else by read-back).
-    /// <para>Faults (issue 8): every block and command is retried through the connection's
+    /// <para>Faults: every block and command is retried through the connection's
     /// recovery (<see cref="Stm32Connection.Recovery"/>); a block that reads back wrong is written
     /// again, or its page erased and every image block in it rewritten; a chunk that reads back
     /// different is read again before it is believed. A write ends verified, or with an exception
@@ -139,6 +213,14 @@ namespace Stm32.Protocol.Programming
             }
         }
 
+        /// <summary>
+        /// Writes the image: refuses pages the option bytes say are write-protected (before
+        /// anything is sent), erases per <see cref="WriteOptions.Erase"/>, writes, and with
+        /// <see cref="WriteOptions.Verify"/> verifies the image and checks that what was erased and
+        /// not written reads blank. Runs within a deadline (<see cref="Stm32Connection.WithinDeadline"/>).
+        /// Stopped by <paramref name="ct"/> after the flash was touched, it throws
+        /// <see cref="Stm32WriteStoppedException"/> saying what the flash holds.
+        /// </summary>
         public static WriteOutcome Write(Stm32Connection connection, FirmwareImage image, WriteOptions options,
             IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
         {
@@ -156,77 +238,105 @@ namespace Stm32.Protocol.Programming
 
             var flashBlocks = BuildBlocks(segments, flash, flash.Start);
             var ramBlocks = BuildBlocks(segments, connection.Device.Ram, connection.Device.Ram.Start);
+            var toWrite = flashBlocks.Where(b => !b.AllErased).Concat(ramBlocks).ToList();
+
+            // What will be erased, decided once, and refused here when write protection covers it.
+            IReadOnlyList<FlashPage> pages = Array.Empty<FlashPage>();
+            bool whole = false;
+            if (options.Erase == EraseMode.All)
+            {
+                pages = layout.PagesTouching(flash.Start, flash.Length);
+                whole = true;
+            }
+            else if (options.Erase == EraseMode.Touched && flashBlocks.Count > 0)
+            {
+                var ranges = segments.Where(s => flash.Contains(s.Address)).Select(s => new MemoryRange(s.Address, Math.Min(s.End, flash.End)));
+                pages = layout.PagesTouching(ranges).Where(p => flash.Contains(p.Start)).ToList();
+                outcome.CollateralErased = Collateral(pages, segments);
+                whole = pages.Count == layout.PagesTouching(flash.Start, flash.Length).Count;
+            }
+            var written = layout.PagesTouching(flashBlocks.Select(b => new MemoryRange(b.Address, b.Address + (uint)b.Data.Length)));
+            RefuseWriteProtected(connection, pages.Union(written).OrderBy(p => p.Index).ToList(),
+                options.Erase == EraseMode.All ? "erase the whole flash of" : options.Erase == EraseMode.Touched ? "erase and write" : "write", ct, segments);
+            bool erased = options.Erase != EraseMode.None;
+            var blank = options.Verify && erased ? ErasedNotWritten(pages, flashBlocks) : new List<MemoryRange>();
+
+            var needs = (erased ? (whole ? connection.NeedsToEraseAll() : connection.NeedsToErase(pages.Select(p => p.Index).ToList())) : TimeSpan.Zero)
+                + connection.NeedsToWrite(toWrite.Sum(b => (long)b.Data.Length))
+                + (options.Verify ? connection.NeedsToRead(flashBlocks.Concat(ramBlocks).Sum(b => (long)b.Data.Length) + blank.Sum(r => (long)r.Length)) : TimeSpan.Zero);
+            var phase = WritePhase.Erasing;
+            uint? firstNotWritten = toWrite.Count > 0 ? toWrite[0].Address : (uint?)null;
             try
             {
-                // Erase.
-                if (options.Erase == EraseMode.All)
+                using (connection.WithinDeadline(string.Format(CultureInfo.InvariantCulture, "Writing {0} bytes", image.DataBytes), needs))
                 {
-                    connection.MassErase(progress, ct);
-                    outcome.MassErased = true;
-                    outcome.PagesErased = layout.PagesTouching(flash.Start, flash.Length).Select(p => p.Index).ToList();
-                }
-                else if (options.Erase == EraseMode.Touched && flashBlocks.Count > 0)
-                {
-                    var ranges = segments.Where(s => flash.Contains(s.Address)).Select(s => new MemoryRange(s.Address, Math.Min(s.End, flash.End)));
-                    var pages = layout.PagesTouching(ranges).Where(p => flash.Contains(p.Start)).ToList();
-                    outcome.CollateralErased = Collateral(pages, segments);
-                    var all = layout.PagesTouching(flash.Start, flash.Length);
-                    if (pages.Count == all.Count && (connection.Device.Flags & DeviceFlags.NoMassErase) == 0)
+                    // Erase.
+                    if (whole)
                     {
-                        connection.MassErase(progress, ct);
-                        outcome.MassErased = true;
+                        outcome.WholeFlashErase = connection.MassErase(progress, ct);
+                        outcome.MassErased = outcome.WholeFlashErase != WholeFlashErase.PageByPage;
                     }
-                    else
-                    {
-                        connection.ErasePages(pages.Select(p => p.Index).ToList(), progress, ct);
-                    }
+                    else if (pages.Count > 0) connection.ErasePages(pages.Select(p => p.Index).ToList(), progress, ct);
                     outcome.PagesErased = pages.Select(p => p.Index).ToList();
-                }
-                bool erased = options.Erase != EraseMode.None;
 
-                // Write: all-0xFF blocks are skipped (programming 0xFF changes no bit of flash).
-                // A block whose data went out but whose answer was lost or garbled may have been
-                // programmed wrongly (a byte dropped on the way shifts the rest): it is suspect and
-                // is read back later even without Verify.
-                var toWrite = flashBlocks.Where(b => !b.AllErased).Concat(ramBlocks).ToList();
-                outcome.BlocksSkipped = flashBlocks.Count(b => b.AllErased);
-                var suspect = new List<Block>();
-                long total = toWrite.Sum(b => (long)b.Data.Length), done = 0;
-                var report = Throttle(progress);
-                foreach (var b in toWrite)
-                {
-                    connection.WriteBlock(b.Address, b.Data, 0, b.Data.Length, ct, e =>
+                    // Write: all-0xFF blocks are skipped (programming 0xFF changes no bit of flash).
+                    // A block whose data went out but whose answer was lost or garbled may have been
+                    // programmed wrongly (a byte dropped on the way shifts the rest): it is suspect
+                    // and is read back later even without Verify.
+                    phase = WritePhase.Writing;
+                    outcome.BlocksSkipped = flashBlocks.Count(b => b.AllErased);
+                    var suspect = new List<Block>();
+                    long total = toWrite.Sum(b => (long)b.Data.Length), done = 0;
+                    var report = Throttle(progress);
+                    for (int i = 0; i < toWrite.Count; i++)
                     {
-                        if (MayHaveProgrammed(e) && !suspect.Contains(b)) suspect.Add(b);
-                    });
-                    done += b.Data.Length;
-                    outcome.BlocksWritten++;
-                    outcome.BytesWritten += b.Data.Length;
-                    report(new OperationProgress("Writing", done, total, Stm32Connection.Hex(b.Address)), false);
-                }
-                report(new OperationProgress("Writing", total, total, null), true);
-                outcome.SuspectBlocks = suspect.Count;
+                        var b = toWrite[i];
+                        firstNotWritten = b.Address;
+                        connection.WriteBlock(b.Address, b.Data, 0, b.Data.Length, ct, e =>
+                        {
+                            if (MayHaveProgrammed(e) && !suspect.Contains(b)) suspect.Add(b);
+                        });
+                        done += b.Data.Length;
+                        outcome.BlocksWritten++;
+                        outcome.BytesWritten += b.Data.Length;
+                        report(new OperationProgress("Writing", done, total, Stm32Connection.Hex(b.Address)), false);
+                    }
+                    firstNotWritten = null;
+                    report(new OperationProgress("Writing", total, total, null), true);
+                    outcome.SuspectBlocks = suspect.Count;
 
-                // Verify the whole image after the whole write (spec 4.6: H7 read-back caveat).
-                var planned = flashBlocks.Concat(ramBlocks).ToList();
-                bool resetDuringRun = connection.Counters.Resets > counters0.Resets;
-                var repair = new Repairer(connection, layout, planned, flash, erased, outcome, progress, ct);
-                if (options.Verify || resetDuringRun)
-                {
-                    if (!options.Verify)
-                        connection.Say("The chip reset during the write: verifying the whole image although Verify is off.");
-                    bool byChecksum = connection.HasChecksum && erased && !options.ForceReadBack;
-                    outcome.VerifyMethod = byChecksum ? VerifyMethod.Checksum : VerifyMethod.ReadBack;
-                    repair.VerifyAndRepair(planned, byChecksum);
-                    outcome.Verified = true;
+                    // Verify the whole image after the whole write (spec 4.6: H7 read-back caveat).
+                    phase = WritePhase.Verifying;
+                    var planned = flashBlocks.Concat(ramBlocks).ToList();
+                    bool resetDuringRun = connection.Counters.Resets > counters0.Resets;
+                    var repair = new Repairer(connection, layout, planned, flash, erased, outcome, progress, ct);
+                    if (options.Verify || resetDuringRun)
+                    {
+                        if (!options.Verify)
+                            connection.Say("The chip reset during the write: verifying the whole image although Verify is off.");
+                        bool byChecksum = erased && !options.ForceReadBack && connection.ChecksumIsBelieved(ct);
+                        outcome.VerifyMethod = byChecksum ? VerifyMethod.Checksum : VerifyMethod.ReadBack;
+                        repair.VerifyAndRepair(planned, byChecksum);
+                        // What was erased and not written must read blank (the chip may have ACKed an erase it did not do).
+                        if (blank.Count > 0)
+                        {
+                            CheckBlank(connection, blank, byChecksum, progress, ct);
+                            outcome.BlankChecked = true;
+                        }
+                        outcome.Verified = true;
+                    }
+                    else if (suspect.Count > 0)
+                    {
+                        // Verify is off, but a failure left these blocks in doubt: never end silently.
+                        connection.Say(string.Format(CultureInfo.InvariantCulture,
+                            "{0} block(s) may have been programmed wrongly during a recovery; reading them back although Verify is off.", suspect.Count));
+                        repair.VerifyAndRepair(suspect, false);
+                    }
                 }
-                else if (suspect.Count > 0)
-                {
-                    // Verify is off, but a failure left these blocks in doubt: never end silently.
-                    connection.Say(string.Format(CultureInfo.InvariantCulture,
-                        "{0} block(s) may have been programmed wrongly during a recovery; reading them back although Verify is off.", suspect.Count));
-                    repair.VerifyAndRepair(suspect, false);
-                }
+            }
+            catch (OperationCanceledException e) when (!(e is Stm32WriteStoppedException) && ct.IsCancellationRequested)
+            {
+                throw Stopped(connection, layout, outcome, phase, firstNotWritten, image, ct);
             }
             finally
             {
@@ -236,6 +346,184 @@ namespace Stm32.Protocol.Programming
                 outcome.BytesReceived = connection.Client.BytesReceived - recv0;
             }
             return outcome;
+        }
+
+        private enum WritePhase
+        {
+            Erasing,
+            Writing,
+            Verifying,
+        }
+
+        /// <summary>What a write stopped half way left on the chip, said in the exception.</summary>
+        private static Stm32WriteStoppedException Stopped(Stm32Connection connection, FlashLayout layout, WriteOutcome outcome, WritePhase phase,
+            uint? firstNotWritten, FirmwareImage image, CancellationToken ct)
+        {
+            string what;
+            switch (phase)
+            {
+                case WritePhase.Erasing:
+                    what = "it was erasing: the flash it was erasing may hold old data, new blanks or a mix, and nothing of the image was written";
+                    firstNotWritten = image.LowestAddress;
+                    break;
+                case WritePhase.Writing:
+                    what = string.Format(CultureInfo.InvariantCulture,
+                        "the flash holds a partial image: {0} of {1} bytes written, and nothing from 0x{2:X8} on (the block there may be partly programmed)",
+                        outcome.BytesWritten, image.DataBytes, firstNotWritten ?? image.LowestAddress);
+                    break;
+                default:
+                    what = "the image was written but its verify did not finish, so it is not known to be right";
+                    firstNotWritten = null;
+                    break;
+            }
+            return new Stm32WriteStoppedException(string.Format(CultureInfo.InvariantCulture,
+                "The write was stopped while {0}: {1}. Write the image again (Test-Stm32Firmware compares the chip with it).",
+                phase == WritePhase.Erasing ? "erasing" : phase == WritePhase.Writing ? "writing" : "verifying", what), firstNotWritten, ct);
+        }
+
+        // ================================================================== erase
+
+        /// <summary>
+        /// Erases pages (sectors on F2/F4/F7) by number, or with <paramref name="pages"/> null the
+        /// whole flash (a mass erase; page by page where the part has none or the bootloader
+        /// refuses it, with a warning). Pages the option bytes say are write-protected are refused
+        /// before anything is sent (<see cref="Stm32WriteProtectedException"/>): the bootloader would
+        /// acknowledge the erase and leave them as they are. With <see cref="EraseOptions.Verify"/>,
+        /// checks afterwards that every erased byte reads 0xFF (Get Checksum where the chip has a
+        /// believable one, else read back) and throws <see cref="Stm32NotErasedException"/> naming
+        /// the first byte that does not.
+        /// </summary>
+        public static EraseOutcome Erase(Stm32Connection connection, IReadOnlyList<int>? pages, EraseOptions options,
+            IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
+        {
+            if (options == null) throw new ArgumentNullException(nameof(options));
+            connection.EnsureProbed(ct);
+            var layout = connection.Device.Layout;
+            if (layout == null || !connection.Device.CanProgram)
+                throw new InvalidOperationException($"The catalog has no flash layout for {connection.Device}; erasing needs a catalog row with one.");
+            var flash = connection.Flash;
+            var real = layout.PagesTouching(flash.Start, flash.Length);
+            bool whole = pages == null;
+            var targets = whole ? real : pages!.Distinct().OrderBy(p => p).Select(p => p >= 0 && p < real.Count
+                ? real[p] : throw new ArgumentOutOfRangeException(nameof(pages), string.Format(CultureInfo.InvariantCulture,
+                    "{0} has {1}s 0 to {2}; there is no {1} {3}.", connection.Device.Name, layout.UnitName, real.Count - 1, p))).ToList();
+            RefuseWriteProtected(connection, targets, whole ? "erase the whole flash of" : "erase", ct);
+
+            var sw = Stopwatch.StartNew();
+            var counters0 = connection.Counters.Snapshot();
+            var outcome = new EraseOutcome { PagesErased = targets.Select(p => p.Index).ToList(), WholeFlash = whole };
+            var ranges = Merge(targets);
+            var needs = (whole ? connection.NeedsToEraseAll() : connection.NeedsToErase(outcome.PagesErased))
+                + (options.Verify ? connection.NeedsToRead(ranges.Sum(r => (long)r.Length)) : TimeSpan.Zero);
+            try
+            {
+                using (connection.WithinDeadline(whole ? "Erasing the whole flash" : string.Format(CultureInfo.InvariantCulture, "Erasing {0} {1}(s)", targets.Count, layout.UnitName), needs))
+                {
+                    if (whole) outcome.How = connection.MassErase(progress, ct);
+                    else connection.ErasePages(outcome.PagesErased, progress, ct);
+                    if (options.Verify)
+                    {
+                        bool byChecksum = !options.ForceReadBack && connection.ChecksumIsBelieved(ct);
+                        CheckBlank(connection, ranges, byChecksum, progress, ct);
+                        outcome.Verified = true;
+                        outcome.VerifyMethod = byChecksum ? VerifyMethod.Checksum : VerifyMethod.ReadBack;
+                    }
+                }
+            }
+            finally
+            {
+                outcome.Duration = sw.Elapsed;
+                outcome.Recovery = connection.Counters.Since(counters0);
+            }
+            return outcome;
+        }
+
+        /// <summary>
+        /// Refuses to erase or write pages the option bytes say are write-protected, before anything
+        /// is sent: ST's bootloader acknowledges such erases and writes without doing them (spec
+        /// 4.6-4.8). Where write protection cannot be read nothing is refused here; a verify
+        /// (blank check, image compare) still catches what did not happen.
+        /// </summary>
+        private static void RefuseWriteProtected(Stm32Connection connection, IReadOnlyList<FlashPage> pages, string operation, CancellationToken ct,
+            IReadOnlyList<ImageSegment>? data = null)
+        {
+            if (pages.Count == 0) return;
+            var protectedPages = connection.WriteProtectedPages(ct);
+            if (protectedPages == null || protectedPages.Count == 0) return;
+            var hit = pages.Where(p => protectedPages.Contains(p.Index)).ToList();
+            if (hit.Count == 0) return;
+            // For a write, name the image's first byte in a protected page.
+            uint? first = data?.SelectMany(s => hit.Where(p => s.Address < p.End && s.End > p.Start).Select(p => Math.Max(s.Address, p.Start)))
+                .DefaultIfEmpty(hit[0].Start).Min();
+            throw new Stm32WriteProtectedException(connection.Device, operation, hit, first);
+        }
+
+        /// <summary>The parts of the erased pages that no block of the image covers: they must read blank after the write.</summary>
+        private static List<MemoryRange> ErasedNotWritten(IReadOnlyList<FlashPage> pages, IReadOnlyList<Block> blocks)
+            => Uncovered(Merge(pages), blocks.Select(b => new MemoryRange(b.Address, b.Address + (uint)b.Data.Length)));
+
+        /// <summary>Neighbouring pages as one range each.</summary>
+        private static List<MemoryRange> Merge(IEnumerable<FlashPage> pages)
+        {
+            var result = new List<MemoryRange>();
+            foreach (var p in pages.OrderBy(p => p.Start)) Add(result, new MemoryRange(p.Start, p.End));
+            return result;
+        }
+
+        /// <summary>
+        /// A blank check: every byte of <paramref name="ranges"/> must read 0xFF. By Get Checksum
+        /// (one per range, compared with the CRC of that many 0xFF bytes) where the chip's checksum
+        /// is believed; a range whose checksum differs, or every range without one, is read back,
+        /// and a chunk that is not blank is read again before it is believed. Throws
+        /// <see cref="Stm32NotErasedException"/> naming the first byte that is not 0xFF.
+        /// </summary>
+        private static void CheckBlank(Stm32Connection connection, IReadOnlyList<MemoryRange> ranges, bool byChecksum,
+            IProgress<OperationProgress>? progress, CancellationToken ct)
+        {
+            long total = ranges.Sum(r => (long)r.Length), done = 0;
+            var report = Throttle(progress);
+            foreach (var range in ranges)
+            {
+                if (byChecksum && range.Length % 4 == 0 && range.Start % 4 == 0
+                    && connection.Checksum(range.Start, range.Length, null, ct) == BlankCrc(range.Length))
+                {
+                    done += range.Length;
+                    report(new OperationProgress("Checking the erase", done, total, Stm32Connection.Hex(range.Start)), false);
+                    continue;
+                }
+                for (uint off = 0; off < range.Length; off += BlockSize)
+                {
+                    var at = range.Start + off;
+                    var n = (int)Math.Min(BlockSize, range.Length - off);
+                    var want = new byte[n];
+                    for (int i = 0; i < n; i++) want[i] = 0xFF;
+                    var got = StableRead(connection, at, want, null, ct);
+                    for (int i = 0; i < n; i++)
+                    {
+                        if (got[i] == 0xFF) continue;
+                        var address = at + (uint)i;
+                        throw new Stm32NotErasedException(connection.Device, address, got[i], got.Skip(i).Count(b => b != 0xFF));
+                    }
+                    done += n;
+                    report(new OperationProgress("Checking the erase", done, total, Stm32Connection.Hex(at)), false);
+                }
+            }
+            report(new OperationProgress("Checking the erase", total, total), true);
+        }
+
+        /// <summary>The CRC (spec 10.4) of <paramref name="length"/> bytes of 0xFF.</summary>
+        private static uint BlankCrc(uint length)
+        {
+            var ff = new byte[4096];
+            for (int i = 0; i < ff.Length; i++) ff[i] = 0xFF;
+            uint crc = Commands.CrcInitial;
+            for (uint done = 0; done < length;)
+            {
+                var n = (int)Math.Min((uint)ff.Length, length - done);
+                crc = Crc32Stm32.Compute(ff, 0, n, crc);
+                done += (uint)n;
+            }
+            return crc;
         }
 
         /// <summary>
@@ -601,29 +889,32 @@ namespace Stm32.Protocol.Programming
 
         /// <summary>The parts of erased pages that the image does not cover.</summary>
         private static IReadOnlyList<MemoryRange> Collateral(IReadOnlyList<FlashPage> pages, IReadOnlyList<ImageSegment> segments)
+            => Uncovered(Merge(pages), segments.Where(s => s.Length > 0).Select(s => new MemoryRange(s.Address, s.End)));
+
+        /// <summary>The parts of <paramref name="areas"/> that none of <paramref name="covered"/> overlaps, neighbours merged.</summary>
+        private static List<MemoryRange> Uncovered(IEnumerable<MemoryRange> areas, IEnumerable<MemoryRange> covered)
         {
+            var cover = covered.OrderBy(r => r.Start).ToList();
             var result = new List<MemoryRange>();
-            var covered = segments.Where(s => s.Length > 0).ToList();
-            foreach (var p in pages)
+            foreach (var area in areas)
             {
-                uint a = p.Start;
-                foreach (var s in covered)
+                uint a = area.Start;
+                foreach (var c in cover)
                 {
-                    if (s.End <= a || s.Address >= p.End) continue;
-                    if (s.Address > a) result.Add(new MemoryRange(a, s.Address));
-                    a = Math.Max(a, Math.Min(s.End, p.End));
+                    if (c.End <= a || c.Start >= area.End) continue;
+                    if (c.Start > a) Add(result, new MemoryRange(a, c.Start));
+                    a = Math.Max(a, Math.Min(c.End, area.End));
                 }
-                if (a < p.End) result.Add(new MemoryRange(a, p.End));
+                if (a < area.End) Add(result, new MemoryRange(a, area.End));
             }
-            // Merge neighbours.
-            var merged = new List<MemoryRange>();
-            foreach (var r in result)
-            {
-                if (merged.Count > 0 && merged[merged.Count - 1].End == r.Start)
-                    merged[merged.Count - 1] = new MemoryRange(merged[merged.Count - 1].Start, r.End);
-                else merged.Add(r);
-            }
-            return merged;
+            return result;
+        }
+
+        private static void Add(List<MemoryRange> ranges, MemoryRange r)
+        {
+            if (ranges.Count > 0 && ranges[ranges.Count - 1].End == r.Start)
+                ranges[ranges.Count - 1] = new MemoryRange(ranges[ranges.Count - 1].Start, r.End);
+            else ranges.Add(r);
         }
 
         /// <summary>Reports at most every 100 ms (plus the final report): the host throttles too.</summary>

@@ -6,7 +6,7 @@ using Stm32.Protocol.Bootloader;
 namespace Stm32.Protocol.Programming
 {
     /// <summary>
-    /// Recovery (issue 8): a lost or garbled answer, a NACK or a timeout inside a command gets the
+    /// Recovery: a lost or garbled answer, a NACK or a timeout inside a command gets the
     /// connection back in step with the chip (spec 2.1) and the command tried again, a bounded
     /// number of times; a chip that reset is re-identified; a chip that came back protected or as
     /// another device stops the run.
@@ -16,6 +16,10 @@ namespace Stm32.Protocol.Programming
         // The longest frame a chip can wait for: an Extended Erase list whose count was garbled
         // (N+1 pages of 2 bytes, then the checksum; spec 4.8).
         private const int LargestFrame = 2 * 0xFFF0 + 3;
+
+        // The longest filler sent to finish such a frame, in wire time: at low baud rates a whole
+        // LargestFrame would take minutes; a frame longer than this leaves recovery to fail clearly.
+        private static readonly TimeSpan LongestFiller = TimeSpan.FromSeconds(15);
 
         private RecoveryOptions _recovery = new RecoveryOptions();
 
@@ -32,6 +36,18 @@ namespace Stm32.Protocol.Programming
         /// </summary>
         public Action<string>? Verbose { get; set; }
 
+        /// <summary>
+        /// Where things the user must see go ("the bootloader refused the mass erase; erasing page by
+        /// page"). Called on the caller's thread; a cmdlet routes it to WriteWarning. Unset: to <see cref="Verbose"/>.
+        /// </summary>
+        public Action<string>? Warning { get; set; }
+
+        internal void Warn(string message)
+        {
+            if (Warning != null) Warning(message);
+            else Say(message);
+        }
+
         /// <summary>Retries, resyncs, rewrites and resets since the connection was opened.</summary>
         public RecoveryCounters Counters { get; } = new RecoveryCounters();
 
@@ -43,7 +59,7 @@ namespace Stm32.Protocol.Programming
         /// </summary>
         internal static bool IsRecoverable(Stm32Exception e)
             => (e is Stm32TimeoutException || e is Stm32NackException || e is Stm32ProtocolException)
-               && !(e is Stm32ReadProtectedException);
+               && !(e is Stm32ReadProtectedException) && !(e is Stm32DeadlineException);
 
         /// <summary>
         /// Runs one command (or one block) and retries it after a failure: a lone NACK (the chip
@@ -55,13 +71,16 @@ namespace Stm32.Protocol.Programming
         /// <param name="what">The operation, for messages ("Write Memory").</param>
         /// <param name="refused">For the protection message: "read", "write", "erase"; null when a refusal means nothing special.</param>
         /// <param name="failed">Told about every failure before it is retried (e.g. to mark a block suspect).</param>
+        /// <param name="timeouts">The most attempts in a row that may get no answer at all before giving up
+        /// (an erase: each such attempt waited several times what the chip needs; null: as many as the retries).</param>
         internal T Retry<T>(string what, uint? address, Func<T> op, CancellationToken ct, string? refused = null,
-            Action<Stm32Exception>? failed = null, int? retries = null)
+            Action<Stm32Exception>? failed = null, int? retries = null, int? timeouts = null)
         {
             int limit = Math.Max(0, retries ?? Recovery.Retries);
             Stm32Exception? last = null;
             bool allRefused = true;
             bool lastWasDirect = false;
+            int silent = 0;
             for (int attempt = 0; ; attempt++)
             {
                 try
@@ -72,6 +91,11 @@ namespace Stm32.Protocol.Programming
                 {
                     last = e;
                     failed?.Invoke(e);
+                    silent = e is Stm32TimeoutException && e.Received.Length == 0 ? silent + 1 : 0;
+                    if (timeouts is int most && silent >= most && attempt < limit)
+                        throw new Stm32RecoveryFailedException(string.Format(CultureInfo.InvariantCulture,
+                            "{0}{1} got no answer {2} times running; the last time: {3} The chip answers a resync but not this command, so it is not sent again: a bootloader that does not finish it, or a part far slower than its datasheet.",
+                            what, At(address), silent, e.Message), e.Step, address ?? e.Address, attempt + 1, e);
                     bool isRefusal = e is Stm32NackException && IsCommandStep(e.Step);
                     allRefused &= isRefusal;
                     if (isRefusal && IsReadProtected && refused != null) throw ProtectedError((Stm32NackException)e, refused, address);
@@ -106,8 +130,9 @@ namespace Stm32.Protocol.Programming
                 last.Step, address ?? last.Address, limit + 1, last);
         }
 
-        internal void Retry(string what, uint? address, Action op, CancellationToken ct, string? refused = null, Action<Stm32Exception>? failed = null)
-            => Retry<object?>(what, address, () => { op(); return null; }, ct, refused, failed);
+        internal void Retry(string what, uint? address, Action op, CancellationToken ct, string? refused = null, Action<Stm32Exception>? failed = null,
+            int? timeouts = null)
+            => Retry<object?>(what, address, () => { op(); return null; }, ct, refused, failed, timeouts: timeouts);
 
         /// <summary>
         /// Gets back in step with the chip (spec 2.1): 0xFF filler completes any half-received
@@ -121,6 +146,7 @@ namespace Stm32.Protocol.Programming
             Stm32Exception? last = null;
             for (int attempt = 0; attempt < attempts; attempt++)
             {
+                ThrowIfPastDeadline("resync");
                 try
                 {
                     var sync = ResyncOnce(attempt > 0 && attempt == attempts - 1, ct);
@@ -153,21 +179,70 @@ namespace Stm32.Protocol.Programming
         }
 
         /// <summary>
-        /// Filler, drain, 0x7F. The filler is short (<see cref="RecoveryOptions.FillerBytes"/>) except
-        /// on the last attempt, which sends enough to finish any frame (an Extended Erase whose
-        /// count was garbled waits for up to 128 KiB: about 12 s at 115200 baud).
+        /// Filler, drain, 0x7F. The filler is short (<see cref="RecoveryOptions.FillerBytes"/>,
+        /// enough to finish any Write Memory frame) except on the last attempt after an Extended
+        /// Erase, the one command whose frame a garbled count can stretch to 128 KiB: then it sends
+        /// enough to finish that too (about 12 s at 115200 baud; at most 15 s of wire time).
         /// </summary>
         private SyncOutcome ResyncOnce(bool longFiller, CancellationToken ct)
         {
             Counters.Resyncs++;
-            int filler = longFiller ? LargestFrame : Math.Max(0, Recovery.FillerBytes);
+            int filler = Math.Max(0, Recovery.FillerBytes);
+            if (longFiller && Client.LastCommand == Commands.ExtendedErase)
+            {
+                var fits = (long)(LongestFiller.Ticks / Math.Max(1, Client.WireTime(1).Ticks));
+                filler = (int)Math.Max(filler, Math.Min(LargestFrame, fits));
+            }
             Client.SendFiller(filler, ct);
             // The filler takes its wire time to go out and the chip answers as it parses it: wait,
             // then drop everything until the line is quiet.
             var wire = Client.WireTime(filler);
-            if (ct.WaitHandle.WaitOne(wire)) ct.ThrowIfCancellationRequested();
+            Wait(wire, ct);
             Client.Drain(Recovery.QuietTime, wire + TimeSpan.FromSeconds(2) + Client.Options.ReplyTimeout, ct);
             return Client.Synchronize(ct);
+        }
+
+        /// <summary>
+        /// The most <see cref="RecoverAfterInterruption"/> takes: the rest of an interrupted long
+        /// wait (an erase the chip may still be busy with), then every resync attempt with its
+        /// filler and sync (the last one's long filler after an Extended Erase) and a Get ID.
+        /// </summary>
+        public TimeSpan MostRecoveryTakes()
+        {
+            var o = Client.Options;
+            int attempts = Math.Max(1, Recovery.ResyncAttempts);
+            long fillers = (long)Math.Max(0, Recovery.FillerBytes) * attempts;
+            if (Client.LastCommand == Commands.ExtendedErase)
+                fillers += Math.Min(LargestFrame, LongestFiller.Ticks / Math.Max(1, Client.WireTime(1).Ticks));
+            // Per attempt: the drain's quiet time, two sync rounds (probe and reply timeout each), a Get ID, the back-off.
+            var perAttempt = Recovery.QuietTime + TimeSpan.FromTicks(Math.Max(1, o.SyncAttempts) * (o.SyncProbeTimeout.Ticks + o.ReplyTimeout.Ticks))
+                + o.ReplyTimeout + Recovery.MaxBackOff;
+            return Client.ChipMayBeBusyFor + TimeSpan.FromTicks(perAttempt.Ticks * attempts) + Client.WireTime((int)Math.Min(int.MaxValue, fillers));
+        }
+
+        /// <summary>
+        /// Gets back in step after an operation that was stopped half way (Ctrl+C): when it was
+        /// waiting for a long command (an erase) the chip may still be busy with it, so its answer
+        /// is awaited first, at most for the rest of that wait; then <see cref="Recover(CancellationToken)"/>.
+        /// Bounded by <see cref="MostRecoveryTakes"/> (plus a little): it ends in step, or with
+        /// <see cref="Stm32RecoveryFailedException"/> or <see cref="Stm32DeadlineException"/>.
+        /// </summary>
+        public void RecoverAfterInterruption(CancellationToken ct = default)
+        {
+            var busy = Client.ChipMayBeBusyFor;
+            var most = MostRecoveryTakes();
+            using (WithinDeadline("Getting back in step with the chip", most, most + most + TimeSpan.FromSeconds(1)))
+            {
+                if (busy > TimeSpan.Zero)
+                {
+                    Say(string.Format(CultureInfo.InvariantCulture,
+                        "The interrupted command may keep the chip busy for up to {0:0.#} s more: waiting for its answer first.", busy.TotalSeconds));
+                    // Its late answer (or anything) ends the wait; the resync then drops it.
+                    Client.Drain(Recovery.QuietTime, busy, ct, untilFirst: true);
+                    Client.ClearBusy();
+                }
+                Recover(ct);
+            }
         }
 
         /// <summary>After a reset the chip must come back as the same device (product ID and bootloader).</summary>

@@ -9,6 +9,19 @@ using Stm32.Protocol.Transport;
 
 namespace Stm32.Protocol.Programming
 {
+    /// <summary>How the whole flash was erased.</summary>
+    public enum WholeFlashErase
+    {
+        /// <summary>One mass erase (0x44 FFFF, or 0x43 FF 00 on bootloaders before 3.0).</summary>
+        MassErase,
+        /// <summary>Bank 1 and bank 2 erased one after the other (a dual-bank part that refused the mass erase).</summary>
+        BankErase,
+        /// <summary>Page by page: the part has no mass erase, or the bootloader refused it.</summary>
+        PageByPage,
+        /// <summary>The bootloader refused every special erase code (only ever seen inside <see cref="Stm32Connection.MassErase"/>).</summary>
+        Refused,
+    }
+
     /// <summary>
     /// A synchronised, identified bootloader conversation over one link: the device, its
     /// capabilities (from the Get list, spec 15a.2) and the chunked memory operations built on
@@ -23,6 +36,9 @@ namespace Stm32.Protocol.Programming
         {
             Link = link;
             Client = new BootloaderClient(link, options);
+            Client.StrayInput = (command, bytes, count) => Say(string.Format(CultureInfo.InvariantCulture,
+                "Dropped {0} byte(s) that were waiting before {1} ({2}): the chip sent them where no answer was due.",
+                count, command, Stm32Exception.Hex(bytes)));
         }
 
         public IByteLink Link { get; }
@@ -109,7 +125,9 @@ namespace Stm32.Protocol.Programming
             var c = new Stm32Connection(link, options ?? new BootloaderOptions());
             if (recovery != null) c.Recovery = recovery;
             c.Verbose = verbose;
-            c.Identify(ct, c.Client.Options.ExpectSynchronized);
+            // Sync and three short answers, with the resyncs a garbled one costs: the floor covers it.
+            using (c.WithinDeadline("Connecting", c.Needs(8, 64, TimeSpan.Zero)))
+                c.Identify(ct, c.Client.Options.ExpectSynchronized);
             return c;
         }
 
@@ -121,7 +139,9 @@ namespace Stm32.Protocol.Programming
             {
                 try
                 {
+                    var clock = System.Diagnostics.Stopwatch.StartNew();
                     IdentifyOnce(ct);
+                    NoteTurnaround(clock.Elapsed, 3);
                     return;
                 }
                 catch (Stm32Exception e) when (IsRecoverable(e) && attempt < Recovery.Retries)
@@ -170,6 +190,10 @@ namespace Stm32.Protocol.Programming
             Device = row ?? DeviceCatalog.Generic(ProductId);
             InBootloader = true;
             IsProbed = false;
+            // What a reset may have changed is read again when next needed.
+            _writeProtection = null;
+            _checksumBelieved = null;
+            Client.ClearBusy();
             IsReadProtected = false;
             _readAnswered = false;
             FlashSizeFromChip = null;
@@ -188,11 +212,14 @@ namespace Stm32.Protocol.Programming
         public void EnsureProbed(CancellationToken ct = default)
         {
             if (IsProbed || !InBootloader) return;
-            Reidentifying("Checking the chip", () =>
+            using (WithinDeadline("Checking the chip", Needs(8, 64, TimeSpan.Zero)))
             {
-                ProbeOnce(ct);
-                IsProbed = true;
-            }, ct);
+                Reidentifying("Checking the chip", () =>
+                {
+                    ProbeOnce(ct);
+                    IsProbed = true;
+                }, ct);
+            }
         }
 
         /// <summary>
@@ -385,20 +412,23 @@ namespace Stm32.Protocol.Programming
             EnsureReady(ct);
             var result = new byte[length];
             int done = 0;
-            while (done < length)
+            using (WithinDeadline(string.Format(CultureInfo.InvariantCulture, "Reading {0} bytes at {1}", length, Hex(address)), NeedsToRead(length)))
             {
-                var n = Math.Min(Commands.MaxBlock, length - done);
-                var chunk = ReadChecked((uint)(address + done), n, ct);
-                Buffer.BlockCopy(chunk, 0, result, done, n);
-                done += n;
-                progress?.Report(new OperationProgress("Reading", done, length, Hex(address + (uint)done)));
-                _readAnswered = true;
+                while (done < length)
+                {
+                    var n = Math.Min(Commands.MaxBlock, length - done);
+                    var chunk = ReadChecked((uint)(address + done), n, ct);
+                    Buffer.BlockCopy(chunk, 0, result, done, n);
+                    done += n;
+                    progress?.Report(new OperationProgress("Reading", done, length, Hex(address + (uint)done)));
+                    _readAnswered = true;
+                }
             }
             return result;
         }
 
         /// <summary>
-        /// One Read Memory, retried with resyncs (issue 8). On a line bad enough to spoil a 256-byte
+        /// One Read Memory, retried with resyncs. On a line bad enough to spoil a 256-byte
         /// answer twice running, the rest of the tries read it in 64-byte pieces, each retried on
         /// its own: a short answer is far more likely to arrive whole.
         /// </summary>
@@ -437,63 +467,113 @@ namespace Stm32.Protocol.Programming
             Retry("Write Memory", address, () => Client.WriteMemory(address, data, offset, count, ct), ct, "write", failed);
         }
 
-        /// <summary>Erases pages or sectors by number, ≤100 a command (spec 4.8), with 0x43 or 0x44 per the Get list.</summary>
+        /// <summary>
+        /// Erases pages or sectors by number with 0x43 or 0x44 per the Get list, in commands of at
+        /// most 100 pages (spec 4.8) sized so the chip needs at most about 2.5 s for each; each waits 4
+        /// times the part's typical erase time (see <see cref="PageEraseTimeout"/>). Sends what it is
+        /// told: whether a page may be erased (write protection) is the caller's decision
+        /// (<see cref="FlashProgrammer.Erase"/>).
+        /// </summary>
         public void ErasePages(IReadOnlyList<int> pages, IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
         {
             EnsureReady(ct);
+            if (!HasExtendedErase && !Supports(Commands.Erase)) throw new Stm32UnsupportedCommandException(Commands.ExtendedErase);
             int done = 0;
-            foreach (var chunk in Chunk(pages, HasExtendedErase ? Commands.MaxErasePagesPerCommand : 255))
+            var unit = Device.Layout?.UnitName ?? "page";
+            using (WithinDeadline(string.Format(CultureInfo.InvariantCulture, "Erasing {0} {1}(s)", pages.Count, unit), NeedsToErase(pages)))
             {
-                if (!HasExtendedErase && !Supports(Commands.Erase)) throw new Stm32UnsupportedCommandException(Commands.ExtendedErase);
-                // Erasing a page twice is harmless, so a failed erase is simply sent again.
-                Retry(HasExtendedErase ? "Extended Erase" : "Erase", Device.Layout?.Pages.ElementAtOrDefault(chunk[0])?.Start, () =>
+                foreach (var chunk in EraseCommands(pages, HasExtendedErase ? Commands.MaxErasePagesPerCommand : 255))
                 {
-                    if (HasExtendedErase) Client.ExtendedErase(chunk, ct);
-                    else Client.LegacyErase(chunk, ct);
-                }, ct, "erase");
-                done += chunk.Count;
-                progress?.Report(new OperationProgress("Erasing", done, pages.Count, $"{done} of {pages.Count} {Device.Layout?.UnitName ?? "page"}s"));
+                    var timeout = PageEraseTimeout(chunk);
+                    // Erasing a page twice is harmless, so a failed erase is simply sent again.
+                    Retry(HasExtendedErase ? "Extended Erase" : "Erase", Device.Layout?.Pages.ElementAtOrDefault(chunk[0])?.Start, () =>
+                    {
+                        if (HasExtendedErase) Client.ExtendedErase(chunk, timeout, ct);
+                        else Client.LegacyErase(chunk, timeout, ct);
+                    }, ct, "erase", timeouts: 2);
+                    done += chunk.Count;
+                    progress?.Report(new OperationProgress("Erasing", done, pages.Count, $"{done} of {pages.Count} {unit}s"));
+                }
             }
         }
 
         /// <summary>
         /// Erases the whole flash: one mass erase, per bank on dual-bank parts where the chip
-        /// refuses a plain mass erase, and page by page where the part has none (L0/L1, spec 4.8).
+        /// refuses a plain mass erase, and page by page where the part has none (L0/L1, spec 4.8)
+        /// or the bootloader refuses the mass-erase code (a NACK after the command's clean ACK,
+        /// twice: ST's reference flash code leaves it out, and write protection makes a chip refuse
+        /// it). That is an answer, not line noise, so it is not retried through resyncs: the pages
+        /// are erased one command at a time instead, with a <see cref="Warning"/>.
         /// </summary>
-        public void MassErase(IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
+        public WholeFlashErase MassErase(IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
         {
             EnsureReady(ct);
             if ((Device.Flags & DeviceFlags.NoMassErase) != 0)
             {
-                var layout = Device.Layout ?? throw new InvalidOperationException("The catalog has no page layout for this device.");
-                var count = layout.PagesTouching(Flash.Start, Flash.Length).Select(p => p.Index).ToList();
-                ErasePages(count, progress, ct);
-                return;
+                if (Device.Layout == null) throw new InvalidOperationException("The catalog has no page layout for this device.");
+                ErasePages(AllPages(), progress, ct);
+                return WholeFlashErase.PageByPage;
             }
             if (!HasExtendedErase && !Supports(Commands.Erase)) throw new Stm32UnsupportedCommandException(Commands.ExtendedErase);
             // A mass erase is one long wait for an ACK (up to half a minute on 2 MiB parts): the
             // bar moves with the time waited against the part's usual time.
+            var timeout = MassEraseTimeout();
             var wait = progress == null ? null : new WaitProgress(progress, "Erasing",
-                OptionBytes.ProtectionOperations.EstimatedMassErase(Device, FlashSizeFromChip ?? Flash.Length), Client.Options.MassEraseTimeout);
+                OptionBytes.ProtectionOperations.EstimatedMassErase(Device, FlashSizeFromChip ?? Flash.Length), timeout);
             var tick = WaitProgress.TickOf(wait);
-            Retry("Mass erase", null, () =>
+            WholeFlashErase how;
+            using (WithinDeadline("Erasing the whole flash", NeedsToEraseAll()))
             {
-                if (HasExtendedErase)
+                how = Retry("Mass erase", null, () =>
                 {
-                    try
-                    {
-                        Client.ExtendedEraseSpecial(Commands.MassEraseCode, tick, ct);
-                    }
-                    catch (Stm32NackException) when (Device.BankCount == 2 && !IsReadProtected)
-                    {
-                        // Some dual-bank parts want each bank erased on its own.
-                        Client.ExtendedEraseSpecial(Commands.Bank1EraseCode, tick, ct);
-                        Client.ExtendedEraseSpecial(Commands.Bank2EraseCode, tick, ct);
-                    }
+                    if (!HasExtendedErase)
+                        return SpecialErase(() => Client.LegacyMassErase(tick, timeout, ct), "Erase (global)") ? WholeFlashErase.MassErase : WholeFlashErase.Refused;
+                    if (SpecialErase(() => Client.ExtendedEraseSpecial(Commands.MassEraseCode, tick, timeout, ct), BootloaderClient.SpecialEraseStep(Commands.MassEraseCode)))
+                        return WholeFlashErase.MassErase;
+                    // Some dual-bank parts want each bank erased on its own.
+                    if (Device.BankCount == 2 && !IsReadProtected
+                        && SpecialErase(() => Client.ExtendedEraseSpecial(Commands.Bank1EraseCode, tick, timeout, ct), BootloaderClient.SpecialEraseStep(Commands.Bank1EraseCode))
+                        && SpecialErase(() => Client.ExtendedEraseSpecial(Commands.Bank2EraseCode, tick, timeout, ct), BootloaderClient.SpecialEraseStep(Commands.Bank2EraseCode)))
+                        return WholeFlashErase.BankErase;
+                    return WholeFlashErase.Refused;
+                }, ct, "erase", timeouts: 2);
+                if (how == WholeFlashErase.Refused)
+                {
+                    var pages = AllPages();
+                    if (pages.Count == 0) throw new InvalidOperationException("The bootloader refused the mass erase and the catalog has no page layout to erase page by page.");
+                    Warn(string.Format(CultureInfo.InvariantCulture,
+                        "The bootloader refused the mass-erase code: it acknowledged the {0} command, then answered NACK to {1}, twice. That is its answer, not line noise (ST's reference flash code has no mass erase, and write protection makes a chip refuse it): erasing the {2} {3}s one by one instead, at most {4} a command.",
+                        HasExtendedErase ? "Extended Erase (0x44)" : "Erase (0x43)", HasExtendedErase ? "FF FF 00" : "FF 00",
+                        pages.Count, Device.Layout!.UnitName, HasExtendedErase ? Commands.MaxErasePagesPerCommand : 255));
+                    wait?.Done("mass erase refused; erasing page by page");
+                    ErasePages(pages, progress, ct);
+                    return WholeFlashErase.PageByPage;
                 }
-                else Client.LegacyMassErase(tick, ct);
-            }, ct, "erase");
+            }
             wait?.Done("mass erase done");
+            return how;
+        }
+
+        /// <summary>
+        /// Sends one special erase; false when the chip refuses it: a lone NACK to the code after the
+        /// command was ACKed, twice in a row (a first one may be a garbled frame, so it is sent once
+        /// more at once). Other failures propagate to the caller's retry.
+        /// </summary>
+        private bool SpecialErase(Action send, string step)
+        {
+            for (int attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    send();
+                    return true;
+                }
+                catch (Stm32NackException e) when (e.Step == step && e.Received.Length == 1 && !(e is Stm32ReadProtectedException))
+                {
+                    if (attempt >= 1) return false;
+                    Say(step + ": the chip answered NACK; sending it once more (a garbled frame is also NACKed).");
+                }
+            }
         }
 
         /// <summary>
@@ -503,7 +583,11 @@ namespace Stm32.Protocol.Programming
         public uint Checksum(uint address, uint length, IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
         {
             EnsureReady(ct);
-            if (HasChecksum) return Retry("Get Checksum", address, () => Client.GetChecksum(address, length, ct: ct), ct, "read");
+            if (ChecksumIsBelieved(ct))
+            {
+                using (WithinDeadline(string.Format(CultureInfo.InvariantCulture, "Get Checksum of {0} bytes at {1}", length, Hex(address)), Needs(5, 32, TimeSpan.FromMilliseconds(length / 1024.0))))
+                    return Retry("Get Checksum", address, () => Client.GetChecksum(address, length, ct: ct), ct, "read");
+            }
             var data = Read(address, checked((int)length), progress, ct);
             return Crc32Stm32.Compute(data);
         }
@@ -579,12 +663,6 @@ namespace Stm32.Protocol.Programming
                     "The chip refused to {0}{1}: it is read-protected (RDP level 1). Unprotect-Stm32Flash -ReadOut lifts the protection, and that erases the whole flash.",
                     what, address.HasValue ? " at " + Hex(address.Value) : ""),
                 e.Step, e.Sent, e.Received, address ?? e.Address);
-        }
-
-        private static IEnumerable<List<int>> Chunk(IReadOnlyList<int> items, int size)
-        {
-            for (int i = 0; i < items.Count; i += size)
-                yield return items.Skip(i).Take(size).ToList();
         }
 
         public static string Hex(uint address) => "0x" + address.ToString("X8", CultureInfo.InvariantCulture);

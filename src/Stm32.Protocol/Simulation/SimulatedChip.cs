@@ -41,7 +41,7 @@ namespace Stm32.Protocol.Simulation
     /// <item>Erase 0x43 (2.x): <c>FF 00</c> mass erase, <c>FF xx</c> ACK without erasing, page lists.
     /// Extended Erase 0x44 (3.x): FFFF mass, FFFE/FFFD bank (NACK on single-bank rows), FFF0-FFFC
     /// NACK, page lists with N below the page count; on F2/F4/F7 a page is a sector. Protected
-    /// pages are skipped silently; NoMassErase rows NACK a mass erase.</item>
+    /// pages are skipped silently; NoMassErase rows (and <see cref="SimulatorOptions.RefuseMassErase"/>) NACK a mass erase.</item>
     /// <item>Write Protect / Write Unprotect / Readout Protect / Readout Unprotect: two ACKs, then a
     /// reset. They change the option bytes and the option bytes are the truth (loaded at reset).
     /// Readout Unprotect erases all flash (WRP ignored), zeroes all RAM and sets level 0; WRP stays.
@@ -970,7 +970,7 @@ namespace Stm32.Protocol.Simulation
                     Ack(); // FF xx: AN3155 says no erase happens, but the device ACKs.
                     return;
                 }
-                if ((Device.Flags & DeviceFlags.NoMassErase) != 0)
+                if ((Device.Flags & DeviceFlags.NoMassErase) != 0 || _options.RefuseMassErase)
                 {
                     Nack();
                     return;
@@ -1009,7 +1009,7 @@ namespace Stm32.Protocol.Simulation
                 switch ((ushort)n)
                 {
                     case Commands.MassEraseCode:
-                        if ((Device.Flags & DeviceFlags.NoMassErase) != 0)
+                        if ((Device.Flags & DeviceFlags.NoMassErase) != 0 || _options.RefuseMassErase)
                         {
                             Nack();
                             return;

@@ -72,6 +72,12 @@ namespace Stm32.Protocol.Simulation
         /// <summary>More pages than this in one Extended Erase: the chip hangs (reproduces F103XL, spec 4.8).</summary>
         public int? ExtendedErasePageLimit { get; set; }
 
+        /// <summary>
+        /// Answer the mass-erase code (0x44 FFFF, 0x43 FF 00) with NACK after the command's ACK,
+        /// as a bootloader built from ST's reference flash code does (it leaves mass erase out).
+        /// </summary>
+        public bool RefuseMassErase { get; set; }
+
         /// <summary>Send 0x00 before the sync ACK (spec 2.3).</summary>
         public bool LeadingZeroBeforeSyncAck { get; set; }
 

@@ -64,6 +64,26 @@ namespace Stm32.Protocol.Transport
 
         public bool IsConnected => _client.Connected;
 
+        /// <summary>The other end has closed the connection (all it sent has been read). Does not wait.</summary>
+        public bool PeerClosed
+        {
+            get
+            {
+                try
+                {
+                    var socket = _client.Client;
+                    return socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
+                }
+                catch (Exception e) when (e is SocketException || e is ObjectDisposedException)
+                {
+                    return true;
+                }
+            }
+        }
+
+        // Bytes read so far: a server that closes before sending any is busy or refusing us.
+        private long _received;
+
         /// <summary>The default <see cref="WriteTimeout"/>.</summary>
         public static readonly TimeSpan DefaultWriteTimeout = TimeSpan.FromSeconds(5);
 
@@ -105,8 +125,17 @@ namespace Stm32.Protocol.Transport
                 var sliceUs = (int)Math.Max(0, Math.Min(50_000, left.TotalMilliseconds * 1000));
                 if (socket.Poll(sliceUs, SelectMode.SelectRead))
                 {
-                    if (socket.Available == 0) throw new IOException($"{Name}: the other end closed the connection.");
-                    return _stream.Read(buffer, offset, Math.Min(count, socket.Available));
+                    if (socket.Available == 0)
+                    {
+                        if (_received == 0)
+                            throw new PortOpenException(Name, PortOpenFailure.Busy, string.Format(CultureInfo.InvariantCulture,
+                                "{0}: the server accepted the connection and closed it before sending anything: it serves one client at a time and another has it (Start-Stm32Simulator, ser2net), or it refuses us. Try again when the other client is done.",
+                                Name));
+                        throw new IOException($"{Name}: the other end closed the connection.");
+                    }
+                    var n = _stream.Read(buffer, offset, Math.Min(count, socket.Available));
+                    _received += n;
+                    return n;
                 }
                 if (deadline.HasPassed) return 0;
             }
@@ -116,7 +145,7 @@ namespace Stm32.Protocol.Transport
         {
             var socket = _client.Client;
             var scratch = new byte[256];
-            while (socket.Available > 0) _stream.Read(scratch, 0, Math.Min(scratch.Length, socket.Available));
+            while (socket.Available > 0) _received += _stream.Read(scratch, 0, Math.Min(scratch.Length, socket.Available));
         }
 
         public void Dispose()

@@ -143,4 +143,47 @@ public class ConnectionTests
         Assert.Equal(ChipState.RunningApplication, sim.Chip.State);
         Assert.Throws<Stm32NotInBootloaderException>(() => c.Read(0x08000000, 4));
     }
+
+    [Fact]
+    public void A_chip_that_answers_every_command_slowly_but_in_time_ends_at_the_operation_deadline()
+    {
+        // Every answer comes 150 ms late, within the 500 ms reply timeout, so no single wait fails
+        // and nothing is retried; the read as a whole still has a deadline (here 1 s plus what the
+        // chip needs for it), and ends there with the step named instead of running on.
+        using var sim = new SimBench(0x410, baud: 2_000_000);
+        var options = new BootloaderOptions { ReplyTimeout = TimeSpan.FromMilliseconds(500), DeadlineFloor = TimeSpan.FromSeconds(1), DeadlineFactor = 1 };
+        using var c = Stm32Connection.Open(sim.Host, options);
+        c.EnsureProbed();
+        sim.Options.Faults.StallAfterCommand = TimeSpan.FromMilliseconds(150);
+        var e = Assert.Throws<Stm32DeadlineException>(() => c.Read(0x08000000, 16 * 1024));
+        Assert.Equal("Read Memory", e.Step);
+        Assert.Contains("did not finish within its deadline", e.Message);
+        Assert.Contains("Reading 16384 bytes at 0x08000000", e.Message);
+        Assert.True(e.Address >= 0x08000000 && e.Address < 0x08004000);
+        Assert.Equal(0, c.Counters.Retries);
+        // Not retried: a deadline is the end of the operation, not a failure to try again.
+        Assert.False(Stm32Connection.IsRecoverable(e));
+    }
+
+    [Fact]
+    public void An_erase_cancelled_while_the_chip_works_is_waited_for_before_the_resync()
+    {
+        // A mass erase of an F401's 256 KiB takes the simulated chip about 2 s; cancelled after
+        // a moment, the chip is still busy. The resync after the interruption waits for its late
+        // ACK (not a resync into a busy chip) and then finds the chip in step.
+        using var sim = new SimBench(0x423, timing: SimulatorTiming.Realistic, baud: 2_000_000);
+        using var c = Stm32Connection.Open(sim.Host);
+        c.EnsureProbed();
+        using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        Assert.ThrowsAny<OperationCanceledException>(() => c.MassErase(null, cts.Token));
+        Assert.True(c.Client.ChipMayBeBusyFor > TimeSpan.FromSeconds(3), c.Client.ChipMayBeBusyFor.ToString());
+        Assert.True(c.MostRecoveryTakes() > c.Client.ChipMayBeBusyFor);
+        var resyncs = c.Counters.Resyncs;
+        c.RecoverAfterInterruption();
+        Assert.Equal(TimeSpan.Zero, c.Client.ChipMayBeBusyFor);
+        // One resync did it: the chip had finished and answered before the first 0x7F went out.
+        Assert.Equal(resyncs + 1, c.Counters.Resyncs);
+        Assert.Equal(0, c.Counters.Resets);
+        Assert.Equal(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF }, c.Read(0x08000000, 4));
+    }
 }

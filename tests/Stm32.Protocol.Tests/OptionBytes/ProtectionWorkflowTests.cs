@@ -494,9 +494,11 @@ public class ProtectionWorkflowTests
         Assert.True(sim.Chip.IsPageWriteProtected(5));
         Assert.Equal(new[] { 4, 5, 6, 7 }, c.GetProtectionState().WriteProtectedPages);
 
-        // The chip ACKs the write but does not program: only verify sees it.
+        // The chip would ACK the erase and the write and do neither: the write is refused before
+        // anything is sent, naming the image's first address there and the protected page.
         var address = FlashBase + 5 * 1024 + 16;
         var image = FirmwareImage.FromBytes(address, new byte[] { 1, 2, 3, 4 });
+        sim.Chip.ClearTrace();
         var failure = Assert.ThrowsAny<Stm32VerifyException>(() => FlashProgrammer.Write(c, image, new WriteOptions { Verify = true }));
         var explained = c.ExplainVerifyFailure(failure);
         var wp = Assert.IsType<Stm32WriteProtectedException>(explained);
@@ -505,6 +507,9 @@ public class ProtectionWorkflowTests
         Assert.Contains("0x08001410", wp.Message);
         Assert.Contains("page 5", wp.Message);
         Assert.Contains("Unprotect-Stm32Flash -Write", wp.Message);
+        var sent = sim.Chip.Trace.Where(t => t.Direction == TraceDirection.ToDevice).Select(t => t.Value).ToArray();
+        foreach (var code in new[] { Commands.Erase, Commands.ExtendedErase, Commands.WriteMemory })
+            Assert.DoesNotContain(Enumerable.Range(0, sent.Length - 1), i => sent[i] == code && sent[i + 1] == (byte)~code);
 
         // A second protection adds to the first (Write Protect alone would replace it).
         c.ApplyWriteProtection(c.PlanWriteProtection(new[] { 12 }));

@@ -75,4 +75,53 @@ public class TcpLinkTests
             listener.Stop();
         }
     }
+
+    [Fact]
+    public void A_server_that_closes_before_sending_anything_is_a_busy_port()
+    {
+        // A one-client server (the served simulator, ser2net) turns the next client away by
+        // accepting and closing at once: that is "busy", not "the bootloader did not answer".
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            using var link = TcpLink.Connect("127.0.0.1", port, 115200, TimeSpan.FromSeconds(5));
+            listener.AcceptSocket().Dispose();
+            var e = Assert.Throws<PortOpenException>(() => link.Read(new byte[1], 0, 1, TimeSpan.FromSeconds(5), default));
+            Assert.Equal(PortOpenFailure.Busy, e.Failure);
+            Assert.Contains("one client at a time", e.Message);
+            Assert.True(link.PeerClosed);
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
+
+    [Fact]
+    public void A_server_that_closes_after_answering_is_a_closed_link_not_a_busy_one()
+    {
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            using var link = TcpLink.Connect("127.0.0.1", port, 115200, TimeSpan.FromSeconds(5));
+            using (var server = listener.AcceptSocket())
+            {
+                server.Send(new byte[] { 0x79 });
+                Assert.False(link.PeerClosed);
+            }
+            var one = new byte[1];
+            Assert.Equal(1, link.Read(one, 0, 1, TimeSpan.FromSeconds(5), default));
+            var e = Assert.ThrowsAny<IOException>(() => link.Read(one, 0, 1, TimeSpan.FromSeconds(5), default));
+            Assert.IsNotType<PortOpenException>(e);
+            Assert.Contains("closed the connection", e.Message);
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
 }

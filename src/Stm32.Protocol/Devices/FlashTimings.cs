@@ -1,11 +1,12 @@
 using System;
 
-namespace Stm32.Protocol.Simulation
+namespace Stm32.Protocol.Devices
 {
     /// <summary>
-    /// Typical flash durations per family, used only with <see cref="SimulatorTiming.Realistic"/>.
-    /// Datasheet-level figures (spec 6.3), UNCONFIRMED per part; they make timeouts and progress
-    /// realistic, not exact. The one table of them:
+    /// Typical flash durations per family: what the simulated chip takes with realistic timing,
+    /// and what the host's erase timeouts and operation deadlines are scaled from (a multiple of
+    /// these, so a slower part or a clone still fits). Datasheet-level figures (spec 6.3),
+    /// UNCONFIRMED per part. The one table of them:
     /// <code>
     /// family         page/sector erase                      mass erase       program 256 B   option write
     /// F0, F1, F3, W  20 ms per page                         40 ms            6.7 ms (16-bit, 52 us)   40 ms
