@@ -692,7 +692,7 @@ The session comes from the pipeline, from -SessionId, or is the single open sess
         Examples    = @(
             @{
                 Title   = 'Erase pages and check that they read blank'
-                Code    = 'Clear-Stm32Flash -Page 8..15 -Verify -Confirm:$false -PassThru'
+                Code    = 'Clear-Stm32Flash -Page (8..15) -Verify -Confirm:$false -PassThru'
                 Remarks = 'Erases pages 8 to 15, then checks every byte reads 0xFF (by Get Checksum on a 3.3 bootloader, by reading back otherwise); Verified is True in the result.'
             }
             @{
