@@ -14,12 +14,17 @@ namespace Stm32.Protocol.Transport
     public sealed class TcpLink : IByteLink
     {
         private readonly TcpClient _client;
+        // Kept from the start: TcpClient.Client is null once the client is disposed, and a read
+        // on another thread (the simulated chip's serving thread) must then end with
+        // ObjectDisposedException, not a NullReferenceException that kills the process.
+        private readonly Socket _socket;
         private readonly NetworkStream _stream;
 
         public TcpLink(TcpClient client, string name, int baudRate)
         {
             _client = client;
             _client.NoDelay = true; // one-byte ACKs must not wait for Nagle
+            _socket = client.Client;
             _stream = client.GetStream();
             WriteTimeout = DefaultWriteTimeout;
             Name = name;
@@ -71,8 +76,7 @@ namespace Stm32.Protocol.Transport
             {
                 try
                 {
-                    var socket = _client.Client;
-                    return socket.Poll(0, SelectMode.SelectRead) && socket.Available == 0;
+                    return _socket.Poll(0, SelectMode.SelectRead) && _socket.Available == 0;
                 }
                 catch (Exception e) when (e is SocketException || e is ObjectDisposedException)
                 {
@@ -117,7 +121,7 @@ namespace Stm32.Protocol.Transport
         public int Read(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
         {
             var deadline = Deadline.After(timeout);
-            var socket = _client.Client;
+            var socket = _socket;
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -143,7 +147,7 @@ namespace Stm32.Protocol.Transport
 
         public void DiscardInput()
         {
-            var socket = _client.Client;
+            var socket = _socket;
             var scratch = new byte[256];
             while (socket.Available > 0) _received += _stream.Read(scratch, 0, Math.Min(scratch.Length, socket.Available));
         }

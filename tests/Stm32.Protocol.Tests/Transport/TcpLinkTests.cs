@@ -124,4 +124,46 @@ public class TcpLinkTests
             listener.Stop();
         }
     }
+
+    [Fact]
+    public void Dispose_during_a_read_ends_the_read_with_ObjectDisposedException()
+    {
+        // The simulated chip's serving thread reads while the session that owns the link closes
+        // it: the read must end as the link's contract says, never with a NullReferenceException
+        // (which, on a thread of its own, ends the whole process).
+        var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        try
+        {
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            var link = TcpLink.Connect("127.0.0.1", port, 115200, TimeSpan.FromSeconds(5));
+            using var server = listener.AcceptSocket();
+            server.Send(new byte[] { 0x79 });
+            var buffer = new byte[16];
+            Assert.Equal(1, link.Read(buffer, 0, buffer.Length, TimeSpan.FromSeconds(5), CancellationToken.None));
+
+            Exception? outcome = null;
+            var reader = new Thread(() =>
+            {
+                try
+                {
+                    while (true) link.Read(buffer, 0, buffer.Length, TimeSpan.FromMilliseconds(20), CancellationToken.None);
+                }
+                catch (Exception e)
+                {
+                    outcome = e;
+                }
+            }) { IsBackground = true };
+            reader.Start();
+            Thread.Sleep(100);
+            link.Dispose();
+            Assert.True(reader.Join(TimeSpan.FromSeconds(30)), "the read did not end after Dispose");
+            Assert.IsType<ObjectDisposedException>(outcome);
+            Assert.Throws<ObjectDisposedException>(() => link.DiscardInput());
+        }
+        finally
+        {
+            listener.Stop();
+        }
+    }
 }
