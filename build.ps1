@@ -43,18 +43,26 @@ function Invoke-Build {
     Copy-Item (Join-Path $root 'Stm32.psd1'), (Join-Path $root 'Stm32.format.ps1xml') $moduleDir
     Copy-Item (Join-Path $root 'en-US') $moduleDir -Recurse
     # pwsh brings its own System.Management.Automation; a copy beside the module would clash.
-    Get-ChildItem $moduleDir -Filter 'System.Management.Automation.dll' -Recurse | Remove-Item -Force
-    # The netstandard System.IO.Ports.dll stub is never loaded (the host's copy wins), so it is harmless;
+    # System.IO.Ports.dll from publish is the netstandard2.0 stub, whose every member throws
+    # PlatformNotSupportedException: PowerShell 7.6.9 (the manifest's minimum) has the real
+    # System.IO.Ports 10.0.14 for its platform in $PSHOME, so the module ships none.
+    foreach ($hostAssembly in 'System.Management.Automation.dll', 'System.IO.Ports.dll') {
+        Get-ChildItem $moduleDir -Filter $hostAssembly -Recurse | Remove-Item -Force
+    }
     # *.pdb and *.deps.json stay for diagnostics.
 }
 
 function Get-TrxCounts([string] $Path) {
+    # Counted from the results themselves: the summary's notExecuted counter stays 0 for tests
+    # xunit skips (they are in total but not in executed), which undercounted skips.
     [xml] $trx = Get-Content -LiteralPath $Path -Raw
+    $outcomes = @($trx.TestRun.Results.ChildNodes | Where-Object LocalName -eq 'UnitTestResult' | ForEach-Object outcome)
     $c = $trx.TestRun.ResultSummary.Counters
     [pscustomobject]@{
-        Passed  = [int] $c.passed
-        Failed  = [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted
-        Skipped = [int] $c.notExecuted + [int] $c.inconclusive
+        Passed  = @($outcomes | Where-Object { $_ -eq 'Passed' }).Count
+        Failed  = [Math]::Max(@($outcomes | Where-Object { $_ -in 'Failed', 'Error', 'Timeout', 'Aborted' }).Count,
+            [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted)
+        Skipped = @($outcomes | Where-Object { $_ -in 'NotExecuted', 'Inconclusive', 'Skipped' }).Count
     }
 }
 
