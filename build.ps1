@@ -4,8 +4,10 @@
     Builds, tests and demonstrates the Stm32 module.
 .DESCRIPTION
     Build  publishes the importable module to out/Stm32 (manifest, format file, help, assemblies).
-    Test   builds, runs the xunit tests of Stm32.Protocol and the Pester tests of the module (in a
-           child pwsh, against out/Stm32), and ends with one line "N passed, N failed, N skipped".
+    Test   builds, runs the xunit tests of Stm32.Protocol, the Pester tests of the module (in a
+           child pwsh, against out/Stm32) and the Windows lane (tests/windows/run.sh: under Wine when
+           wine64 is installed, else reported skipped), and ends with one line
+           "N passed, N failed, N skipped" that counts all three.
     Demo   builds and runs demo/Demo.ps1 against a simulated chip.
     Package builds and writes out/Stm32.<version>.nupkg (Compress-PSResource), which Install-PSResource
            and Save-PSResource install from a local folder repository.
@@ -128,6 +130,29 @@ Import-Module '$pester' -Force
     }
     else {
         Write-Host "Pester produced no results (exit code $pesterExit): counted as one failure."
+        $failed += 1
+    }
+
+    # The Windows lane (tests/windows/run.sh: the module's Windows paths under Wine). Where it
+    # cannot run (no wine64, not Linux) its tests report skipped, never passed.
+    Write-Host '== Windows lane: tests/windows'
+    $laneCounts = Join-Path $resultsDir 'windows-counts.json'
+    $env:STM32_PESTER = $pester
+    $env:STM32_PWSH = Join-Path $PSHOME 'pwsh'
+    if ($IsLinux -and (Get-Command bash -ErrorAction Ignore)) {
+        & bash (Join-Path $root 'tests/windows/run.sh') $resultsDir
+    }
+    else {
+        Write-Host 'windows lane: SKIPPED: it runs under Wine on Linux (tests/windows/run.sh)'
+        & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -File (Join-Path $root 'tests/windows/Invoke-Lane.ps1') -PesterPath $pester -ResultsDir $resultsDir | Out-Null
+    }
+    if (Test-Path $laneCounts) {
+        $w = Get-Content -LiteralPath $laneCounts -Raw | ConvertFrom-Json
+        $passed += $w.Passed; $failed += $w.Failed; $skipped += $w.Skipped
+        Write-Host ("Windows lane: {0} passed, {1} failed, {2} skipped" -f $w.Passed, $w.Failed, $w.Skipped)
+    }
+    else {
+        Write-Host 'The Windows lane produced no results: counted as one failure.'
         $failed += 1
     }
 

@@ -42,8 +42,9 @@ namespace Stm32.WinHost
                 File.WriteAllText(temporary, string.Join(" ", args.Skip(1)));
                 (file, arguments) = (temporary, Array.Empty<string>());
             }
-            ps.AddScript("param($__file, $__args) $global:LASTEXITCODE = 0; & $__file @__args | Out-String -Stream -Width 160")
-                .AddArgument(file).AddArgument(arguments);
+            // As pwsh -File: an argument that looks like -Name names a parameter, the rest are values.
+            var call = "& " + Quote(file) + string.Concat(arguments.Select(a => " " + (IsParameterName(a) ? a : Quote(a))));
+            ps.AddScript("$global:LASTEXITCODE = 0; " + call + " | Out-String -Stream -Width 160");
 
             var output = new PSDataCollection<PSObject>();
             output.DataAdded += (s, e) => Console.Out.WriteLine(output[e.Index]?.BaseObject);
@@ -78,6 +79,11 @@ namespace Stm32.WinHost
             Console.Out.Flush();
             return runspace.SessionStateProxy.GetVariable("LASTEXITCODE") is int code && code != 0 ? code : ps.HadErrors ? 1 : 0;
         }
+
+        private static string Quote(string text) => "'" + text.Replace("'", "''") + "'";
+
+        private static bool IsParameterName(string text)
+            => text.Length > 1 && text[0] == '-' && char.IsLetter(text[1]) && text.Skip(1).All(c => char.IsLetterOrDigit(c) || c == '_' || c == ':');
 
         private static string Describe(ErrorRecord e)
             => (e.ErrorDetails?.Message ?? e.Exception?.Message ?? e.ToString())
