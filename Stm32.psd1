@@ -8,6 +8,8 @@
     Description          = 'Programs STM32 microcontrollers through their ROM bootloader over a serial port (ST AN3155), with a simulated chip (sim://) for trying it without a board.'
     PowerShellVersion    = '7.6'
     CompatiblePSEditions = @('Core')
+    # PowerShell 7 (the Core edition) on Windows, Linux and macOS. Windows PowerShell 5.1 (the
+    # Desktop edition, on .NET Framework) is not supported and will not import the module.
     FormatsToProcess     = @('Stm32.format.ps1xml')
     CmdletsToExport      = @(
         'Connect-Stm32'
