@@ -6,6 +6,17 @@ BeforeDiscovery {
     $script:HasHost = [bool] ('Stm32.Protocol.Simulation.SimulatorHost' -as [type])
 }
 
+Describe 'System.IO.Ports' {
+    It 'is the host''s copy: the module ships none (publish gives the netstandard stub, which only throws)' {
+        . (Join-Path $PSScriptRoot '../Common.ps1')
+        $moduleDir = Split-Path -Parent $ModulePath
+        Get-ChildItem $moduleDir -Recurse -Filter 'System.IO.Ports.dll' | Should -BeNullOrEmpty
+        [System.IO.Ports.SerialPort].Assembly.Location | Should -BeLike "$PSHOME*"
+        $built = [Stm32.Protocol.Transport.SerialPortLink].Assembly.GetReferencedAssemblies() | Where-Object Name -eq 'System.IO.Ports'
+        [System.IO.Ports.SerialPort].Assembly.GetName().Version | Should -Be $built.Version
+    }
+}
+
 Describe 'Serial ports (pseudo-terminal)' -Skip:(-not $IsLinux) {
     BeforeAll {
         . (Join-Path $PSScriptRoot '../Common.ps1')

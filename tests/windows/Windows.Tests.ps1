@@ -55,6 +55,7 @@ Describe 'Windows serial ports (under Wine)' -Skip:([bool] $LaneReason) {
         $names = $listed.Port
         [array]::IndexOf($names, 'COM12') | Should -BeLessThan ([array]::IndexOf($names, 'COM13'))
         (Get-Stm32Port 'com12').Port | Should -Be 'COM12'
+        (Get-Stm32Port '\\.\COM12').Port | Should -Be 'COM12'
         Get-Stm32Port COM99 -ErrorVariable e -ErrorAction SilentlyContinue
         $e[0].FullyQualifiedErrorId | Should -Be 'PortNotFound,Stm32.PowerShell.Commands.GetStm32PortCommand'
     }

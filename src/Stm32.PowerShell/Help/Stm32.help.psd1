@@ -901,7 +901,7 @@ Get-Stm32Port lists the serial ports of this machine. On Linux it reads /sys/cla
 Each object has a Port property, so Get-Stm32Port | Connect-Stm32 binds it by property name. The -Port completer of Connect-Stm32 offers the same ports, with their descriptions as tooltips.
 '@
         Parameters  = @{
-            Name = 'Filters by port, kernel name, by-id path, manufacturer, product or serial number; wildcards are allowed. A name without wildcards that matches nothing gives the error PortNotFound.'
+            Name = 'Filters by port, kernel name, by-id path, manufacturer, product, serial number or (Windows) device instance ID; wildcards are allowed. A name without wildcards is taken as Connect-Stm32 takes it (on Windows com12, COM12: and \\.\COM12 are COM12); one that matches nothing gives the error PortNotFound.'
         }
         Inputs      = @(
             @{ Type = 'None'; Description = 'Get-Stm32Port takes no pipeline input.' }
