@@ -68,6 +68,18 @@ function Get-TrxCounts([string] $Path) {
     }
 }
 
+# The {Passed, Failed, Skipped} a test runner wrote to $Path, shown on one line; a runner that
+# wrote nothing counts as one failure.
+function Read-Counts([string] $What, [string] $Path, [string] $Why) {
+    if (-not (Test-Path $Path)) {
+        Write-Host "$What produced no results ($Why): counted as one failure."
+        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+    }
+    $c = Get-Content -LiteralPath $Path -Raw | ConvertFrom-Json
+    Write-Host ("{0}: {1} passed, {2} failed, {3} skipped" -f $What, $c.Passed, $c.Failed, $c.Skipped)
+    $c
+}
+
 function Invoke-Test {
     $passed = 0; $failed = 0; $skipped = 0
     try {
@@ -122,16 +134,8 @@ Import-Module '$pester' -Force
     $env:NO_COLOR = '1'
     $env:STM32_MODULE_PATH = Join-Path $moduleDir 'Stm32.psd1'
     & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command $script
-    $pesterExit = $LASTEXITCODE
-    if (Test-Path $pesterJson) {
-        $p = Get-Content -LiteralPath $pesterJson -Raw | ConvertFrom-Json
-        $passed += $p.Passed; $failed += $p.Failed; $skipped += $p.Skipped
-        Write-Host ("Pester: {0} passed, {1} failed, {2} skipped" -f $p.Passed, $p.Failed, $p.Skipped)
-    }
-    else {
-        Write-Host "Pester produced no results (exit code $pesterExit): counted as one failure."
-        $failed += 1
-    }
+    $p = Read-Counts 'Pester' $pesterJson "exit code $LASTEXITCODE"
+    $passed += $p.Passed; $failed += $p.Failed; $skipped += $p.Skipped
 
     # The Windows lane (tests/windows/run.sh: the module's Windows paths under Wine). Where it
     # cannot run (no wine64, not Linux) its tests report skipped, never passed.
@@ -146,15 +150,8 @@ Import-Module '$pester' -Force
         Write-Host 'windows lane: SKIPPED: it runs under Wine on Linux (tests/windows/run.sh)'
         & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -File (Join-Path $root 'tests/windows/Invoke-Lane.ps1') -PesterPath $pester -ResultsDir $resultsDir | Out-Null
     }
-    if (Test-Path $laneCounts) {
-        $w = Get-Content -LiteralPath $laneCounts -Raw | ConvertFrom-Json
-        $passed += $w.Passed; $failed += $w.Failed; $skipped += $w.Skipped
-        Write-Host ("Windows lane: {0} passed, {1} failed, {2} skipped" -f $w.Passed, $w.Failed, $w.Skipped)
-    }
-    else {
-        Write-Host 'The Windows lane produced no results: counted as one failure.'
-        $failed += 1
-    }
+    $w = Read-Counts 'Windows lane' $laneCounts "exit code $LASTEXITCODE"
+    $passed += $w.Passed; $failed += $w.Failed; $skipped += $w.Skipped
 
     Write-Host ("{0} passed, {1} failed, {2} skipped" -f $passed, $failed, $skipped)
     exit ([int]($failed -gt 0))
