@@ -36,8 +36,8 @@ counts=$results/windows-counts.json
 rm -f "$counts" "$results/wine-write64k.txt" "$results/windows-bench.txt"
 pester=${STM32_PESTER:-$HOME/.nuget/packages/pester/5.7.1/tools/Pester.psd1}
 module=$root/out/Stm32/Stm32.psd1
-wine=/usr/lib/wine/wine64
-wineserver=/usr/lib/wine/wineserver
+wine=${STM32_WINE64:-/usr/lib/wine/wine64}   # Debian wine64; another install can be named here
+wineserver=$(dirname "$wine")/wineserver
 if [ -n "${STM32_PWSH:-}" ]; then pwsh=("$STM32_PWSH"); else pwsh=(dotnet pwsh); fi
 
 say() { echo "windows lane: $*"; }
