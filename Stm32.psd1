@@ -10,6 +10,8 @@
     # pwsh fails to load it). README and ReleaseNotes name this version; Module.Tests checks they agree.
     PowerShellVersion    = '7.6.9'
     CompatiblePSEditions = @('Core')
+    # PowerShell 7 (the Core edition) on Windows, Linux and macOS. Windows PowerShell 5.1 (the
+    # Desktop edition, on .NET Framework) is not supported and will not import the module.
     FormatsToProcess     = @('Stm32.format.ps1xml')
     CmdletsToExport      = @(
         'Connect-Stm32'

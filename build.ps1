@@ -4,8 +4,10 @@
     Builds, tests and demonstrates the Stm32 module.
 .DESCRIPTION
     Build  publishes the importable module to out/Stm32 (manifest, format file, help, assemblies).
-    Test   builds, runs the xunit tests of Stm32.Protocol and the Pester tests of the module (in a
-           child pwsh, against out/Stm32), and ends with one line "N passed, N failed, N skipped".
+    Test   builds, runs the xunit tests of Stm32.Protocol, the Pester tests of the module (in a
+           child pwsh, against out/Stm32) and the Windows lane (tests/windows/run.sh: under Wine when
+           wine64 is installed, else reported skipped), and ends with one line
+           "N passed, N failed, N skipped" that counts all three.
     Demo   builds and runs demo/Demo.ps1 against a simulated chip.
     Package builds and writes out/Stm32.<version>.nupkg (Compress-PSResource), which Install-PSResource
            and Save-PSResource install from a local folder repository.
@@ -43,19 +45,39 @@ function Invoke-Build {
     Copy-Item (Join-Path $root 'Stm32.psd1'), (Join-Path $root 'Stm32.format.ps1xml') $moduleDir
     Copy-Item (Join-Path $root 'en-US') $moduleDir -Recurse
     # pwsh brings its own System.Management.Automation; a copy beside the module would clash.
-    Get-ChildItem $moduleDir -Filter 'System.Management.Automation.dll' -Recurse | Remove-Item -Force
-    # The netstandard System.IO.Ports.dll stub is never loaded (the host's copy wins), so it is harmless;
+    # System.IO.Ports.dll from publish is the netstandard2.0 stub, whose every member throws
+    # PlatformNotSupportedException: PowerShell 7.6.9 (the manifest's minimum) has the real
+    # System.IO.Ports 10.0.14 for its platform in $PSHOME, so the module ships none.
+    foreach ($hostAssembly in 'System.Management.Automation.dll', 'System.IO.Ports.dll') {
+        Get-ChildItem $moduleDir -Filter $hostAssembly -Recurse | Remove-Item -Force
+    }
     # *.pdb and *.deps.json stay for diagnostics.
 }
 
 function Get-TrxCounts([string] $Path) {
+    # Counted from the results themselves: the summary's notExecuted counter stays 0 for tests
+    # xunit skips (they are in total but not in executed), which undercounted skips.
     [xml] $trx = Get-Content -LiteralPath $Path -Raw
+    $outcomes = @($trx.TestRun.Results.ChildNodes | Where-Object LocalName -eq 'UnitTestResult' | ForEach-Object outcome)
     $c = $trx.TestRun.ResultSummary.Counters
     [pscustomobject]@{
-        Passed  = [int] $c.passed
-        Failed  = [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted
-        Skipped = [int] $c.notExecuted + [int] $c.inconclusive
+        Passed  = @($outcomes | Where-Object { $_ -eq 'Passed' }).Count
+        Failed  = [Math]::Max(@($outcomes | Where-Object { $_ -in 'Failed', 'Error', 'Timeout', 'Aborted' }).Count,
+            [int] $c.failed + [int] $c.error + [int] $c.timeout + [int] $c.aborted)
+        Skipped = @($outcomes | Where-Object { $_ -in 'NotExecuted', 'Inconclusive', 'Skipped' }).Count
     }
+}
+
+# The {Passed, Failed, Skipped} a test runner wrote to $Path, shown on one line; a runner that
+# wrote nothing counts as one failure.
+function Read-Counts([string] $What, [string] $Path, [string] $Why) {
+    if (-not (Test-Path $Path)) {
+        Write-Host "$What produced no results ($Why): counted as one failure."
+        return [pscustomobject]@{ Passed = 0; Failed = 1; Skipped = 0 }
+    }
+    $c = Get-Content -LiteralPath $Path -Raw | ConvertFrom-Json
+    Write-Host ("{0}: {1} passed, {2} failed, {3} skipped" -f $What, $c.Passed, $c.Failed, $c.Skipped)
+    $c
 }
 
 function Invoke-Test {
@@ -112,16 +134,24 @@ Import-Module '$pester' -Force
     $env:NO_COLOR = '1'
     $env:STM32_MODULE_PATH = Join-Path $moduleDir 'Stm32.psd1'
     & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command $script
-    $pesterExit = $LASTEXITCODE
-    if (Test-Path $pesterJson) {
-        $p = Get-Content -LiteralPath $pesterJson -Raw | ConvertFrom-Json
-        $passed += $p.Passed; $failed += $p.Failed; $skipped += $p.Skipped
-        Write-Host ("Pester: {0} passed, {1} failed, {2} skipped" -f $p.Passed, $p.Failed, $p.Skipped)
+    $p = Read-Counts 'Pester' $pesterJson "exit code $LASTEXITCODE"
+    $passed += $p.Passed; $failed += $p.Failed; $skipped += $p.Skipped
+
+    # The Windows lane (tests/windows/run.sh: the module's Windows paths under Wine). Where it
+    # cannot run (no wine64, not Linux) its tests report skipped, never passed.
+    Write-Host '== Windows lane: tests/windows'
+    $laneCounts = Join-Path $resultsDir 'windows-counts.json'
+    $env:STM32_PESTER = $pester
+    $env:STM32_PWSH = Join-Path $PSHOME 'pwsh'
+    if ($IsLinux -and (Get-Command bash -ErrorAction Ignore)) {
+        & bash (Join-Path $root 'tests/windows/run.sh') $resultsDir
     }
     else {
-        Write-Host "Pester produced no results (exit code $pesterExit): counted as one failure."
-        $failed += 1
+        Write-Host 'windows lane: SKIPPED: it runs under Wine on Linux (tests/windows/run.sh)'
+        & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -File (Join-Path $root 'tests/windows/Invoke-Lane.ps1') -PesterPath $pester -ResultsDir $resultsDir | Out-Null
     }
+    $w = Read-Counts 'Windows lane' $laneCounts "exit code $LASTEXITCODE"
+    $passed += $w.Passed; $failed += $w.Failed; $skipped += $w.Skipped
 
     Write-Host ("{0} passed, {1} failed, {2} skipped" -f $passed, $failed, $skipped)
     exit ([int]($failed -gt 0))

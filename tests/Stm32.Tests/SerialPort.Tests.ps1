@@ -6,6 +6,17 @@ BeforeDiscovery {
     $script:HasHost = [bool] ('Stm32.Protocol.Simulation.SimulatorHost' -as [type])
 }
 
+Describe 'System.IO.Ports' {
+    It 'is the host''s copy: the module ships none (publish gives the netstandard stub, which only throws)' {
+        . (Join-Path $PSScriptRoot '../Common.ps1')
+        $moduleDir = Split-Path -Parent $ModulePath
+        Get-ChildItem $moduleDir -Recurse -Filter 'System.IO.Ports.dll' | Should -BeNullOrEmpty
+        [System.IO.Ports.SerialPort].Assembly.Location | Should -BeLike "$PSHOME*"
+        $built = [Stm32.Protocol.Transport.SerialPortLink].Assembly.GetReferencedAssemblies() | Where-Object Name -eq 'System.IO.Ports'
+        [System.IO.Ports.SerialPort].Assembly.GetName().Version | Should -Be $built.Version
+    }
+}
+
 Describe 'Serial ports (pseudo-terminal)' -Skip:(-not $IsLinux) {
     BeforeAll {
         . (Join-Path $PSScriptRoot '../Common.ps1')
@@ -55,6 +66,36 @@ namespace Stm32Tests {
             @($sent | Where-Object { $_ -ne 0x7F }).Count | Should -Be 0
         }
         finally { $null = [Stm32Tests.Pty]::close($fd) }
+    }
+
+    It 'answers every later connect to a pty the same way after one failed 8E1 connect (not PortOpenFailed)' {
+        # A pty drops the parity flag; once a first open left it raw at 115200, asking for even
+        # parity again was the only change left and failed, so every later open said "Value does
+        # not fall within the expected range", from any process.
+        $slave = $null
+        $fd = [Stm32Tests.Pty]::Open([ref] $slave)
+        try {
+            foreach ($attempt in 1..3) {
+                { Connect-Stm32 -Port $slave -TimeoutMs 50 -ErrorAction Stop } |
+                    Should -Throw -ErrorId 'BootloaderNoResponse,Stm32.PowerShell.Commands.ConnectStm32Command' -Because "attempt $attempt"
+            }
+        }
+        finally { $null = [Stm32Tests.Pty]::close($fd) }
+    }
+
+    It 'says what a path that is no serial port is: <Kind>' -ForEach @(
+        @{ Kind = 'a regular file'; Make = { New-TemporaryFile | ForEach-Object FullName } }
+        @{ Kind = 'a directory'; Make = { (New-Item -ItemType Directory (Join-Path ([IO.Path]::GetTempPath()) ([guid]::NewGuid()))).FullName } }
+        @{ Kind = 'a character device that is not a terminal'; Make = { '/dev/null' } }
+    ) {
+        $path = & $Make
+        try {
+            $e = { Connect-Stm32 -Port $path -ErrorAction Stop } | Should -Throw -PassThru
+            $e.FullyQualifiedErrorId | Should -BeExactly 'InvalidPortName,Stm32.PowerShell.Commands.ConnectStm32Command'
+            $e.Exception.Message | Should -BeLike "'$path' is $Kind, not a serial port*"
+            $e.Exception.Message | Should -Not -Match 'in use|does not exist'
+        }
+        finally { if ($path -ne '/dev/null') { Remove-Item -LiteralPath $path -Recurse -Force } }
     }
 
     It 'connects through a real serial port to a simulated chip served on a pty, one session per port' -Skip:(-not $HasHost) {

@@ -96,6 +96,9 @@ namespace Stm32.PowerShell.Commands
         protected override void ProcessRecord()
         {
             var state = ModuleState.Current;
+            // The name as it opens (on Windows \\.\COM12, "COM12:" and com12 are COM12): the
+            // session, its messages and the chip left synchronised are known by it.
+            Port = SerialPortName.Normalize(Port);
             var settings = new LinkSettings { BaudRate = BaudRate, Parity = Parity };
             OpenedLink? link = null;
             BootSequence? entry, exit;

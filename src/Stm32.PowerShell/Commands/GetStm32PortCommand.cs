@@ -15,7 +15,7 @@ namespace Stm32.PowerShell.Commands
     [OutputType(typeof(SerialPortDescription))]
     public sealed class GetStm32PortCommand : Stm32CmdletBase
     {
-        /// <summary>Port, name, by-id path, product or serial number; wildcards allowed.</summary>
+        /// <summary>Port, name, by-id path, product, serial number, manufacturer or (Windows) device instance ID; wildcards allowed.</summary>
         [Parameter(Position = 0)]
         [SupportsWildcards]
         [ValidateNotNullOrEmpty]
@@ -31,10 +31,12 @@ namespace Stm32.PowerShell.Commands
             }
             foreach (var n in Name)
             {
-                var pattern = new WildcardPattern(n, WildcardOptions.IgnoreCase);
-                var hits = ports.Where(p => new[] { p.Port, p.Name, p.ByIdPath, p.Product, p.SerialNumber, p.Manufacturer }
+                // A plain name as Connect-Stm32 takes it (on Windows \\.\COM12, COM12: and com12 are COM12).
+                var wildcard = WildcardPattern.ContainsWildcardCharacters(n);
+                var pattern = new WildcardPattern(wildcard ? n : WildcardPattern.Escape(SerialPortName.Normalize(n)), WildcardOptions.IgnoreCase);
+                var hits = ports.Where(p => new[] { p.Port, p.Name, p.ByIdPath, p.Product, p.SerialNumber, p.Manufacturer, p.DeviceId }
                     .Any(v => v != null && pattern.IsMatch(v))).ToList();
-                if (hits.Count == 0 && !WildcardPattern.ContainsWildcardCharacters(n))
+                if (hits.Count == 0 && !wildcard)
                 {
                     WriteError(Error($"No serial port matches '{n}'. Get-Stm32Port without -Name lists the ones present; is the adapter plugged in?",
                         ErrorIds.PortNotFound, ErrorCategory.ObjectNotFound, n));

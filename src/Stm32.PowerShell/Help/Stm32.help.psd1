@@ -45,7 +45,9 @@ When nothing answers, the error (BootloaderNoResponse) says what was sent and wh
         Notes       = @'
 Opening a port changes nothing on the chip, so Connect-Stm32 has no -WhatIf or -Confirm.
 
-On Linux your user must be in the dialout group to open /dev/ttyUSB* and /dev/ttyACM*. A port that does not exist gives the error PortNotFound; one that another program holds, PortBusy.
+On Linux your user must be in the dialout group to open /dev/ttyUSB* and /dev/ttyACM*. A port that does not exist gives the error PortNotFound; one that another program holds, PortBusy; a path that is no serial port (a directory, a regular file, /dev/null), InvalidPortName saying what it is. A pseudo-terminal is opened 8N1 whatever -Parity says (it carries no parity).
+
+On Windows a COM port may be written COM12, com12, COM12:, \\.\COM12 or as Device Manager shows it (USB Serial Port (COM12)): all open COM12.
 '@
         Examples    = @(
             @{
@@ -948,12 +950,12 @@ The session comes from the pipeline (for example the result of Write-Stm32Firmwa
     'Get-Stm32Port' = @{
         Synopsis    = 'Lists the serial ports present, with what the operating system knows about each.'
         Description = @'
-Get-Stm32Port lists the serial ports of this machine. On Linux it reads /sys/class/tty (ports with hardware behind them; the placeholder ttyS ports of the platform bus are left out, as pseudo-terminals are) and /dev/serial/by-id: the driver, the bus, and for USB adapters the vendor and product ids, manufacturer, product, serial number, interface and a stable by-id path that survives replugging. On Windows and macOS it lists the names SerialPort.GetPortNames() returns.
+Get-Stm32Port lists the serial ports of this machine. On Linux it reads /sys/class/tty (ports with hardware behind them; the placeholder ttyS ports of the platform bus are left out, as pseudo-terminals are) and /dev/serial/by-id: the driver, the bus, and for USB adapters the vendor and product ids, manufacturer, product, serial number, interface and a stable by-id path that survives replugging. On Windows it reads the registry: the ports in HARDWARE\DEVICEMAP\SERIALCOMM (the list SerialPort.GetPortNames() gives), each described from its device under SYSTEM\CurrentControlSet\Enum: the driver (service), the bus, the friendly name, the manufacturer, the USB vendor and product ids, the serial number (an interface of a composite device, such as an ST-LINK's virtual COM port, takes its parent's) and the device instance ID (DeviceId). On macOS it lists the names SerialPort.GetPortNames() returns.
 
 Each object has a Port property, so Get-Stm32Port | Connect-Stm32 binds it by property name. The -Port completer of Connect-Stm32 offers the same ports, with their descriptions as tooltips.
 '@
         Parameters  = @{
-            Name = 'Filters by port, kernel name, by-id path, manufacturer, product or serial number; wildcards are allowed. A name without wildcards that matches nothing gives the error PortNotFound.'
+            Name = 'Filters by port, kernel name, by-id path, manufacturer, product, serial number or (Windows) device instance ID; wildcards are allowed. A name without wildcards is taken as Connect-Stm32 takes it (on Windows com12, COM12: and \\.\COM12 are COM12); one that matches nothing gives the error PortNotFound.'
         }
         Inputs      = @(
             @{ Type = 'None'; Description = 'Get-Stm32Port takes no pipeline input.' }

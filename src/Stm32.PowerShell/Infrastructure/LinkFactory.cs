@@ -149,6 +149,8 @@ namespace Stm32.PowerShell.Infrastructure
             if (IsSimulated(port)) return OpenSimulated(state, port, ParseSim(port), settings, holder, warn);
             if (IsTcp(port)) return OpenTcp(port, settings, holder);
 
+            // COM12, com12, \\.\COM12 and "COM12:" are one port on Windows: one reservation.
+            port = SerialPortName.Normalize(port);
             var key = "serial:" + (RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? port.ToUpperInvariant() : port);
             Reserve(key, port, holder);
             try

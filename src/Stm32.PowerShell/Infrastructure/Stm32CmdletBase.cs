@@ -148,6 +148,7 @@ namespace Stm32.PowerShell.Infrastructure
                         case PortOpenFailure.NotFound: return Error(e, ErrorIds.PortNotFound, ErrorCategory.ObjectNotFound, target);
                         case PortOpenFailure.Busy: return Error(e, ErrorIds.PortBusy, ErrorCategory.ResourceBusy, target);
                         case PortOpenFailure.AccessDenied: return Error(e, ErrorIds.PortAccessDenied, ErrorCategory.PermissionDenied, target);
+                        case PortOpenFailure.NotASerialPort: return Error(e, ErrorIds.InvalidPortName, ErrorCategory.InvalidArgument, target);
                         default: return Error(e, ErrorIds.PortOpenFailed, ErrorCategory.OpenError, target);
                     }
                 // Retries exhausted: the ErrorId is that of the last failure, the message

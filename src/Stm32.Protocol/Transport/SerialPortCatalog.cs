@@ -40,6 +40,9 @@ namespace Stm32.Protocol.Transport
         /// <summary>The USB interface number (a dual adapter has ports on interfaces 00 and 01).</summary>
         public string? Interface { get; set; }
 
+        /// <summary>Windows: the device instance ID (USB\VID_0403&amp;PID_6001\A50285BI), as Device Manager shows it.</summary>
+        public string? DeviceId { get; set; }
+
         /// <summary>A one-line description: product, else driver.</summary>
         public string Description =>
             !string.IsNullOrEmpty(Product) ? (string.IsNullOrEmpty(Manufacturer) ? Product! : Manufacturer + " " + Product)
@@ -51,15 +54,24 @@ namespace Stm32.Protocol.Transport
     /// <summary>
     /// The serial ports present: on Linux from /sys/class/tty (entries with a device behind them,
     /// not the ISA placeholders of the platform bus) and /dev/serial/by-id, with the USB identity
-    /// of adapters; elsewhere SerialPort.GetPortNames(). The roots are parameters so tests can
-    /// walk a fake tree.
+    /// of adapters; on Windows from the registry (see <see cref="WindowsPortRegistry"/>);
+    /// elsewhere SerialPort.GetPortNames(). The roots are parameters so tests can walk a fake tree.
     /// </summary>
     public static class SerialPortCatalog
     {
         public static IReadOnlyList<SerialPortDescription> Enumerate()
-            => RuntimeInformation.IsOSPlatform(OSPlatform.Linux) ? EnumerateLinux("/sys", "/dev") : EnumerateByName();
+            => RuntimeInformation.IsOSPlatform(OSPlatform.Linux) ? EnumerateLinux("/sys", "/dev")
+                : RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? EnumerateWindows(new LocalMachineRegistry())
+                : EnumerateByName();
 
-        /// <summary>SerialPort.GetPortNames() only (Windows, macOS).</summary>
+        /// <summary>Windows: the ports in <paramref name="registry"/>'s SERIALCOMM, described from its Enum tree; GetPortNames() when that lists none.</summary>
+        internal static IReadOnlyList<SerialPortDescription> EnumerateWindows(IRegistryReader registry)
+        {
+            var ports = WindowsPortRegistry.Enumerate(registry);
+            return ports.Count == 0 ? EnumerateByName() : ports.OrderBy(p => p.Port, NaturalOrder.Instance).ToList();
+        }
+
+        /// <summary>SerialPort.GetPortNames() only (macOS; Windows when the registry lists nothing).</summary>
         public static IReadOnlyList<SerialPortDescription> EnumerateByName()
         {
             string[] names;
@@ -170,7 +182,7 @@ namespace Stm32.Protocol.Transport
         }
 
         /// <summary>realpath(3): the canonical path with every symlink resolved, or null when it does not exist.</summary>
-        private static string? RealPath(string path)
+        internal static string? RealPath(string path)
         {
             var p = realpath(path, IntPtr.Zero);
             if (p == IntPtr.Zero) return null;

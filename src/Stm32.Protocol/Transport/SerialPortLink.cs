@@ -1,5 +1,5 @@
 using System;
-using System.Diagnostics;
+using System.Globalization;
 using System.IO;
 using System.IO.Ports;
 using System.Runtime.InteropServices;
@@ -16,6 +16,8 @@ namespace Stm32.Protocol.Transport
         Busy,
         /// <summary>The device exists and we lack the permission to open it (on Linux: not in the dialout group).</summary>
         AccessDenied,
+        /// <summary>The name is something else: a directory, a regular file, a device that is not a terminal.</summary>
+        NotASerialPort,
         /// <summary>Anything else the operating system reported.</summary>
         Failed,
     }
@@ -45,54 +47,124 @@ namespace Stm32.Protocol.Transport
     /// idle, which added 1.2-2.7 ms to each of the three ACK round trips of a 256-byte block
     /// (BENCHMARKS.md). The descriptor comes from the stream's private handle field of the exact
     /// System.IO.Ports we pin (10.0.14); where it is not found, the stream is used as before.</para>
+    /// <para>On Windows a read never asks the driver to wait: ReadTimeout is 0 (COMMTIMEOUTS
+    /// {MAXDWORD, 0, 0}: return at once with what is queued), the wait happens here, on the
+    /// port's DataReceived event, in slices of at most 50 ms, and a read takes
+    /// min(count, BytesToRead) bytes, which are already queued. System.IO.Ports' own timed read
+    /// uses {MAXDWORD, MAXDWORD, N} ("wait up to N ms for the first byte"), which Wine turns into
+    /// an almost endless wait; the form used here means the same on Windows and Wine.</para>
     /// </summary>
     public sealed class SerialPortLink : IByteLink
     {
+        private const int WindowsSliceMs = 50;
         private readonly SerialPort _port;
+        private readonly bool _windows;
         // The port's descriptor (null: use the stream). System.IO.Ports owns and closes it;
         // UnixFd holds a reference on it during each call, so a Dispose on another thread
         // cannot close it under a read (see UnixFd).
         private readonly SafeHandle? _fd;
+        // Windows: set by DataReceived, by Dispose and by a cancelled read's token. Never
+        // disposed: a read on another thread may still be waiting on it when Dispose runs.
+        private readonly AutoResetEvent? _dataArrived;
         private volatile bool _disposed;
 
-        private SerialPortLink(SerialPort port)
+        private SerialPortLink(SerialPort port, bool pseudoTerminal)
         {
             _port = port;
-            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) _fd = UnixFd.HandleOf(port.BaseStream);
+            _windows = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+            if (_windows)
+            {
+                _dataArrived = new AutoResetEvent(false);
+                _port.ReceivedBytesThreshold = 1;
+                _port.DataReceived += OnDataReceived;
+                _port.ReadTimeout = 0;
+            }
+            else
+            {
+                _fd = UnixFd.HandleOf(port.BaseStream);
+            }
             // A Linux pseudo-terminal opens like a serial port but has no modem lines.
-            SupportsModemLines = !(RuntimeInformation.IsOSPlatform(OSPlatform.Linux)
-                && Path.GetFullPath(port.PortName).StartsWith("/dev/pts/", StringComparison.Ordinal));
+            SupportsModemLines = !pseudoTerminal;
         }
 
-        /// <summary>Opens <paramref name="portName"/>. Throws <see cref="PortOpenException"/>.</summary>
+        /// <summary>
+        /// Opens <paramref name="portName"/> (on Windows any form of a COM name, see
+        /// <see cref="SerialPortName"/>). Throws <see cref="PortOpenException"/>. A Linux
+        /// pseudo-terminal is opened 8N1 whatever <paramref name="parity"/> says: it has no wire,
+        /// the kernel drops the parity flag, and asking again for it on a later open fails
+        /// (tcsetattr reports EINVAL when none of the requested changes could be made).
+        /// </summary>
         public static SerialPortLink Open(string portName, int baudRate = 115200, Parity parity = Parity.Even,
             int dataBits = 8, StopBits stopBits = StopBits.One)
         {
             if (string.IsNullOrWhiteSpace(portName)) throw new ArgumentException("A port name is required.", nameof(portName));
-            // On Linux System.IO.Ports reports a missing device as "access denied": look first.
-            if (!RuntimeInformation.IsOSPlatform(OSPlatform.Windows) && !File.Exists(portName))
-                throw new PortOpenException(portName, PortOpenFailure.NotFound,
-                    $"The serial port '{portName}' does not exist. Is the adapter plugged in? Get-Stm32Port lists the ports present (or ls /dev/serial/by-id).");
-
-            var port = new SerialPort(portName, baudRate, parity, dataBits, stopBits)
+            var windows = RuntimeInformation.IsOSPlatform(OSPlatform.Windows);
+            portName = SerialPortName.Normalize(portName, windows);
+            var pseudoTerminal = false;
+            if (!windows)
             {
-                Handshake = Handshake.None,
-                ReadTimeout = 500,
-                WriteTimeout = 2000,
-                DtrEnable = false,
-                RtsEnable = false,
-            };
+                // Look first: on Linux System.IO.Ports reports a missing device as "access denied",
+                // and a regular file or /dev/null as "in use by another program" (its exclusive-use
+                // ioctl fails there, which it reports as EBUSY).
+                var kind = DeviceNode.Probe(portName, out var major);
+                if (kind != DeviceNodeKind.Terminal && kind != DeviceNodeKind.Unknown)
+                    throw NotASerialPort(portName, kind);
+                if (kind == DeviceNodeKind.Unknown && !File.Exists(portName))
+                    throw new PortOpenException(portName, PortOpenFailure.NotFound,
+                        $"The serial port '{portName}' does not exist. Is the adapter plugged in? Get-Stm32Port lists the ports present (or ls /dev/serial/by-id).");
+                pseudoTerminal = kind == DeviceNodeKind.Terminal && major >= 136 && major <= 143;
+                if (pseudoTerminal) parity = Parity.None;
+            }
+
+            SerialPort? port = null;
             try
             {
+                // Inside the try: on Windows the constructor itself refuses some names (\\server\x).
+                port = new SerialPort(portName, baudRate, parity, dataBits, stopBits)
+                {
+                    Handshake = Handshake.None,
+                    ReadTimeout = 500,
+                    WriteTimeout = 2000,
+                    DtrEnable = false,
+                    RtsEnable = false,
+                };
                 port.Open();
             }
             catch (Exception e) when (e is UnauthorizedAccessException || e is IOException || e is ArgumentException)
             {
-                port.Dispose();
-                bool? mayAccess = RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? (bool?)null : access(portName, R_OK | W_OK) == 0;
-                throw Classify(portName, e, mayAccess);
+                port?.Dispose();
+                if (windows) throw Classify(portName, e, null);
+                var kind = DeviceNode.Probe(portName, out _);
+                if (kind != DeviceNodeKind.Terminal && kind != DeviceNodeKind.Unknown) throw NotASerialPort(portName, kind, e);
+                if (e is ArgumentException && parity != Parity.None && OpensWithoutParity(portName, baudRate, dataBits, stopBits))
+                    throw new PortOpenException(portName, PortOpenFailure.Failed,
+                        $"The serial port '{portName}' refused {parity.ToString().ToLowerInvariant()} parity (its driver cannot do it, as a pseudo-terminal or some virtual ports cannot). The bootloader needs 8E1 on a real wire; over a link without parity use -Parity None.", e);
+                if (e is ArgumentException)
+                    throw new PortOpenException(portName, PortOpenFailure.Failed, string.Format(CultureInfo.InvariantCulture,
+                        "The serial port '{0}' refused the line settings {1} baud, {2}{3}{4} (its driver cannot do them: try a common baud rate such as 115200 or 57600).",
+                        portName, baudRate, dataBits, parity.ToString()[0], stopBits == StopBits.One ? "1" : stopBits == StopBits.Two ? "2" : "1.5"), e);
+                throw Classify(portName, e, access(portName, R_OK | W_OK) == 0);
             }
-            return new SerialPortLink(port);
+            return new SerialPortLink(port, pseudoTerminal);
+        }
+
+        private static PortOpenException NotASerialPort(string portName, DeviceNodeKind kind, Exception? inner = null)
+            => new PortOpenException(portName, PortOpenFailure.NotASerialPort,
+                $"'{portName}' is {DeviceNode.Describe(kind)}, not a serial port. A serial port is a terminal device such as /dev/ttyUSB0, /dev/ttyACM0 or /dev/ttyS0; Get-Stm32Port lists the ones present.", inner);
+
+        /// <summary>Whether the port opens with the same settings but no parity (then parity was what it refused).</summary>
+        private static bool OpensWithoutParity(string portName, int baudRate, int dataBits, StopBits stopBits)
+        {
+            try
+            {
+                using var probe = new SerialPort(portName, baudRate, Parity.None, dataBits, stopBits) { Handshake = Handshake.None };
+                probe.Open();
+                return true;
+            }
+            catch (Exception e) when (e is UnauthorizedAccessException || e is IOException || e is ArgumentException)
+            {
+                return false;
+            }
         }
 
         private const int R_OK = 4, W_OK = 2, EBUSY = 16, ENOTTY = 25, EINVAL = 22;
@@ -103,7 +175,7 @@ namespace Stm32.Protocol.Transport
         /// <summary>
         /// Turns what SerialPort.Open threw into a <see cref="PortOpenException"/> that says why:
         /// NotFound, AccessDenied (with the dialout hint on Linux), Busy (another program holds
-        /// it) or Failed. <paramref name="mayAccess"/>: whether access(2) allows read and write
+        /// it), NotASerialPort (Windows: a name System.IO.Ports refuses) or Failed. <paramref name="mayAccess"/>: whether access(2) allows read and write
         /// (null on Windows, where "access denied" means another program has the port).
         /// </summary>
         public static PortOpenException Classify(string portName, Exception e, bool? mayAccess)
@@ -129,6 +201,10 @@ namespace Stm32.Protocol.Transport
                 case IOException io when windows && io.Message.IndexOf("does not exist", StringComparison.OrdinalIgnoreCase) >= 0:
                     return new PortOpenException(portName, PortOpenFailure.NotFound,
                         $"The serial port '{portName}' does not exist. Is the adapter plugged in? Get-Stm32Port lists the ports present.", e);
+                case ArgumentException _ when windows:
+                    // System.IO.Ports: "does not start with COM/com or does not resolve to a valid serial port".
+                    return new PortOpenException(portName, PortOpenFailure.NotASerialPort,
+                        $"'{portName}' is not a serial port: Windows names them COM1, COM2, ... (\\\\.\\COM12, COM12: and com12 are taken too). Get-Stm32Port lists the ones present.", e);
                 default:
                     return new PortOpenException(portName, PortOpenFailure.Failed,
                         $"The serial port '{portName}' could not be opened: {e.Message}", e);
@@ -158,8 +234,19 @@ namespace Stm32.Protocol.Transport
         {
             ThrowIfDisposed();
             // The port's WriteTimeout (2 s) bounds a write whose output stopped draining, as on Windows.
-            if (_fd != null) UnixFd.WriteAll(_fd, buffer, offset, count, Name, WriteTimeout);
-            else _port.Write(buffer, offset, count);
+            if (_fd != null)
+            {
+                UnixFd.WriteAll(_fd, buffer, offset, count, Name, WriteTimeout);
+                return;
+            }
+            try
+            {
+                _port.Write(buffer, offset, count);
+            }
+            catch (Exception e) when (_disposed && IsClosedPortError(e))
+            {
+                throw new ObjectDisposedException(Name, e.Message);
+            }
         }
 
         public int Read(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
@@ -167,7 +254,7 @@ namespace Stm32.Protocol.Transport
             ThrowIfDisposed();
             if (timeout <= TimeSpan.Zero) return 0;
             if (_fd != null) return UnixFd.Read(_fd, buffer, offset, count, timeout, cancellationToken, Name);
-            if (RuntimeInformation.IsOSPlatform(OSPlatform.Windows)) return ReadInSlices(buffer, offset, count, timeout, cancellationToken);
+            if (_windows) return ReadWindows(buffer, offset, count, timeout, cancellationToken);
             // One read for the whole timeout, cancelled by the deadline or the caller's token. Not
             // a loop of short timed reads: on Unix, System.IO.Ports' I/O thread can read a byte
             // into a request whose timeout has just fired, and that byte is lost (a Write Memory
@@ -190,30 +277,63 @@ namespace Stm32.Protocol.Transport
         }
 
         /// <summary>
-        /// Windows: blocking reads with ReadTimeout in slices of at most 50 ms so a cancellation is
-        /// seen quickly. (Windows' SerialStream has no cancellable ReadAsync: a token is checked only
-        /// before the read starts. A timed-out ReadFile loses no byte, unlike the Unix I/O thread.)
-        /// Not tested here: no Windows machine.
+        /// Windows (and Wine): take what the driver has queued, at most <paramref name="count"/>
+        /// bytes, as soon as there is any; otherwise wait for DataReceived (or a cancellation, or
+        /// Dispose) at most one slice and look again, so an event that never comes costs at most
+        /// 50 ms. The read itself never waits (ReadTimeout 0), so a byte can only stay queued for
+        /// the next call, never be lost at a timeout.
         /// </summary>
-        private int ReadInSlices(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
+        private int ReadWindows(byte[] buffer, int offset, int count, TimeSpan timeout, CancellationToken cancellationToken)
         {
-            var clock = Stopwatch.StartNew();
-            while (true)
+            var deadline = Deadline.After(timeout);
+            using var wake = cancellationToken.CanBeCanceled ? cancellationToken.Register(WakeReader) : default;
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var left = timeout - clock.Elapsed;
-                if (left <= TimeSpan.Zero) return 0;
-                _port.ReadTimeout = (int)Math.Max(1, Math.Ceiling(Math.Min(50, left.TotalMilliseconds)));
-                try
+                while (true)
                 {
-                    var n = _port.Read(buffer, offset, count);
-                    if (n > 0) return n;
-                }
-                catch (TimeoutException)
-                {
+                    ThrowIfDisposed();
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var queued = _port.BytesToRead;
+                    if (queued > 0)
+                    {
+                        try
+                        {
+                            var n = _port.Read(buffer, offset, Math.Min(count, queued));
+                            if (n > 0) return n;
+                        }
+                        catch (TimeoutException)
+                        {
+                            // Nothing after all (a DiscardInput in between): wait as if none had come.
+                        }
+                    }
+                    var left = deadline.Remaining;
+                    if (left <= TimeSpan.Zero) return 0;
+                    _dataArrived!.WaitOne((int)Math.Max(1, Math.Ceiling(Math.Min(WindowsSliceMs, left.TotalMilliseconds))));
                 }
             }
+            catch (Exception e) when (_disposed && IsClosedPortError(e))
+            {
+                // Closed under us: System.IO.Ports says "the port is closed" (InvalidOperationException).
+                throw new ObjectDisposedException(Name, e.Message);
+            }
         }
+
+        private void OnDataReceived(object sender, SerialDataReceivedEventArgs e) => WakeReader();
+
+        private void WakeReader()
+        {
+            try
+            {
+                _dataArrived?.Set();
+            }
+            catch (ObjectDisposedException)
+            {
+            }
+        }
+
+        /// <summary>What System.IO.Ports throws when the port is closed during or before a call.</summary>
+        private static bool IsClosedPortError(Exception e)
+            => e is InvalidOperationException || e is IOException || e is ObjectDisposedException;
 
         public void DiscardInput() => _port.DiscardInBuffer();
 
@@ -230,22 +350,42 @@ namespace Stm32.Protocol.Transport
                     default: throw new ArgumentOutOfRangeException(nameof(line));
                 }
             }
-            catch (IOException e) when (e.HResult == ENOTTY || e.HResult == EINVAL || e.Message.IndexOf("ioctl", StringComparison.OrdinalIgnoreCase) >= 0)
+            catch (IOException e) when (MeansNoModemLines(e))
             {
-                // The driver has no modem-control ioctls (a pty under another name, some virtual ports).
                 throw new ModemLinesNotSupportedException(Name, e);
             }
         }
 
+        // Win32 errors a driver without modem control gives for EscapeCommFunction/SetCommState
+        // (System.IO.Ports throws them as IOException with HResult 0x8007xxxx).
+        private const int ERROR_INVALID_FUNCTION = 1, ERROR_NOT_SUPPORTED = 50, ERROR_INVALID_PARAMETER = 87;
+
         /// <summary>
-        /// Closes the port. Safe while another thread reads or writes: the descriptor is closed
-        /// when that call's current poll slice (at most 50 ms) lets go of it, and the call then
-        /// ends with ObjectDisposedException (on the stream path System.IO.Ports ends pending
-        /// requests itself).
+        /// Whether a failed DTR/RTS/break change means the driver has no modem-control lines (a pty
+        /// under another name, virtual and Bluetooth COM ports): on Unix errno ENOTTY or EINVAL
+        /// (System.IO.Ports' HResult is the errno) or a message naming the ioctl; on Windows
+        /// HRESULT_FROM_WIN32 of ERROR_INVALID_FUNCTION, ERROR_NOT_SUPPORTED or ERROR_INVALID_PARAMETER.
+        /// </summary>
+        public static bool MeansNoModemLines(IOException e)
+        {
+            if (e.HResult == ENOTTY || e.HResult == EINVAL || e.Message.IndexOf("ioctl", StringComparison.OrdinalIgnoreCase) >= 0) return true;
+            if ((e.HResult & unchecked((int)0xFFFF0000)) != unchecked((int)0x80070000)) return false;
+            var win32 = e.HResult & 0xFFFF;
+            return win32 == ERROR_INVALID_FUNCTION || win32 == ERROR_NOT_SUPPORTED || win32 == ERROR_INVALID_PARAMETER;
+        }
+
+
+        /// <summary>
+        /// Closes the port. Safe while another thread reads or writes: the call ends with
+        /// ObjectDisposedException. On Unix the descriptor is closed when that call's current poll
+        /// slice (at most 50 ms) lets go of it; on Windows a waiting read is woken at once (a read
+        /// or write System.IO.Ports was doing fails as "port closed", reported as disposed).
         /// </summary>
         public void Dispose()
         {
             _disposed = true;
+            WakeReader();
+            if (_windows) _port.DataReceived -= OnDataReceived;
             _port.Dispose();
         }
 

@@ -44,18 +44,98 @@ public class PortOpenErrorTests
     }
 
     [LinuxFact]
-    public void A_file_that_is_no_tty_fails_with_the_reason()
+    public void A_regular_file_is_named_as_one_not_as_busy()
     {
         var file = Path.GetTempFileName();
         try
         {
             var e = Assert.Throws<PortOpenException>(() => SerialPortLink.Open(file, 115200, Parity.None));
-            Assert.NotEqual(PortOpenFailure.NotFound, e.Failure);
-            Assert.Contains(file, e.Message);
+            Assert.Equal(PortOpenFailure.NotASerialPort, e.Failure);
+            Assert.Contains($"'{file}' is a regular file, not a serial port", e.Message);
+            Assert.DoesNotContain("in use", e.Message);
         }
         finally
         {
             File.Delete(file);
         }
     }
+
+    [LinuxFact]
+    public void A_directory_is_named_as_one_not_as_missing()
+    {
+        var dir = Directory.CreateTempSubdirectory("port").FullName;
+        try
+        {
+            var e = Assert.Throws<PortOpenException>(() => SerialPortLink.Open(dir, 115200, Parity.None));
+            Assert.Equal(PortOpenFailure.NotASerialPort, e.Failure);
+            Assert.Contains($"'{dir}' is a directory, not a serial port", e.Message);
+        }
+        finally
+        {
+            Directory.Delete(dir);
+        }
+    }
+
+    [LinuxFact]
+    public void A_character_device_that_is_no_terminal_is_named_as_one()
+    {
+        var e = Assert.Throws<PortOpenException>(() => SerialPortLink.Open("/dev/null", 115200, Parity.None));
+        Assert.Equal(PortOpenFailure.NotASerialPort, e.Failure);
+        Assert.Contains("'/dev/null' is a character device that is not a terminal", e.Message);
+    }
+
+    [LinuxFact]
+    public void A_pseudo_terminal_opens_again_and_again_whatever_parity_is_asked()
+    {
+        // The kernel drops a pty's parity flag; once an earlier open left the pty raw at 115200,
+        // asking for even parity was the only change left, tcsetattr failed with EINVAL and every
+        // later open said "Value does not fall within the expected range".
+        using var pty = new PseudoTerminalLink();
+        foreach (var parity in new[] { Parity.Even, Parity.Even, Parity.None, Parity.Even, Parity.Odd })
+        {
+            using var link = SerialPortLink.Open(pty.SlavePath, 115200, parity);
+            Assert.Equal(Parity.None, link.Parity);   // what the pty really does
+            Assert.False(link.SupportsModemLines);
+        }
+    }
+
+    [LinuxFact]
+    public void A_pseudo_terminal_behind_a_symlink_is_still_one()
+    {
+        using var pty = new PseudoTerminalLink();
+        var link = Path.Combine(Path.GetTempPath(), "ttyV" + Guid.NewGuid().ToString("N")[..8]);
+        File.CreateSymbolicLink(link, pty.SlavePath);
+        try
+        {
+            using var a = SerialPortLink.Open(link, 115200, Parity.Even);
+            a.Dispose();
+            using var b = SerialPortLink.Open(link, 115200, Parity.Even);
+            Assert.False(b.SupportsModemLines);
+        }
+        finally
+        {
+            File.Delete(link);
+        }
+    }
+
+    [Fact]
+    public void A_name_Windows_refuses_is_not_a_serial_port()
+    {
+        var e = SerialPortLink.Classify("LPT1", new ArgumentException("The given port name (LPT1) does not resolve to a valid serial port."), mayAccess: null);
+        Assert.Equal(PortOpenFailure.NotASerialPort, e.Failure);
+        Assert.Contains("'LPT1' is not a serial port", e.Message);
+        Assert.Contains("COM12:", e.Message);
+    }
+
+    [Theory]
+    [InlineData(25, true)]                     // Unix ENOTTY
+    [InlineData(22, true)]                     // Unix EINVAL
+    [InlineData(unchecked((int)0x80070032), true)]   // ERROR_NOT_SUPPORTED ("The request is not supported", Wine on a pty)
+    [InlineData(unchecked((int)0x80070001), true)]   // ERROR_INVALID_FUNCTION (virtual ports)
+    [InlineData(unchecked((int)0x80070057), true)]   // ERROR_INVALID_PARAMETER
+    [InlineData(unchecked((int)0x8007001F), false)]  // ERROR_GEN_FAILURE: a device that went away, not missing lines
+    [InlineData(unchecked((int)0x80070005), false)]  // ERROR_ACCESS_DENIED
+    [InlineData(5, false)]                     // Unix EIO
+    public void A_refused_modem_line_is_recognised_on_unix_and_windows(int hresult, bool noModemLines)
+        => Assert.Equal(noModemLines, SerialPortLink.MeansNoModemLines(new IOException("failed", hresult)));
 }
