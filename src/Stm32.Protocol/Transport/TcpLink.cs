@@ -19,6 +19,7 @@ namespace Stm32.Protocol.Transport
         // ObjectDisposedException, not a NullReferenceException that kills the process.
         private readonly Socket _socket;
         private readonly NetworkStream _stream;
+        private volatile bool _disposed;
 
         public TcpLink(TcpClient client, string name, int baudRate)
         {
@@ -125,10 +126,13 @@ namespace Stm32.Protocol.Transport
             while (true)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                ThrowIfDisposed();
                 var left = deadline.Remaining;
                 var sliceUs = (int)Math.Max(0, Math.Min(50_000, left.TotalMilliseconds * 1000));
                 if (socket.Poll(sliceUs, SelectMode.SelectRead))
                 {
+                    // Closed here while the poll waited: that is our Dispose, not the peer.
+                    ThrowIfDisposed();
                     if (socket.Available == 0)
                     {
                         if (_received == 0)
@@ -147,13 +151,20 @@ namespace Stm32.Protocol.Transport
 
         public void DiscardInput()
         {
+            ThrowIfDisposed();
             var socket = _socket;
             var scratch = new byte[256];
             while (socket.Available > 0) _received += _stream.Read(scratch, 0, Math.Min(scratch.Length, socket.Available));
         }
 
+        private void ThrowIfDisposed()
+        {
+            if (_disposed) throw new ObjectDisposedException(Name);
+        }
+
         public void Dispose()
         {
+            _disposed = true;
             _stream.Dispose();
             _client.Dispose();
         }
