@@ -122,7 +122,14 @@ function New-DocFolder([Parameter(Mandatory)] [string] $Path) {
 # module's folder goes on PSModulePath (process-wide), as for an installed module, so thread jobs
 # and -Parallel runspaces that the code starts find Stm32 too.
 function New-DocPowerShell([Parameter(Mandatory)] [string] $Folder) {
-    $modules = Split-Path (Split-Path $script:ModulePath)
+    # A folder that holds only the module (a link to the built one), not all of out/: module
+    # discovery reads every folder on PSModulePath.
+    $modules = Join-Path ([IO.Path]::GetTempPath()) "stm32-doc-modules-$PID"
+    $link = Join-Path $modules (Split-Path (Split-Path $script:ModulePath) -Leaf)
+    if (-not (Test-Path -LiteralPath $link)) {
+        $null = New-Item -ItemType Directory -Path $modules -Force
+        $null = New-Item -ItemType SymbolicLink -Path $link -Target (Split-Path $script:ModulePath)
+    }
     if (($env:PSModulePath -split [IO.Path]::PathSeparator) -notcontains $modules) {
         $env:PSModulePath = $modules + [IO.Path]::PathSeparator + $env:PSModulePath
     }

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Threading;
 using Stm32.Protocol.Devices;
-using Stm32.Protocol.OptionBytes;
+using Stm32.Protocol.Programming;
 
 namespace Stm32.PowerShell
 {
@@ -23,7 +23,7 @@ namespace Stm32.PowerShell
             BootloaderVersion = c.BootloaderVersionText;
             BootloaderId = c.BootloaderId.HasValue ? "0x" + c.BootloaderId.Value.ToString("X2", CultureInfo.InvariantCulture) : null;
             Commands = c.SupportedCommands
-                .Select(b => string.Format(CultureInfo.InvariantCulture, "0x{0:X2} {1}", b, Protocol.Bootloader.Commands.Name(b)))
+                .Select(b => string.Format(CultureInfo.InvariantCulture, "0x{0:X2} {1}", b, Protocol.Bootloader.An3155.Name(b)))
                 .ToArray();
             var flash = c.Flash;
             FlashStart = flash.Start;

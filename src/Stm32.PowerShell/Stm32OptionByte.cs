@@ -2,7 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using Stm32.Protocol.OptionBytes;
+using Stm32.Protocol.Devices;
+using Stm32.Protocol.Programming;
 
 namespace Stm32.PowerShell
 {

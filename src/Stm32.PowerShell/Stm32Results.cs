@@ -6,7 +6,6 @@ using System.Linq;
 using System.Text;
 using Stm32.Protocol.Devices;
 using Stm32.Protocol.Firmware;
-using Stm32.Protocol.OptionBytes;
 using Stm32.Protocol.Programming;
 
 namespace Stm32.PowerShell

@@ -72,10 +72,10 @@ namespace Stm32.PowerShell
         /// <see cref="IsReadProtected"/>). A chip at level 2 never answers, so an open session is
         /// never at level 2.
         /// </summary>
-        public Protocol.OptionBytes.ReadProtectionLevel? ReadProtection
+        public Protocol.Devices.ReadProtectionLevel? ReadProtection
             => IsReadProtected is bool p
-                ? (p ? Protocol.OptionBytes.ReadProtectionLevel.Level1 : Protocol.OptionBytes.ReadProtectionLevel.Level0)
-                : (Protocol.OptionBytes.ReadProtectionLevel?)null;
+                ? (p ? Protocol.Devices.ReadProtectionLevel.Level1 : Protocol.Devices.ReadProtectionLevel.Level0)
+                : (Protocol.Devices.ReadProtectionLevel?)null;
 
         /// <summary>
         /// The write-protected pages (sectors on F2/F4/F7) as last read by Get-Stm32Info,

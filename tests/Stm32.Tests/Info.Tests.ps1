@@ -172,7 +172,7 @@ Describe 'Get-Stm32Info for a chip without a memory map in the catalog' {
             $i = $s | Get-Stm32Info -WarningAction SilentlyContinue
             $i.Device.Flash.IsEmpty | Should -BeTrue
             # The RDP byte was read, so the level is known, and so is that reads are allowed.
-            $i.ReadProtection | Should -Be ([Stm32.Protocol.OptionBytes.ReadProtectionLevel]::Level0)
+            $i.ReadProtection | Should -Be ([Stm32.Protocol.Devices.ReadProtectionLevel]::Level0)
             $i.IsReadProtected | Should -BeFalse
             $i.IsReadProtected | Should -Not -BeNullOrEmpty
             # The session learnt it from that Read too.
@@ -190,7 +190,7 @@ Describe 'Get-Stm32Info for a chip without a memory map in the catalog' {
         try {
             Protect-Stm32Flash -Session $s -ReadOut -Confirm:$false
             $s.IsReadProtected | Should -BeTrue
-            ($s | Get-Stm32Info -WarningAction SilentlyContinue).ReadProtection | Should -Be ([Stm32.Protocol.OptionBytes.ReadProtectionLevel]::Level1)
+            ($s | Get-Stm32Info -WarningAction SilentlyContinue).ReadProtection | Should -Be ([Stm32.Protocol.Devices.ReadProtectionLevel]::Level1)
             { Read-Stm32Memory -Session $s -Address 0x20000200 -Length 4 -ErrorAction Stop } | Should -Throw -ErrorId 'ReadProtected,Stm32.PowerShell.Commands.ReadStm32MemoryCommand'
 
             Unprotect-Stm32Flash -Session $s -ReadOut -Confirm:$false

@@ -22,7 +22,7 @@ Describe 'Protection and option bytes' {
                 $e = $_.Exception
                 while ($e -is [System.Management.Automation.MethodInvocationException] -and $e.InnerException) { $e = $e.InnerException }
                 if ($e -is [Stm32.Protocol.Bootloader.Stm32VerifyException]) {
-                    throw [Stm32.Protocol.OptionBytes.ProtectionOperations]::ExplainVerifyFailure($c, $e, [Threading.CancellationToken]::None)
+                    throw [Stm32.Protocol.Programming.ProtectionOperations]::ExplainVerifyFailure($c, $e, [Threading.CancellationToken]::None)
                 }
                 throw $e
             }
@@ -104,7 +104,7 @@ Describe 'Protection and option bytes' {
             (Get-Stm32OptionByte -Session $s).WriteProtectedPages | Should -Contain $Page
 
             $e = { Invoke-TestWrite $s $PageAddress ([byte[]](1..32)) } | Should -Throw -PassThru
-            $e.Exception | Should -BeOfType ([Stm32.Protocol.OptionBytes.Stm32WriteProtectedException])
+            $e.Exception | Should -BeOfType ([Stm32.Protocol.Programming.Stm32WriteProtectedException])
             $e.Exception.Page | Should -Be $Page
             $e.Exception.Address | Should -Be $PageAddress
             $e.Exception.Message | Should -Match ('0x{0:X8}' -f $PageAddress)

@@ -81,8 +81,11 @@ if [ "$(cat "$out/host/.stamp" 2>/dev/null)" != "$stamp" ]; then
   say "host published in $((SECONDS - t)) s"
 fi
 
-# 3. A fresh Wine prefix.
-export WINEPREFIX=$out/prefix WINEDEBUG=-all WINEDLLOVERRIDES='mshtml=;winedbg.exe=d' DOTNET_EnableWriteXorExecute=0
+# 3. A fresh Wine prefix, outside the repository: its dosdevices/z: links to / and anything that
+#    walks out/ (module discovery on PSModulePath, a recursive listing) would walk the whole disk.
+rm -rf "$out/prefix"
+prefix=$(mktemp -d "${TMPDIR:-/tmp}/stm32-wine.XXXXXX")
+export WINEPREFIX=$prefix WINEDEBUG=-all WINEDLLOVERRIDES='mshtml=;winedbg.exe=d' DOTNET_EnableWriteXorExecute=0
 "$wineserver" -k 2>/dev/null
 rm -rf "$WINEPREFIX"
 t=$SECONDS
@@ -100,6 +103,7 @@ cleanup() {
   sleep 0.5
   kill "$fixtures" 2>/dev/null
   "$wineserver" -k 2>/dev/null
+  rm -rf "$prefix"
 }
 trap cleanup EXIT
 trap 'exit 143' INT TERM

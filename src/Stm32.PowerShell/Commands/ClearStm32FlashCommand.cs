@@ -111,7 +111,7 @@ namespace Stm32.PowerShell.Commands
             var bad = numbers.Where(n => n >= real.Count).Distinct().OrderBy(n => n).ToList();
             if (bad.Count > 0)
                 throw new ModuleException(ErrorIds.PageOutOfRange, ErrorCategory.InvalidArgument, string.Format(CultureInfo.InvariantCulture,
-                    "{0} has {1}s 0 to {2}; {3}.", session.DeviceName, word, real.Count - 1, Stm32.Protocol.OptionBytes.WriteProtectionPlan.NoSuch(word, bad)));
+                    "{0} has {1}s 0 to {2}; {3}.", session.DeviceName, word, real.Count - 1, Stm32.Protocol.Programming.WriteProtectionPlan.NoSuch(word, bad)));
             return numbers.Distinct().OrderBy(n => n).Select(n => real[n]).ToList();
         }
 

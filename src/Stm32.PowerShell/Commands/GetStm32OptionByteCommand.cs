@@ -1,7 +1,8 @@
 using System.Linq;
 using System.Management.Automation;
 using Stm32.PowerShell.Infrastructure;
-using Stm32.Protocol.OptionBytes;
+using Stm32.Protocol.Devices;
+using Stm32.Protocol.Programming;
 
 namespace Stm32.PowerShell.Commands
 {

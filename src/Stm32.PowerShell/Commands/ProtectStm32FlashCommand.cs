@@ -2,7 +2,8 @@ using System;
 using System.Linq;
 using System.Management.Automation;
 using Stm32.PowerShell.Infrastructure;
-using Stm32.Protocol.OptionBytes;
+using Stm32.Protocol.Devices;
+using Stm32.Protocol.Programming;
 
 namespace Stm32.PowerShell.Commands
 {
@@ -95,7 +96,7 @@ namespace Stm32.PowerShell.Commands
             }
             else
             {
-                Protocol.OptionBytes.WriteProtectionPlan plan;
+                Protocol.Programming.WriteProtectionPlan plan;
                 try
                 {
                     plan = ParameterSetName == SectorSet ? connection.PlanWriteProtectionOfSectors(Sector!)

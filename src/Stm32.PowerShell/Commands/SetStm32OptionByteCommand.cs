@@ -4,7 +4,8 @@ using System.Linq;
 using System.Management.Automation;
 using System.Management.Automation.Host;
 using Stm32.PowerShell.Infrastructure;
-using Stm32.Protocol.OptionBytes;
+using Stm32.Protocol.Devices;
+using Stm32.Protocol.Programming;
 
 namespace Stm32.PowerShell.Commands
 {

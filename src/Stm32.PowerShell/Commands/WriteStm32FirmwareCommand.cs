@@ -7,7 +7,6 @@ using Stm32.PowerShell.Infrastructure;
 using Stm32.Protocol.Bootloader;
 using Stm32.Protocol.Devices;
 using Stm32.Protocol.Firmware;
-using Stm32.Protocol.OptionBytes;
 using Stm32.Protocol.Programming;
 
 namespace Stm32.PowerShell.Commands

@@ -63,7 +63,7 @@ namespace Stm32.PowerShell.Infrastructure
 
         /// <summary>"page 3", "pages 0-5", "sectors 1, 3, 5-7".</summary>
         internal static string DescribePages(IReadOnlyList<int> pages, string unit)
-            => pages.Count == 0 ? "no " + unit + "s" : Protocol.OptionBytes.OptionByteSet.Counted(unit, pages);
+            => pages.Count == 0 ? "no " + unit + "s" : Protocol.Devices.OptionByteSet.Counted(unit, pages);
 
         internal static string DescribeRanges(IEnumerable<MemoryRange> ranges)
             => string.Join(", ", ranges.Select(r => string.Format(CultureInfo.InvariantCulture, "{0}-{1} ({2} bytes)", Hex(r.Start), Hex(r.End - 1), r.Length)));

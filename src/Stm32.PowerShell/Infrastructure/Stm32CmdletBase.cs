@@ -4,7 +4,8 @@ using System.IO;
 using System.Management.Automation;
 using System.Threading;
 using Stm32.Protocol.Bootloader;
-using Stm32.Protocol.OptionBytes;
+using Stm32.Protocol.Devices;
+using Stm32.Protocol.Programming;
 using Stm32.Protocol.Transport;
 
 namespace Stm32.PowerShell.Infrastructure

@@ -63,7 +63,7 @@ namespace Stm32.Protocol.Bootloader
 
         private bool _idle;
         private Deadline? _busyUntil;
-        private readonly byte[] _scratch = new byte[Commands.MaxBlock + 64];
+        private readonly byte[] _scratch = new byte[An3155.MaxBlock + 64];
 
         /// <summary>
         /// The operation's total time, where one is running (<see cref="OperationDeadline"/>):
@@ -130,29 +130,29 @@ namespace Stm32.Protocol.Bootloader
             }
             for (int attempt = 1; attempt <= Math.Max(1, Options.SyncAttempts); attempt++)
             {
-                ThrowIfPastDeadline("sync", new[] { Commands.Sync }, received.ToArray());
+                ThrowIfPastDeadline("sync", new[] { An3155.Sync }, received.ToArray());
                 _link.DiscardInput();
-                Send(new[] { Commands.Sync }, ct);
+                Send(new[] { An3155.Sync }, ct);
                 var first = ReadSyncReply(ProbeTimeout(), received, ct);
-                if (first == Commands.Ack) return Synced(SyncOutcome.Fresh);
-                if (first == Commands.Nack) return Synced(SyncOutcome.AlreadySynchronized);
+                if (first == An3155.Ack) return Synced(SyncOutcome.Fresh);
+                if (first == An3155.Nack) return Synced(SyncOutcome.AlreadySynchronized);
 
                 // Nothing yet: either a slow fresh chip or a synchronised one holding our 0x7F as
                 // half a pair. A second 0x7F completes that pair (7F 7F fails the complement
                 // check) and draws a NACK (spec 2.1).
-                Send(new[] { Commands.Sync }, ct);
+                Send(new[] { An3155.Sync }, ct);
                 var second = ReadSyncReply(Options.ReplyTimeout, received, ct);
-                if (second == Commands.Nack) return Synced(SyncOutcome.AlreadySynchronized);
-                if (second == Commands.Ack)
+                if (second == An3155.Nack) return Synced(SyncOutcome.AlreadySynchronized);
+                if (second == An3155.Ack)
                 {
                     ClearPendingSyncByte(received, ct);
                     return Synced(SyncOutcome.Fresh);
                 }
             }
-            ThrowIfPastDeadline("sync", new[] { Commands.Sync }, received.ToArray());
+            ThrowIfPastDeadline("sync", new[] { An3155.Sync }, received.ToArray());
             throw new Stm32NoResponseException(
                 "No response from the target: the bootloader did not answer the sync byte 0x7F." + EchoHint(received),
-                new[] { Commands.Sync }, received.ToArray());
+                new[] { An3155.Sync }, received.ToArray());
         }
 
         /// <summary>
@@ -160,7 +160,7 @@ namespace Stm32.Protocol.Bootloader
         /// single-wire or RS-485 adapter, spec 1), which the protocol cannot work through.
         /// </summary>
         private static string EchoHint(List<byte> received)
-            => received.Count > 0 && received.TrueForAll(b => b == Commands.Sync)
+            => received.Count > 0 && received.TrueForAll(b => b == An3155.Sync)
                 ? " Every byte that came back was our own 0x7F: the line echoes what is sent (a single-wire or RS-485 adapter, or TX looped to RX); the bootloader needs a full-duplex line."
                 : "";
 
@@ -178,10 +178,10 @@ namespace Stm32.Protocol.Bootloader
         private SyncOutcome? SyncExpectingCommandLoop(List<byte> received, CancellationToken ct)
         {
             _link.DiscardInput();
-            Send(new[] { Commands.Sync, Commands.Sync }, ct);
+            Send(new[] { An3155.Sync, An3155.Sync }, ct);
             var reply = ReadSyncReply(Options.ReplyTimeout, received, ct);
-            if (reply == Commands.Nack) return SyncOutcome.AlreadySynchronized;
-            if (reply != Commands.Ack) return null;
+            if (reply == An3155.Nack) return SyncOutcome.AlreadySynchronized;
+            if (reply != An3155.Ack) return null;
             // Reset since our last session. The second 0x7F came right behind the autobaud byte:
             // the simulated chip holds it as half a pair; whether a real chip's USART is ready
             // for it that soon is UNCONFIRMED (spec 2.1), so both cases are handled: the byte is
@@ -198,14 +198,14 @@ namespace Stm32.Protocol.Bootloader
         /// </summary>
         private void ClearPendingSyncByte(List<byte> received, CancellationToken ct)
         {
-            Send(new[] { Commands.Sync }, ct);
+            Send(new[] { An3155.Sync }, ct);
             int third;
             // An L412-style extra ACK after the sync ACK (spec 2.3) may still be on its way: skip ACKs.
             do third = ReadSyncReply(Options.ReplyTimeout, received, ct);
-            while (third == Commands.Ack);
-            if (third != Commands.Nack)
+            while (third == An3155.Ack);
+            if (third != An3155.Nack)
             {
-                Send(new[] { Commands.Sync }, ct);
+                Send(new[] { An3155.Sync }, ct);
                 ReadSyncReply(Options.ReplyTimeout, received, ct);
             }
         }
@@ -229,7 +229,7 @@ namespace Stm32.Protocol.Bootloader
                 var b = TryReadByte(deadline.Remaining, ct);
                 if (b < 0) return -1;
                 received.Add((byte)b);
-                if (b == Commands.Ack || b == Commands.Nack) return b;
+                if (b == An3155.Ack || b == An3155.Nack) return b;
                 // 0x00 before the ACK (spec 2.3) or line noise: keep reading until the deadline.
             }
         }
@@ -239,10 +239,10 @@ namespace Stm32.Protocol.Bootloader
         /// <summary>Get (0x00): version and the supported command codes.</summary>
         public GetResult Get(CancellationToken ct = default)
         {
-            SendCommand(Commands.Get, ct);
-            var sent = Pair(Commands.Get);
+            SendCommand(An3155.Get, ct);
+            var sent = Pair(An3155.Get);
             int n = ReadByte("Get", sent, ct);
-            if (n == Commands.Ack)
+            if (n == An3155.Ack)
             {
                 // L412-style extra ACK after sync: no Get list has 0x79 codes, so this ACK is the stray one.
                 n = ReadByte("Get", sent, ct);
@@ -258,8 +258,8 @@ namespace Stm32.Protocol.Bootloader
         /// <summary>Get Version (0x01): version and the two option bytes (0x00 on current parts).</summary>
         public (byte Version, byte Option1, byte Option2) GetVersion(CancellationToken ct = default)
         {
-            SendCommand(Commands.GetVersion, ct);
-            var sent = Pair(Commands.GetVersion);
+            SendCommand(An3155.GetVersion, ct);
+            var sent = Pair(An3155.GetVersion);
             var reply = new byte[3];
             ReadExactly(reply, "Get Version", sent, ct);
             ExpectAck("Get Version (end)", sent, Options.ReplyTimeout, ct, final: true);
@@ -270,8 +270,8 @@ namespace Stm32.Protocol.Bootloader
         /// <summary>Get ID (0x02): the product ID (e.g. 0x410). Reads the length byte generically.</summary>
         public ushort GetId(CancellationToken ct = default)
         {
-            SendCommand(Commands.GetId, ct);
-            var sent = Pair(Commands.GetId);
+            SendCommand(An3155.GetId, ct);
+            var sent = Pair(An3155.GetId);
             int n = ReadByte("Get ID", sent, ct);
             var id = new byte[n + 1];
             ReadExactly(id, "Get ID", sent, ct);
@@ -284,8 +284,8 @@ namespace Stm32.Protocol.Bootloader
         /// <summary>Read Memory (0x11): 1 to 256 bytes.</summary>
         public byte[] ReadMemory(uint address, int length, CancellationToken ct = default)
         {
-            if (length < 1 || length > Commands.MaxBlock) throw new ArgumentOutOfRangeException(nameof(length), "1 to 256 bytes per Read Memory.");
-            SendCommand(Commands.ReadMemory, ct, address);
+            if (length < 1 || length > An3155.MaxBlock) throw new ArgumentOutOfRangeException(nameof(length), "1 to 256 bytes per Read Memory.");
+            SendCommand(An3155.ReadMemory, ct, address);
             SendAddress("Read Memory", address, ct);
             var count = new[] { (byte)(length - 1), (byte)~(length - 1) };
             Send(count, ct);
@@ -300,7 +300,7 @@ namespace Stm32.Protocol.Bootloader
         /// <summary>Go (0x21): the chip loads MSP from [address] and jumps to [address+4].</summary>
         public void Go(uint address, CancellationToken ct = default)
         {
-            SendCommand(Commands.Go, ct, address);
+            SendCommand(An3155.Go, ct, address);
             SendAddress("Go", address, ct);
         }
 
@@ -319,14 +319,14 @@ namespace Stm32.Protocol.Bootloader
         /// </summary>
         public void WriteMemory(uint address, byte[] data, int offset, int count, TimeSpan? timeout, CancellationToken ct = default)
         {
-            if (count < 1 || count > Commands.MaxBlock) throw new ArgumentOutOfRangeException(nameof(count), "1 to 256 bytes per Write Memory.");
+            if (count < 1 || count > An3155.MaxBlock) throw new ArgumentOutOfRangeException(nameof(count), "1 to 256 bytes per Write Memory.");
             var padded = (count + 3) & ~3;
             var frame = new byte[padded + 2];
             frame[0] = (byte)(padded - 1);
             Buffer.BlockCopy(data, offset, frame, 1, count);
             for (int i = count; i < padded; i++) frame[1 + i] = 0xFF;
-            frame[frame.Length - 1] = Commands.Xor(frame, 0, frame.Length - 1);
-            SendCommand(Commands.WriteMemory, ct, address);
+            frame[frame.Length - 1] = An3155.Xor(frame, 0, frame.Length - 1);
+            SendCommand(An3155.WriteMemory, ct, address);
             SendAddress("Write Memory", address, ct);
             Send(frame, ct);
             ExpectAck("Write Memory data", frame, timeout ?? Options.WriteTimeout, ct, address);
@@ -345,7 +345,7 @@ namespace Stm32.Protocol.Bootloader
         /// <summary>As <see cref="LegacyMassErase(Action{TimeSpan}?, CancellationToken)"/>, waiting up to <paramref name="timeout"/> (null: <see cref="BootloaderOptions.MassEraseTimeout"/>).</summary>
         public void LegacyMassErase(Action<TimeSpan>? tick, TimeSpan? timeout, CancellationToken ct)
         {
-            SendCommand(Commands.Erase, ct);
+            SendCommand(An3155.Erase, ct);
             var frame = new byte[] { 0xFF, 0x00 };
             Send(frame, ct);
             ExpectLongAck("Erase (global)", frame, timeout ?? Options.MassEraseTimeout, ct, tick);
@@ -366,8 +366,8 @@ namespace Stm32.Protocol.Bootloader
                 if (pages[i] < 0 || pages[i] > 255) throw new ArgumentOutOfRangeException(nameof(pages), "Erase (0x43) numbers pages 0 to 255.");
                 frame[1 + i] = (byte)pages[i];
             }
-            frame[frame.Length - 1] = Commands.Xor(frame, 0, frame.Length - 1);
-            SendCommand(Commands.Erase, ct);
+            frame[frame.Length - 1] = An3155.Xor(frame, 0, frame.Length - 1);
+            SendCommand(An3155.Erase, ct);
             Send(frame, ct);
             ExpectLongAck("Erase (pages)", frame, timeout ?? Scale(Options.EraseTimeoutPerPage, pages.Count), ct, null);
             _idle = true;
@@ -390,8 +390,8 @@ namespace Stm32.Protocol.Bootloader
                 frame[2 + 2 * i] = (byte)(pages[i] >> 8);
                 frame[3 + 2 * i] = (byte)pages[i];
             }
-            frame[frame.Length - 1] = Commands.Xor(frame, 0, frame.Length - 1);
-            SendCommand(Commands.ExtendedErase, ct);
+            frame[frame.Length - 1] = An3155.Xor(frame, 0, frame.Length - 1);
+            SendCommand(An3155.ExtendedErase, ct);
             Send(frame, ct);
             ExpectLongAck("Extended Erase (pages)", frame, timeout ?? Scale(Options.EraseTimeoutPerPage, pages.Count), ct, null);
             _idle = true;
@@ -407,7 +407,7 @@ namespace Stm32.Protocol.Bootloader
         public void ExtendedEraseSpecial(ushort code, Action<TimeSpan>? tick, TimeSpan? timeout, CancellationToken ct)
         {
             var frame = new byte[] { (byte)(code >> 8), (byte)code, (byte)((code >> 8) ^ (code & 0xFF)) };
-            SendCommand(Commands.ExtendedErase, ct);
+            SendCommand(An3155.ExtendedErase, ct);
             Send(frame, ct);
             ExpectLongAck(SpecialEraseStep(code), frame, timeout ?? Options.MassEraseTimeout, ct, tick);
             _idle = true;
@@ -415,7 +415,7 @@ namespace Stm32.Protocol.Bootloader
 
         /// <summary>The step name of an Extended Erase special code's answer: "Extended Erase (mass)".</summary>
         public static string SpecialEraseStep(ushort code)
-            => "Extended Erase (" + (code == Commands.MassEraseCode ? "mass" : code == Commands.Bank1EraseCode ? "bank 1" : "bank 2") + ")";
+            => "Extended Erase (" + (code == An3155.MassEraseCode ? "mass" : code == An3155.Bank1EraseCode ? "bank 1" : "bank 2") + ")";
 
         /// <summary>Write Protect (0x63): protects the listed sectors and resets the chip.</summary>
         public void WriteProtect(IReadOnlyList<int> sectors, CancellationToken ct = default)
@@ -428,8 +428,8 @@ namespace Stm32.Protocol.Bootloader
                 if (sectors[i] < 0 || sectors[i] > 255) throw new ArgumentOutOfRangeException(nameof(sectors), "Write Protect numbers sectors 0 to 255.");
                 frame[1 + i] = (byte)sectors[i];
             }
-            frame[frame.Length - 1] = Commands.Xor(frame, 0, frame.Length - 1);
-            SendCommand(Commands.WriteProtect, ct);
+            frame[frame.Length - 1] = An3155.Xor(frame, 0, frame.Length - 1);
+            SendCommand(An3155.WriteProtect, ct);
             Send(frame, ct);
             ExpectAck("Write Protect (sectors)", frame, Options.ProtectionTimeout, ct);
             _idle = true;
@@ -438,16 +438,16 @@ namespace Stm32.Protocol.Bootloader
         /// <summary>Write Unprotect (0x73): two ACKs, then the chip resets.</summary>
         public void WriteUnprotect(CancellationToken ct = default)
         {
-            SendCommand(Commands.WriteUnprotect, ct);
-            ExpectAck("Write Unprotect (done)", Pair(Commands.WriteUnprotect), Options.ProtectionTimeout, ct);
+            SendCommand(An3155.WriteUnprotect, ct);
+            ExpectAck("Write Unprotect (done)", Pair(An3155.WriteUnprotect), Options.ProtectionTimeout, ct);
             _idle = true;
         }
 
         /// <summary>Readout Protect (0x82): two ACKs, then the chip resets at RDP level 1.</summary>
         public void ReadoutProtect(CancellationToken ct = default)
         {
-            SendCommand(Commands.ReadoutProtect, ct);
-            ExpectAck("Readout Protect (done)", Pair(Commands.ReadoutProtect), Options.ProtectionTimeout, ct);
+            SendCommand(An3155.ReadoutProtect, ct);
+            ExpectAck("Readout Protect (done)", Pair(An3155.ReadoutProtect), Options.ProtectionTimeout, ct);
             _idle = true;
         }
 
@@ -463,8 +463,8 @@ namespace Stm32.Protocol.Bootloader
         /// </summary>
         public void ReadoutUnprotect(TimeSpan? timeout, Action<TimeSpan>? tick, CancellationToken ct = default)
         {
-            SendCommand(Commands.ReadoutUnprotect, ct);
-            ExpectLongAck("Readout Unprotect (done)", Pair(Commands.ReadoutUnprotect), timeout ?? Options.MassEraseTimeout, ct, tick);
+            SendCommand(An3155.ReadoutUnprotect, ct);
+            ExpectLongAck("Readout Unprotect (done)", Pair(An3155.ReadoutUnprotect), timeout ?? Options.MassEraseTimeout, ct, tick);
             _idle = true;
         }
 
@@ -472,18 +472,18 @@ namespace Stm32.Protocol.Bootloader
         /// Get Checksum (0xA1, V3.3; AN3155r18 flow, spec 4.13): CRC of <paramref name="length"/>
         /// bytes (a multiple of 4) from <paramref name="address"/>.
         /// </summary>
-        public uint GetChecksum(uint address, uint length, uint polynomial = Commands.CrcPolynomial, uint initial = Commands.CrcInitial, CancellationToken ct = default)
+        public uint GetChecksum(uint address, uint length, uint polynomial = An3155.CrcPolynomial, uint initial = An3155.CrcInitial, CancellationToken ct = default)
         {
             if (length == 0 || length % 4 != 0) throw new ArgumentOutOfRangeException(nameof(length), "A positive multiple of 4 bytes.");
-            SendCommand(Commands.GetChecksum, ct, address);
+            SendCommand(An3155.GetChecksum, ct, address);
             SendAddress("Get Checksum address", address, ct);
-            var words = Commands.AddressFrame(length / 4);
+            var words = An3155.AddressFrame(length / 4);
             Send(words, ct);
             ExpectAck("Get Checksum size", words, Options.ReplyTimeout, ct, address);
-            var poly = Commands.AddressFrame(polynomial);
+            var poly = An3155.AddressFrame(polynomial);
             Send(poly, ct);
             ExpectAck("Get Checksum polynomial", poly, Options.ReplyTimeout, ct, address);
-            var init = Commands.AddressFrame(initial);
+            var init = An3155.AddressFrame(initial);
             Send(init, ct);
             ExpectAck("Get Checksum initial value", init, Options.ReplyTimeout, ct, address);
             // Then the chip computes and answers ACK + CRC + XOR: allow about 1 s per MiB on top.
@@ -504,11 +504,11 @@ namespace Stm32.Protocol.Bootloader
         private void SendCommand(byte code, CancellationToken ct, uint? address = null)
         {
             var pair = Pair(code);
-            ThrowIfPastDeadline(Commands.Name(code), pair, null, address);
-            DropStrayInput(Commands.Name(code), ct);
+            ThrowIfPastDeadline(An3155.Name(code), pair, null, address);
+            DropStrayInput(An3155.Name(code), ct);
             LastCommand = code;
             Send(pair, ct);
-            ExpectAck(Commands.Name(code), pair, Options.ReplyTimeout, ct, address);
+            ExpectAck(An3155.Name(code), pair, Options.ReplyTimeout, ct, address);
         }
 
         /// <summary>
@@ -576,7 +576,7 @@ namespace Stm32.Protocol.Bootloader
 
         private void SendAddress(string command, uint address, CancellationToken ct)
         {
-            var frame = Commands.AddressFrame(address);
+            var frame = An3155.AddressFrame(address);
             Send(frame, ct);
             ExpectAck(command + " address", frame, Options.ReplyTimeout, ct, address);
         }
@@ -605,8 +605,8 @@ namespace Stm32.Protocol.Bootloader
                 more = Math.Max(0, more - 1);
             }
             else b = tick == null ? TryReadByte(timeout, ct) : TryReadByte(timeout, tick, ct);
-            if (b == Commands.Ack && more == 0) return;
-            if (b == Commands.Ack)
+            if (b == An3155.Ack && more == 0) return;
+            if (b == An3155.Ack)
             {
                 var extra = new byte[more];
                 Buffer.BlockCopy(_scratch, 1, extra, 0, more);
@@ -619,7 +619,7 @@ namespace Stm32.Protocol.Bootloader
                 throw NoAnswer(
                     string.Format(CultureInfo.InvariantCulture, "{0}: no answer within {1:0.###} s{2}.", step, timeout.TotalSeconds, At(address)),
                     step, sent, Array.Empty<byte>(), address);
-            if (b == Commands.Nack)
+            if (b == An3155.Nack)
             {
                 // Received holds the NACK and whatever followed it: a lone NACK means the chip
                 // consumed the whole frame and waits for a new command (spec 3); more bytes mean

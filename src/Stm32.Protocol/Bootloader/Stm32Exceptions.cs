@@ -101,8 +101,8 @@ namespace Stm32.Protocol.Bootloader
     public class Stm32UnsupportedCommandException : Stm32Exception
     {
         public Stm32UnsupportedCommandException(byte command)
-            : base(string.Format(CultureInfo.InvariantCulture, "The bootloader does not offer the {0} command (0x{1:X2}).", Commands.Name(command), command),
-                Commands.Name(command))
+            : base(string.Format(CultureInfo.InvariantCulture, "The bootloader does not offer the {0} command (0x{1:X2}).", An3155.Name(command), command),
+                An3155.Name(command))
         {
             Command = command;
         }

@@ -7,7 +7,7 @@ using System.Threading;
 using Stm32.Protocol.Bootloader;
 using Stm32.Protocol.Devices;
 using Stm32.Protocol.Firmware;
-using Stm32.Protocol.OptionBytes;
+using Stm32.Protocol.Programming;
 
 namespace Stm32.Protocol.Programming
 {
@@ -185,7 +185,7 @@ namespace Stm32.Protocol.Programming
     /// </summary>
     public static class FlashProgrammer
     {
-        public const int BlockSize = Commands.MaxBlock;
+        public const int BlockSize = An3155.MaxBlock;
 
         /// <summary>
         /// Checks, before anything is sent, that every byte of the image lies in the flash (the
@@ -516,11 +516,11 @@ namespace Stm32.Protocol.Programming
         {
             var ff = new byte[4096];
             for (int i = 0; i < ff.Length; i++) ff[i] = 0xFF;
-            uint crc = Commands.CrcInitial;
+            uint crc = An3155.CrcInitial;
             for (uint done = 0; done < length;)
             {
                 var n = (int)Math.Min((uint)ff.Length, length - done);
-                crc = Crc32Stm32.Compute(ff, 0, n, crc);
+                crc = An3155.Crc32(ff, 0, n, crc);
                 done += (uint)n;
             }
             return crc;
@@ -744,7 +744,7 @@ namespace Stm32.Protocol.Programming
             private bool ChecksumMatches(List<Block> run)
             {
                 var data = run.SelectMany(b => b.Data).ToArray();
-                var expected = Crc32Stm32.Compute(data);
+                var expected = An3155.Crc32(data);
                 var actual = _c.Checksum(run[0].Address, (uint)data.Length, null, _ct);
                 return actual == expected;
             }

@@ -4,7 +4,8 @@ using System.Globalization;
 using System.Linq;
 using System.Threading;
 using Stm32.Protocol.Bootloader;
-using Stm32.Protocol.OptionBytes;
+using Stm32.Protocol.Devices;
+using Stm32.Protocol.Programming;
 
 namespace Stm32.Protocol.Programming
 {
@@ -131,7 +132,7 @@ namespace Stm32.Protocol.Programming
                 return null;
             }
             if (sample.All(b => b == 0xFF)) return null;
-            return Crc32Stm32.Compute(sample);
+            return An3155.Crc32(sample);
         }
     }
 }

@@ -188,7 +188,7 @@ namespace Stm32.Protocol.Programming
         {
             Counters.Resyncs++;
             int filler = Math.Max(0, Recovery.FillerBytes);
-            if (longFiller && Client.LastCommand == Commands.ExtendedErase)
+            if (longFiller && Client.LastCommand == An3155.ExtendedErase)
             {
                 var fits = (long)(LongestFiller.Ticks / Math.Max(1, Client.WireTime(1).Ticks));
                 filler = (int)Math.Max(filler, Math.Min(LargestFrame, fits));
@@ -212,7 +212,7 @@ namespace Stm32.Protocol.Programming
             var o = Client.Options;
             int attempts = Math.Max(1, Recovery.ResyncAttempts);
             long fillers = (long)Math.Max(0, Recovery.FillerBytes) * attempts;
-            if (Client.LastCommand == Commands.ExtendedErase)
+            if (Client.LastCommand == An3155.ExtendedErase)
                 fillers += Math.Min(LargestFrame, LongestFiller.Ticks / Math.Max(1, Client.WireTime(1).Ticks));
             // Per attempt: the drain's quiet time, two sync rounds (probe and reply timeout each), a Get ID, the back-off.
             var perAttempt = Recovery.QuietTime + TimeSpan.FromTicks(Math.Max(1, o.SyncAttempts) * (o.SyncProbeTimeout.Ticks + o.ReplyTimeout.Ticks))
@@ -311,7 +311,7 @@ namespace Stm32.Protocol.Programming
                     Client.ReadMemory(address, 4, ct);
                     return false;
                 }
-                catch (Stm32NackException e) when (IsCommandStep(e.Step) && (e.Received.Length == 1 || e.Received[1] == Commands.Nack))
+                catch (Stm32NackException e) when (IsCommandStep(e.Step) && (e.Received.Length == 1 || e.Received[1] == An3155.Nack))
                 {
                     // Refused (one NACK, or the two some parts send under protection, spec 3).
                 }

@@ -164,22 +164,22 @@ namespace Stm32.Protocol.Programming
         /// <summary>Reading <paramref name="bytes"/>: per 256-byte chunk three exchanges, 9 bytes out, 3 ACKs and the data back.</summary>
         public TimeSpan NeedsToRead(long bytes)
         {
-            long chunks = (bytes + Commands.MaxBlock - 1) / Commands.MaxBlock;
+            long chunks = (bytes + An3155.MaxBlock - 1) / An3155.MaxBlock;
             return Needs(3 * chunks, 12 * chunks + bytes, TimeSpan.Zero);
         }
 
         /// <summary>Writing <paramref name="bytes"/> in 256-byte blocks: three exchanges, 10 bytes of frame and 3 ACKs each, and the programming time.</summary>
         public TimeSpan NeedsToWrite(long bytes)
         {
-            long blocks = (bytes + Commands.MaxBlock - 1) / Commands.MaxBlock;
-            return Needs(3 * blocks, 13 * blocks + bytes, TimeSpan.FromTicks(Timings.Program(Commands.MaxBlock).Ticks * blocks));
+            long blocks = (bytes + An3155.MaxBlock - 1) / An3155.MaxBlock;
+            return Needs(3 * blocks, 13 * blocks + bytes, TimeSpan.FromTicks(Timings.Program(An3155.MaxBlock).Ticks * blocks));
         }
 
         /// <summary>Erasing pages by number: their typical erase time and two exchanges per command.</summary>
         public TimeSpan NeedsToErase(IReadOnlyList<int> pages)
         {
             long flash = pages.Sum(p => TypicalErase(p).Ticks);
-            long commands = EraseCommands(pages, Commands.MaxErasePagesPerCommand).Count();
+            long commands = EraseCommands(pages, Stm32Connection.MaxPagesPerExtendedErase).Count();
             return Needs(2 * commands, commands * 4 + 2L * pages.Count, TimeSpan.FromTicks(flash));
         }
 

@@ -30,6 +30,12 @@ namespace Stm32.Protocol.Programming
     /// </summary>
     public sealed partial class Stm32Connection : IDisposable
     {
+        /// <summary>
+        /// The most pages put in one Extended Erase: the protocol allows 0xFFF0, but an F103 XL
+        /// hangs above 154 (spec 4.8) and STM32CubeProgrammer sends 100.
+        /// </summary>
+        public const int MaxPagesPerExtendedErase = 100;
+
         private readonly List<string> _warnings = new List<string>();
 
         private Stm32Connection(IByteLink link, BootloaderOptions options)
@@ -106,9 +112,9 @@ namespace Stm32.Protocol.Programming
 
         public bool Supports(byte command) => SupportedCommands.Contains(command);
 
-        public bool HasExtendedErase => Supports(Commands.ExtendedErase);
+        public bool HasExtendedErase => Supports(An3155.ExtendedErase);
 
-        public bool HasChecksum => Supports(Commands.GetChecksum);
+        public bool HasChecksum => Supports(An3155.GetChecksum);
 
         /// <summary>
         /// Synchronises and identifies the chip: Get, Get Version, Get ID (spec 15a.2), nothing
@@ -159,10 +165,10 @@ namespace Stm32.Protocol.Programming
         {
             _warnings.Clear();
             var get = Client.Get(ct);
-            foreach (var required in new[] { Commands.Get, Commands.GetVersion, Commands.GetId })
+            foreach (var required in new[] { An3155.Get, An3155.GetVersion, An3155.GetId })
                 if (!get.Commands.Contains(required))
                     throw new Stm32ProtocolException(
-                        $"The bootloader does not list {Commands.Name(required)} (0x{required:X2}); this is not an AN3155 USART bootloader.",
+                        $"The bootloader does not list {An3155.Name(required)} (0x{required:X2}); this is not an AN3155 USART bootloader.",
                         "Get", null, get.Commands.ToArray());
             var gv = Client.GetVersion(ct);
             var pid = Client.GetId(ct);
@@ -301,7 +307,7 @@ namespace Stm32.Protocol.Programming
                 }
                 return size;
             }
-            catch (Stm32NackException e) when (e.Received.Length == 1 || e.Received[1] == Commands.Nack)
+            catch (Stm32NackException e) when (e.Received.Length == 1 || e.Received[1] == An3155.Nack)
             {
                 return null;   // refused: read protection, noise, or a register this part does not map
             }
@@ -366,7 +372,7 @@ namespace Stm32.Protocol.Programming
             {
                 return ReadTwice(address, length, ct);
             }
-            catch (Stm32NackException e) when (e.Received.Length == 1 || e.Received[1] == Commands.Nack)
+            catch (Stm32NackException e) when (e.Received.Length == 1 || e.Received[1] == An3155.Nack)
             {
                 _warnings.Add(string.Format(CultureInfo.InvariantCulture, "The chip refused to read 0x{0:X8}; the catalog's values are used instead.", address));
                 return null;
@@ -416,7 +422,7 @@ namespace Stm32.Protocol.Programming
             {
                 while (done < length)
                 {
-                    var n = Math.Min(Commands.MaxBlock, length - done);
+                    var n = Math.Min(An3155.MaxBlock, length - done);
                     var chunk = ReadChecked((uint)(address + done), n, ct);
                     Buffer.BlockCopy(chunk, 0, result, done, n);
                     done += n;
@@ -477,12 +483,12 @@ namespace Stm32.Protocol.Programming
         public void ErasePages(IReadOnlyList<int> pages, IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
         {
             EnsureReady(ct);
-            if (!HasExtendedErase && !Supports(Commands.Erase)) throw new Stm32UnsupportedCommandException(Commands.ExtendedErase);
+            if (!HasExtendedErase && !Supports(An3155.Erase)) throw new Stm32UnsupportedCommandException(An3155.ExtendedErase);
             int done = 0;
             var unit = Device.Layout?.UnitName ?? "page";
             using (WithinDeadline(string.Format(CultureInfo.InvariantCulture, "Erasing {0} {1}(s)", pages.Count, unit), NeedsToErase(pages)))
             {
-                foreach (var chunk in EraseCommands(pages, HasExtendedErase ? Commands.MaxErasePagesPerCommand : 255))
+                foreach (var chunk in EraseCommands(pages, HasExtendedErase ? Stm32Connection.MaxPagesPerExtendedErase : 255))
                 {
                     var timeout = PageEraseTimeout(chunk);
                     // Erasing a page twice is harmless, so a failed erase is simply sent again.
@@ -514,12 +520,12 @@ namespace Stm32.Protocol.Programming
                 ErasePages(AllPages(), progress, ct);
                 return WholeFlashErase.PageByPage;
             }
-            if (!HasExtendedErase && !Supports(Commands.Erase)) throw new Stm32UnsupportedCommandException(Commands.ExtendedErase);
+            if (!HasExtendedErase && !Supports(An3155.Erase)) throw new Stm32UnsupportedCommandException(An3155.ExtendedErase);
             // A mass erase is one long wait for an ACK (up to half a minute on 2 MiB parts): the
             // bar moves with the time waited against the part's usual time.
             var timeout = MassEraseTimeout();
             var wait = progress == null ? null : new WaitProgress(progress, "Erasing",
-                OptionBytes.ProtectionOperations.EstimatedMassErase(Device, FlashSizeFromChip ?? Flash.Length), timeout);
+                ProtectionOperations.EstimatedMassErase(Device, FlashSizeFromChip ?? Flash.Length), timeout);
             var tick = WaitProgress.TickOf(wait);
             WholeFlashErase how;
             using (WithinDeadline("Erasing the whole flash", NeedsToEraseAll()))
@@ -528,12 +534,12 @@ namespace Stm32.Protocol.Programming
                 {
                     if (!HasExtendedErase)
                         return SpecialErase(() => Client.LegacyMassErase(tick, timeout, ct), "Erase (global)") ? WholeFlashErase.MassErase : WholeFlashErase.Refused;
-                    if (SpecialErase(() => Client.ExtendedEraseSpecial(Commands.MassEraseCode, tick, timeout, ct), BootloaderClient.SpecialEraseStep(Commands.MassEraseCode)))
+                    if (SpecialErase(() => Client.ExtendedEraseSpecial(An3155.MassEraseCode, tick, timeout, ct), BootloaderClient.SpecialEraseStep(An3155.MassEraseCode)))
                         return WholeFlashErase.MassErase;
                     // Some dual-bank parts want each bank erased on its own.
                     if (Device.BankCount == 2 && !IsReadProtected
-                        && SpecialErase(() => Client.ExtendedEraseSpecial(Commands.Bank1EraseCode, tick, timeout, ct), BootloaderClient.SpecialEraseStep(Commands.Bank1EraseCode))
-                        && SpecialErase(() => Client.ExtendedEraseSpecial(Commands.Bank2EraseCode, tick, timeout, ct), BootloaderClient.SpecialEraseStep(Commands.Bank2EraseCode)))
+                        && SpecialErase(() => Client.ExtendedEraseSpecial(An3155.Bank1EraseCode, tick, timeout, ct), BootloaderClient.SpecialEraseStep(An3155.Bank1EraseCode))
+                        && SpecialErase(() => Client.ExtendedEraseSpecial(An3155.Bank2EraseCode, tick, timeout, ct), BootloaderClient.SpecialEraseStep(An3155.Bank2EraseCode)))
                         return WholeFlashErase.BankErase;
                     return WholeFlashErase.Refused;
                 }, ct, "erase", timeouts: 2);
@@ -544,7 +550,7 @@ namespace Stm32.Protocol.Programming
                     Warn(string.Format(CultureInfo.InvariantCulture,
                         "The bootloader refused the mass-erase code: it acknowledged the {0} command, then answered NACK to {1}, twice. That is its answer, not line noise (ST's reference flash code has no mass erase, and write protection makes a chip refuse it): erasing the {2} {3}s one by one instead, at most {4} a command.",
                         HasExtendedErase ? "Extended Erase (0x44)" : "Erase (0x43)", HasExtendedErase ? "FF FF 00" : "FF 00",
-                        pages.Count, Device.Layout!.UnitName, HasExtendedErase ? Commands.MaxErasePagesPerCommand : 255));
+                        pages.Count, Device.Layout!.UnitName, HasExtendedErase ? Stm32Connection.MaxPagesPerExtendedErase : 255));
                     wait?.Done("mass erase refused; erasing page by page");
                     ErasePages(pages, progress, ct);
                     return WholeFlashErase.PageByPage;
@@ -589,7 +595,7 @@ namespace Stm32.Protocol.Programming
                     return Retry("Get Checksum", address, () => Client.GetChecksum(address, length, ct: ct), ct, "read");
             }
             var data = Read(address, checked((int)length), progress, ct);
-            return Crc32Stm32.Compute(data);
+            return An3155.Crc32(data);
         }
 
         /// <summary>Go (spec 4.5): starts the program whose vector table is at <paramref name="address"/>.</summary>

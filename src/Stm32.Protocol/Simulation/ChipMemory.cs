@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 using Stm32.Protocol.Devices;
-using Stm32.Protocol.OptionBytes;
+using Stm32.Protocol.Programming;
 
 namespace Stm32.Protocol.Simulation
 {

@@ -6,7 +6,7 @@ using System.Linq;
 using System.Threading;
 using Stm32.Protocol.Bootloader;
 using Stm32.Protocol.Devices;
-using Stm32.Protocol.OptionBytes;
+using Stm32.Protocol.Programming;
 using Stm32.Protocol.Transport;
 
 namespace Stm32.Protocol.Simulation
@@ -37,7 +37,7 @@ namespace Stm32.Protocol.Simulation
     /// ACKed but not written; the option area may only be written at its base: all option bytes
     /// are erased, the block written, ACK, then the chip resets and loads them (RDP and WRP take
     /// effect). RAM writes work. The option bytes follow the host's family layouts
-    /// (<see cref="OptionBytes.OptionLayout"/>): one model for both ends.</item>
+    /// (<see cref="Devices.OptionLayout"/>): one model for both ends.</item>
     /// <item>Erase 0x43 (2.x): <c>FF 00</c> mass erase, <c>FF xx</c> ACK without erasing, page lists.
     /// Extended Erase 0x44 (3.x): FFFF mass, FFFE/FFFD bank (NACK on single-bank rows), FFF0-FFFC
     /// NACK, page lists with N below the page count; on F2/F4/F7 a page is a sector. Protected
@@ -66,7 +66,7 @@ namespace Stm32.Protocol.Simulation
     /// </summary>
     public sealed class SimulatedChip : IDisposable
     {
-        private static readonly byte[] AllowedUnderRdp = { Commands.Get, Commands.GetVersion, Commands.GetId, Commands.ReadoutUnprotect };
+        private static readonly byte[] AllowedUnderRdp = { An3155.Get, An3155.GetVersion, An3155.GetId, An3155.ReadoutUnprotect };
 
         private readonly object _gate = new object();
         private readonly object _traceGate = new object();
@@ -460,11 +460,11 @@ namespace Stm32.Protocol.Simulation
                         switch (state)
                         {
                             case ChipState.WaitingForSync:
-                                if (ReadByte() != Commands.Sync) break; // autobaud sees nothing else (spec 2)
+                                if (ReadByte() != An3155.Sync) break; // autobaud sees nothing else (spec 2)
                                 var reply = new List<byte>();
                                 if (_options.LeadingZeroBeforeSyncAck) reply.Add(0x00);
-                                reply.Add(Commands.Ack);
-                                if (_options.ExtraAckAfterSync) reply.Add(Commands.Ack);
+                                reply.Add(An3155.Ack);
+                                if (_options.ExtraAckAfterSync) reply.Add(An3155.Ack);
                                 Send(reply.ToArray());
                                 SetState(ChipState.CommandLoop);
                                 break;
@@ -589,7 +589,7 @@ namespace Stm32.Protocol.Simulation
         {
             var b = ReadBytes(5);
             value = (uint)(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]);
-            return Commands.Xor(b, 0, 4) == b[4];
+            return An3155.Xor(b, 0, 4) == b[4];
         }
 
         private void Send(params byte[] bytes)
@@ -721,18 +721,18 @@ namespace Stm32.Protocol.Simulation
         {
             var list = new List<byte>
             {
-                Commands.Get, Commands.GetVersion, Commands.GetId, Commands.ReadMemory, Commands.Go, Commands.WriteMemory,
-                version >= 0x30 ? Commands.ExtendedErase : Commands.Erase,
-                Commands.WriteProtect, Commands.WriteUnprotect, Commands.ReadoutProtect, Commands.ReadoutUnprotect,
+                An3155.Get, An3155.GetVersion, An3155.GetId, An3155.ReadMemory, An3155.Go, An3155.WriteMemory,
+                version >= 0x30 ? An3155.ExtendedErase : An3155.Erase,
+                An3155.WriteProtect, An3155.WriteUnprotect, An3155.ReadoutProtect, An3155.ReadoutUnprotect,
             };
             // V3.3 adds Get Checksum; V4.0 lists vary per product, we give it the 3.3 list (spec 5).
-            if (version >= 0x33) list.Add(Commands.GetChecksum);
+            if (version >= 0x33) list.Add(An3155.GetChecksum);
             return list.ToArray();
         }
 
-        private void Nack() => Send(Commands.Nack);
+        private void Nack() => Send(An3155.Nack);
 
-        private void Ack() => Send(Commands.Ack);
+        private void Ack() => Send(An3155.Ack);
 
         private void RunCommand()
         {
@@ -761,8 +761,8 @@ namespace Stm32.Protocol.Simulation
             if (level >= 1 && Array.IndexOf(AllowedUnderRdp, code) < 0)
             {
                 bool twice = _options.DoubleNackWhenProtected
-                    && (code == Commands.ReadMemory || code == Commands.Go || code == Commands.WriteMemory);
-                if (twice) Send(Commands.Nack, Commands.Nack);
+                    && (code == An3155.ReadMemory || code == An3155.Go || code == An3155.WriteMemory);
+                if (twice) Send(An3155.Nack, An3155.Nack);
                 else Nack();
                 return;
             }
@@ -771,54 +771,54 @@ namespace Stm32.Protocol.Simulation
 
             switch (code)
             {
-                case Commands.Get:
+                case An3155.Get:
                     var get = new List<byte> { (byte)_supported.Length, BootloaderVersion };
                     get.AddRange(_supported);
-                    get.Add(Commands.Ack);
+                    get.Add(An3155.Ack);
                     Send(get.ToArray());
                     break;
-                case Commands.GetVersion:
-                    Send(BootloaderVersion, 0x00, 0x00, Commands.Ack);
+                case An3155.GetVersion:
+                    Send(BootloaderVersion, 0x00, 0x00, An3155.Ack);
                     break;
-                case Commands.GetId:
-                    Send(0x01, (byte)(Device.ProductId >> 8), (byte)Device.ProductId, Commands.Ack);
+                case An3155.GetId:
+                    Send(0x01, (byte)(Device.ProductId >> 8), (byte)Device.ProductId, An3155.Ack);
                     break;
-                case Commands.ReadMemory:
+                case An3155.ReadMemory:
                     ReadMemory();
                     break;
-                case Commands.Go:
+                case An3155.Go:
                     Go();
                     break;
-                case Commands.WriteMemory:
+                case An3155.WriteMemory:
                     WriteMemory();
                     break;
-                case Commands.Erase:
+                case An3155.Erase:
                     Erase();
                     break;
-                case Commands.ExtendedErase:
+                case An3155.ExtendedErase:
                     ExtendedErase();
                     break;
-                case Commands.WriteProtect:
+                case An3155.WriteProtect:
                     WriteProtect();
                     break;
-                case Commands.WriteUnprotect:
+                case An3155.WriteUnprotect:
                     Arrived();
                     lock (_gate) _layout.ClearProtection(_memory.OptionStore, _memory.OptionPrimary);
                     Busy(_timings.OptionWrite);
                     Ack();
                     ResetFromChip();
                     break;
-                case Commands.ReadoutProtect:
+                case An3155.ReadoutProtect:
                     Arrived();
                     lock (_gate) _layout.SetLevel(_memory.OptionStore, _memory.OptionPrimary, 1);
                     Busy(_timings.OptionWrite);
                     Ack();
                     ResetFromChip();
                     break;
-                case Commands.ReadoutUnprotect:
+                case An3155.ReadoutUnprotect:
                     ReadoutUnprotect();
                     break;
-                case Commands.GetChecksum:
+                case An3155.GetChecksum:
                     GetChecksum();
                     break;
             }
@@ -855,7 +855,7 @@ namespace Stm32.Protocol.Simulation
                 return;
             }
             var reply = new byte[n + 2];
-            reply[0] = Commands.Ack;
+            reply[0] = An3155.Ack;
             lock (_gate) Array.Copy(region.Data, region.IndexOf(address), reply, 1, n + 1);
             Send(reply);
         }
@@ -899,7 +899,7 @@ namespace Stm32.Protocol.Simulation
             byte n = ReadByte();
             var data = ReadBytes(n + 1);
             byte checksum = ReadByte();
-            if ((byte)(n ^ Commands.Xor(data, 0, data.Length)) != checksum
+            if ((byte)(n ^ An3155.Xor(data, 0, data.Length)) != checksum
                 || (_options.NackUnalignedWriteLength && data.Length % 4 != 0)
                 || !region!.Range.Contains(address, (uint)data.Length))
             {
@@ -983,7 +983,7 @@ namespace Stm32.Protocol.Simulation
             // number NACKs the command without erasing anything (UNCONFIRMED; the safe choice).
             var pages = ReadBytes(first + 1);
             byte checksum = ReadByte();
-            if ((byte)(first ^ Commands.Xor(pages, 0, pages.Length)) != checksum || pages.Any(p => p >= PageCount))
+            if ((byte)(first ^ An3155.Xor(pages, 0, pages.Length)) != checksum || pages.Any(p => p >= PageCount))
             {
                 Nack();
                 return;
@@ -1008,7 +1008,7 @@ namespace Stm32.Protocol.Simulation
                 }
                 switch ((ushort)n)
                 {
-                    case Commands.MassEraseCode:
+                    case An3155.MassEraseCode:
                         if ((Device.Flags & DeviceFlags.NoMassErase) != 0 || _options.RefuseMassErase)
                         {
                             Nack();
@@ -1017,15 +1017,15 @@ namespace Stm32.Protocol.Simulation
                         MassErase();
                         Ack();
                         return;
-                    case Commands.Bank1EraseCode:
-                    case Commands.Bank2EraseCode:
+                    case An3155.Bank1EraseCode:
+                    case An3155.Bank2EraseCode:
                         if (Device.BankCount < 2 || Device.Layout == null)
                         {
                             Nack();
                             return;
                         }
                         var middle = Device.Flash.Start + Device.Flash.Length / 2;
-                        bool first = n == Commands.Bank1EraseCode;
+                        bool first = n == An3155.Bank1EraseCode;
                         ErasePages(Device.Layout.Pages.Where(p => (p.Start < middle) == first).Select(p => p.Index), _timings.MassErase(FlashSize / 2));
                         Ack();
                         return;
@@ -1038,7 +1038,7 @@ namespace Stm32.Protocol.Simulation
             int count = n + 1;
             var raw = ReadBytes(2 * count);
             byte checksum = ReadByte();
-            if ((byte)(nh ^ nl ^ Commands.Xor(raw, 0, raw.Length)) != checksum || n >= PageCount)
+            if ((byte)(nh ^ nl ^ An3155.Xor(raw, 0, raw.Length)) != checksum || n >= PageCount)
             {
                 Nack();
                 return;
@@ -1110,7 +1110,7 @@ namespace Stm32.Protocol.Simulation
             byte n = ReadByte();
             var sectors = ReadBytes(n + 1);
             byte checksum = ReadByte();
-            if ((byte)(n ^ Commands.Xor(sectors, 0, sectors.Length)) != checksum)
+            if ((byte)(n ^ An3155.Xor(sectors, 0, sectors.Length)) != checksum)
             {
                 Nack();
                 return;
@@ -1166,7 +1166,7 @@ namespace Stm32.Protocol.Simulation
                 return;
             }
             Ack();
-            uint polynomial = Commands.CrcPolynomial, initial = Commands.CrcInitial;
+            uint polynomial = An3155.CrcPolynomial, initial = An3155.CrcInitial;
             if (!stm32flash)
             {
                 if (!ReadWord(out polynomial))
@@ -1184,11 +1184,11 @@ namespace Stm32.Protocol.Simulation
             }
             var data = new byte[bytes];
             lock (_gate) Array.Copy(region.Data, region.IndexOf(address), data, 0, data.Length);
-            uint crc = polynomial == Commands.CrcPolynomial
-                ? Crc32Stm32.Compute(data, 0, data.Length, initial)
+            uint crc = polynomial == An3155.CrcPolynomial
+                ? An3155.Crc32(data, 0, data.Length, initial)
                 : CrcWithPolynomial(data, polynomial, initial);
             var c = new[] { (byte)(crc >> 24), (byte)(crc >> 16), (byte)(crc >> 8), (byte)crc };
-            Send(Commands.Ack, c[0], c[1], c[2], c[3], Commands.Xor(c, 0, 4));
+            Send(An3155.Ack, c[0], c[1], c[2], c[3], An3155.Xor(c, 0, 4));
         }
 
         /// <summary>The STM32 CRC shape with another polynomial (bitwise; rare).</summary>

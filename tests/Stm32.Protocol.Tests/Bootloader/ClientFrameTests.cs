@@ -109,9 +109,9 @@ public class ClientFrameTests
         var c = new BootloaderClient(dev.Host);
         c.ExtendedErase(new[] { 0, 1 });
         c.ExtendedErase(new[] { 256, 257, 258 });
-        c.ExtendedEraseSpecial(Commands.MassEraseCode);
-        c.ExtendedEraseSpecial(Commands.Bank1EraseCode);
-        c.ExtendedEraseSpecial(Commands.Bank2EraseCode);
+        c.ExtendedEraseSpecial(An3155.MassEraseCode);
+        c.ExtendedEraseSpecial(An3155.Bank1EraseCode);
+        c.ExtendedEraseSpecial(An3155.Bank2EraseCode);
         dev.Verify();
     }
 
@@ -193,7 +193,7 @@ public class ClientFrameTests
         var client = new BootloaderClient(dev.Host);
         using var cts = new CancellationTokenSource(TimeSpan.FromMilliseconds(200));
         var sw = System.Diagnostics.Stopwatch.StartNew();
-        Assert.ThrowsAny<OperationCanceledException>(() => client.ExtendedEraseSpecial(Commands.MassEraseCode, cts.Token));
+        Assert.ThrowsAny<OperationCanceledException>(() => client.ExtendedEraseSpecial(An3155.MassEraseCode, cts.Token));
         Assert.True(sw.Elapsed < TimeSpan.FromSeconds(5), "a 60 s mass-erase wait must end on cancellation");
         dev.Verify();   // the frames went out as the spec says, so it was the mass-erase wait that was cancelled
     }
@@ -259,7 +259,7 @@ public class ClientFrameTests
         using var dev = new ScriptedDevice().Expect(B(0x44, 0xBB), A).Expect(B(0xFF, 0xFF, 0x00), A).Start();
         var client = new BootloaderClient(dev.Host);
         var ticks = new List<TimeSpan>();
-        client.ExtendedEraseSpecial(Commands.MassEraseCode, ticks.Add, default);
+        client.ExtendedEraseSpecial(An3155.MassEraseCode, ticks.Add, default);
         dev.Verify();
         Assert.Equal(TimeSpan.Zero, ticks[0]);
         Assert.True(client.IsIdle);

@@ -13,7 +13,7 @@ namespace Stm32.Protocol.Tests.Hostile;
 public sealed class HostileQuirks
 {
     /// <summary>The byte sent wherever an ACK is due (0x79 for a bootloader that behaves).</summary>
-    public byte AckByte { get; set; } = Commands.Ack;
+    public byte AckByte { get; set; } = An3155.Ack;
 
     /// <summary>The n-th Write Memory is stored, but its final ACK is 0x7A.</summary>
     public int? WrongAckOnWrite { get; set; }
@@ -156,8 +156,8 @@ public sealed class HostileBootloader : IDisposable
             _options[8 + 2 * i] = wrp[i];
             _options[9 + 2 * i] = (byte)~wrp[i];
         }
-        var codes = new List<byte> { 0x00, 0x01, 0x02, 0x11, 0x21, 0x31, _q.Version < 0x30 ? Commands.Erase : Commands.ExtendedErase, 0x63, 0x73, 0x82, 0x92 };
-        if (_q.Version >= 0x33) codes.Add(Commands.GetChecksum);
+        var codes = new List<byte> { 0x00, 0x01, 0x02, 0x11, 0x21, 0x31, _q.Version < 0x30 ? An3155.Erase : An3155.ExtendedErase, 0x63, 0x73, 0x82, 0x92 };
+        if (_q.Version >= 0x33) codes.Add(An3155.GetChecksum);
         _codes = codes.ToArray();
         _thread = new Thread(Serve) { IsBackground = true, Name = "HostileBootloader" };
         _thread.Start();
@@ -230,7 +230,7 @@ public sealed class HostileBootloader : IDisposable
 
     private void Ack() => Send(_q.AckByte);
 
-    private void Nack() => Send(Commands.Nack);
+    private void Nack() => Send(An3155.Nack);
 
     // ------------------------------------------------------------------ the bootloader
 
@@ -244,7 +244,7 @@ public sealed class HostileBootloader : IDisposable
                 switch (_state)
                 {
                     case State.WaitingForSync:
-                        if (b != Commands.Sync) break;
+                        if (b != An3155.Sync) break;
                         _syncs++;
                         _state = State.CommandLoop;
                         Ack();
@@ -288,11 +288,11 @@ public sealed class HostileBootloader : IDisposable
         {
             var garbage = new byte[6];
             _random.NextBytes(garbage);
-            for (int i = 0; i < garbage.Length; i++) if (garbage[i] == Commands.Ack || garbage[i] == Commands.Nack) garbage[i] = 0x55;
+            for (int i = 0; i < garbage.Length; i++) if (garbage[i] == An3155.Ack || garbage[i] == An3155.Nack) garbage[i] = 0x55;
             Send(garbage);
             return;
         }
-        if (code == Commands.GetChecksum && _q.ChecksumRefused)
+        if (code == An3155.GetChecksum && _q.ChecksumRefused)
         {
             Nack();
             return;
@@ -300,34 +300,34 @@ public sealed class HostileBootloader : IDisposable
         Ack();
         switch (code)
         {
-            case Commands.Get:
+            case An3155.Get:
                 var get = new List<byte> { (byte)(_q.GetCount ?? _codes.Length), _q.Version };
                 get.AddRange(_codes);
                 get.Add(_q.AckByte);
                 Send(get.ToArray());
                 break;
-            case Commands.GetVersion:
+            case An3155.GetVersion:
                 Send(_q.Version, 0x00, 0x00, _q.AckByte);
                 break;
-            case Commands.GetId:
+            case An3155.GetId:
                 Send((byte)(_q.GetIdCount ?? 1), (byte)(ProductId >> 8), (byte)ProductId, _q.AckByte);
                 break;
-            case Commands.ReadMemory:
+            case An3155.ReadMemory:
                 ReadMemory();
                 break;
-            case Commands.WriteMemory:
+            case An3155.WriteMemory:
                 WriteMemory();
                 break;
-            case Commands.Erase:
+            case An3155.Erase:
                 LegacyErase();
                 break;
-            case Commands.ExtendedErase:
+            case An3155.ExtendedErase:
                 ExtendedErase();
                 break;
-            case Commands.GetChecksum:
+            case An3155.GetChecksum:
                 GetChecksum();
                 break;
-            case Commands.Go:
+            case An3155.Go:
                 if (ReadWord() is null) Nack();
                 else
                 {
@@ -431,7 +431,7 @@ public sealed class HostileBootloader : IDisposable
             _state = State.Dead;
             return;
         }
-        if ((byte)(n ^ Commands.Xor(data, 0, data.Length)) != checksum || Find(address.Value, data.Length) is not { } target
+        if ((byte)(n ^ An3155.Xor(data, 0, data.Length)) != checksum || Find(address.Value, data.Length) is not { } target
             || (_q.NackAfterWriteData is int nack && (_q.NackOnce ? number == nack : number >= nack)))
         {
             Nack();
@@ -503,7 +503,7 @@ public sealed class HostileBootloader : IDisposable
         }
         var pages = ReadBytes(first + 1);
         var checksum = ReadByte();
-        if ((byte)(first ^ Commands.Xor(pages, 0, pages.Length)) != checksum || pages.Any(p => p >= PageCount))
+        if ((byte)(first ^ An3155.Xor(pages, 0, pages.Length)) != checksum || pages.Any(p => p >= PageCount))
         {
             Nack();
             return;
@@ -520,7 +520,7 @@ public sealed class HostileBootloader : IDisposable
         if (n >= 0xFFF0)
         {
             var check = ReadByte();
-            if ((byte)(nh ^ nl) != check || n != Commands.MassEraseCode || _q.RefuseMassErase)
+            if ((byte)(nh ^ nl) != check || n != An3155.MassEraseCode || _q.RefuseMassErase)
             {
                 Nack();
                 return;
@@ -532,7 +532,7 @@ public sealed class HostileBootloader : IDisposable
         var raw = ReadBytes(2 * (n + 1));
         var checksum = ReadByte();
         var list = Enumerable.Range(0, n + 1).Select(i => raw[2 * i] << 8 | raw[2 * i + 1]).ToList();
-        if ((byte)(nh ^ nl ^ Commands.Xor(raw, 0, raw.Length)) != checksum || list.Any(p => p >= PageCount))
+        if ((byte)(nh ^ nl ^ An3155.Xor(raw, 0, raw.Length)) != checksum || list.Any(p => p >= PageCount))
         {
             Nack();
             return;
@@ -573,9 +573,9 @@ public sealed class HostileBootloader : IDisposable
         }
         Ack();
         uint crc;
-        lock (_gate) crc = _q.ChecksumZero ? 0 : Crc32Stm32.Compute(area.Value.Data, area.Value.Offset, (int)words!.Value * 4, init.Value);
+        lock (_gate) crc = _q.ChecksumZero ? 0 : An3155.Crc32(area.Value.Data, area.Value.Offset, (int)words!.Value * 4, init.Value);
         var c = new[] { (byte)(crc >> 24), (byte)(crc >> 16), (byte)(crc >> 8), (byte)crc };
-        Send(_q.AckByte, c[0], c[1], c[2], c[3], Commands.Xor(c, 0, 4));
+        Send(_q.AckByte, c[0], c[1], c[2], c[3], An3155.Xor(c, 0, 4));
     }
 
     public void Dispose()

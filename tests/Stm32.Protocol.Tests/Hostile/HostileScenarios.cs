@@ -266,7 +266,7 @@ public static class HostileScenarios
             }, typeof(Stm32VerifyException)),
         new("write-protected pages 0-3 (erase ACKed, nothing erased)", "erase page 0", HostileResult.TypedError,
             () => new HostileQuirks { WriteProtectionBytes = new byte[] { 0xFE, 0xFF, 0xFF, 0xFF } }, r => EraseChecked(r, new[] { 0 }),
-            typeof(Stm32.Protocol.OptionBytes.Stm32WriteProtectedException), Check: (r, e) => NothingSent(r)),
+            typeof(Stm32.Protocol.Programming.Stm32WriteProtectedException), Check: (r, e) => NothingSent(r)),
         new("mass erase refused (44 BB ACK, FF FF 00 NACK)", "erase the whole flash, blank check", HostileResult.RightData,
             () => new HostileQuirks { RefuseMassErase = true }, r => EraseChecked(r, null),
             Check: (r, e) => Warned(r, "refused the mass-erase code") ?? (r.Erase!.How == WholeFlashErase.PageByPage ? null : $"erased by {r.Erase.How}")),

@@ -31,7 +31,7 @@ public class ConnectionTests
         Assert.True(c.IsProbed);
         Assert.False(c.IsReadProtected);
         Assert.DoesNotContain(c.Warnings, w => w.Contains("catalog"));
-        Assert.Equal(sim.Device.DefaultBootloaderVersion < 0x30, c.Supports(Commands.Erase));
+        Assert.Equal(sim.Device.DefaultBootloaderVersion < 0x30, c.Supports(An3155.Erase));
         Assert.Equal(sim.Device.DefaultBootloaderVersion >= 0x30, c.HasExtendedErase);
         if (sim.Device.FlashSizeAddress.HasValue) Assert.Equal(sim.Chip.FlashSize, c.FlashSizeFromChip);
     }
@@ -84,7 +84,7 @@ public class ConnectionTests
         Assert.True(c.HasChecksum);
         var data = Enumerable.Range(0, 1024).Select(i => (byte)(i * 7)).ToArray();
         sim.Chip.Poke(0x08000000, data);
-        Assert.Equal(Crc32Stm32.Compute(data), c.Checksum(0x08000000, 1024));
+        Assert.Equal(An3155.Crc32(data), c.Checksum(0x08000000, 1024));
     }
 
     [Fact]

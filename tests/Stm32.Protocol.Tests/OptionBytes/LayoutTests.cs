@@ -1,5 +1,5 @@
 using Stm32.Protocol.Devices;
-using Stm32.Protocol.OptionBytes;
+using Stm32.Protocol.Programming;
 using Stm32.Protocol.Simulation;
 
 namespace Stm32.Protocol.Tests.OptionBytes;

@@ -1,7 +1,6 @@
 using Stm32.Protocol.Bootloader;
 using Stm32.Protocol.Devices;
 using Stm32.Protocol.Firmware;
-using Stm32.Protocol.OptionBytes;
 using Stm32.Protocol.Programming;
 using Stm32.Protocol.Simulation;
 using Stm32.Protocol.Tests.Integration;
@@ -177,7 +176,7 @@ public class ProtectionWorkflowTests
             if (frame.Length != 18) return;
             frame[3] |= 0x02;
             frame[4] = (byte)~frame[3];
-            frame[17] = Commands.Xor(frame, 0, 17);
+            frame[17] = An3155.Xor(frame, 0, 17);
         });
         using var c = Stm32Connection.Open(link);
         var e = Assert.Throws<OptionByteVerifyException>(() => c.WriteOptionBytes(new OptionByteChange { NRstStop = false, Data0 = 7 }));
@@ -442,13 +441,13 @@ public class ProtectionWorkflowTests
     {
         // The link turns the ACK after the mass erase into a NACK.
         using var sim = new SimBench(0x410);
-        var link = new ReplyRewritingLink(sim.Host, new byte[] { 0x92, 0x6D }, replyIndex: 1, replacement: Commands.Nack);
+        var link = new ReplyRewritingLink(sim.Host, new byte[] { 0x92, 0x6D }, replyIndex: 1, replacement: An3155.Nack);
         using var c = Stm32Connection.Open(link);
         c.EnsureProbed();
         var e = Assert.Throws<Stm32NackException>(() => c.RemoveReadoutProtection());
         Assert.Equal("Readout Unprotect (done)", e.Step);
         Assert.Equal("Readout Unprotect: the chip answered NACK after the erase: the mass erase failed and read protection is still on.", e.Message);
-        Assert.Equal(Commands.Nack, e.Received[0]);
+        Assert.Equal(An3155.Nack, e.Received[0]);
     }
 
     [Fact]
@@ -508,7 +507,7 @@ public class ProtectionWorkflowTests
         Assert.Contains("page 5", wp.Message);
         Assert.Contains("Unprotect-Stm32Flash -Write", wp.Message);
         var sent = sim.Chip.Trace.Where(t => t.Direction == TraceDirection.ToDevice).Select(t => t.Value).ToArray();
-        foreach (var code in new[] { Commands.Erase, Commands.ExtendedErase, Commands.WriteMemory })
+        foreach (var code in new[] { An3155.Erase, An3155.ExtendedErase, An3155.WriteMemory })
             Assert.DoesNotContain(Enumerable.Range(0, sent.Length - 1), i => sent[i] == code && sent[i + 1] == (byte)~code);
 
         // A second protection adds to the first (Write Protect alone would replace it).

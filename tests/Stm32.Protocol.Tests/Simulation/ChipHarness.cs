@@ -37,7 +37,7 @@ namespace Stm32.Protocol.Tests.Simulation
 
         public void SendCommand(byte code) => Send(code, (byte)~code);
 
-        public void SendAddress(uint address) => Send(Commands.AddressFrame(address));
+        public void SendAddress(uint address) => Send(An3155.AddressFrame(address));
 
         /// <summary>Reads exactly <paramref name="count"/> bytes or fails after <paramref name="timeoutMs"/>.</summary>
         public byte[] Receive(int count, int timeoutMs = 3000)
@@ -61,9 +61,9 @@ namespace Stm32.Protocol.Tests.Simulation
             Assert.Equal(Stm32Exception.Hex(expected, 300), Stm32Exception.Hex(got, 300));
         }
 
-        public void ExpectAck() => Expect(Commands.Ack);
+        public void ExpectAck() => Expect(An3155.Ack);
 
-        public void ExpectNack() => Expect(Commands.Nack);
+        public void ExpectNack() => Expect(An3155.Nack);
 
         /// <summary>Asserts nothing arrives within <paramref name="ms"/>.</summary>
         public void ExpectSilence(int ms = 150)
@@ -75,14 +75,14 @@ namespace Stm32.Protocol.Tests.Simulation
 
         public void Sync()
         {
-            Send(Commands.Sync);
+            Send(An3155.Sync);
             ExpectAck();
         }
 
         /// <summary>Read Memory through the protocol; asserts every ACK.</summary>
         public byte[] Read(uint address, int count)
         {
-            SendCommand(Commands.ReadMemory);
+            SendCommand(An3155.ReadMemory);
             ExpectAck();
             SendAddress(address);
             ExpectAck();
@@ -94,7 +94,7 @@ namespace Stm32.Protocol.Tests.Simulation
         /// <summary>Write Memory frames; returns the reply to the data block (ACK or NACK).</summary>
         public byte Write(uint address, byte[] data)
         {
-            SendCommand(Commands.WriteMemory);
+            SendCommand(An3155.WriteMemory);
             ExpectAck();
             SendAddress(address);
             ExpectAck();
@@ -107,7 +107,7 @@ namespace Stm32.Protocol.Tests.Simulation
             var block = new byte[data.Length + 2];
             block[0] = (byte)(data.Length - 1);
             Array.Copy(data, 0, block, 1, data.Length);
-            block[block.Length - 1] = Commands.Xor(block, 0, block.Length - 1);
+            block[block.Length - 1] = An3155.Xor(block, 0, block.Length - 1);
             return block;
         }
 

@@ -34,7 +34,7 @@ namespace Stm32.Protocol.Tests.Simulation
             using var h = new ChipHarness(0x410);
             FillPages(h, 2, 1024);
             h.Sync();
-            h.SendCommand(Commands.Erase);
+            h.SendCommand(An3155.Erase);
             h.ExpectAck();
             h.Send(0xFF, 0x01);
             h.ExpectAck();
@@ -47,7 +47,7 @@ namespace Stm32.Protocol.Tests.Simulation
             using var h = new ChipHarness(0x410);
             FillPages(h, 6, 1024);
             h.Sync();
-            h.SendCommand(Commands.Erase);
+            h.SendCommand(An3155.Erase);
             h.ExpectAck();
             h.Send(0x03, 0x00, 0x01, 0x02, 0x03, 0x03);
             h.ExpectAck();
@@ -55,11 +55,11 @@ namespace Stm32.Protocol.Tests.Simulation
             Assert.False(Erased(h, Flash + 4 * 1024));
 
             // Bad checksum, and a page past the last one (0x410 has 128 pages).
-            h.SendCommand(Commands.Erase);
+            h.SendCommand(An3155.Erase);
             h.ExpectAck();
             h.Send(0x00, 0x04, 0x00);
             h.ExpectNack();
-            h.SendCommand(Commands.Erase);
+            h.SendCommand(An3155.Erase);
             h.ExpectAck();
             h.Send(0x00, 0x80, 0x80);
             h.ExpectNack();
@@ -79,7 +79,7 @@ namespace Stm32.Protocol.Tests.Simulation
             Assert.True(Erased(h, Flash) && Erased(h, Flash + 1024));
             Assert.False(Erased(h, Flash + 2048));
 
-            h.SendCommand(Commands.ExtendedErase);
+            h.SendCommand(An3155.ExtendedErase);
             h.ExpectAck();
             h.Send(0xFF, 0xFF, 0x00);
             h.ExpectAck();
@@ -94,7 +94,7 @@ namespace Stm32.Protocol.Tests.Simulation
             h.Sync();
             void Erase(params byte[] frame)
             {
-                h.SendCommand(Commands.ExtendedErase);
+                h.SendCommand(An3155.ExtendedErase);
                 h.ExpectAck();
                 h.Send(frame);
                 h.ExpectNack();
@@ -107,7 +107,7 @@ namespace Stm32.Protocol.Tests.Simulation
             Erase(0x00, 0x00, 0x00, 0x80, 0x80); // page 128 of 128
             var tooMany = new List<byte> { 0x00, 0x80 };
             for (int p = 0; p < 129; p++) { tooMany.Add((byte)(p >> 8)); tooMany.Add((byte)p); }
-            tooMany.Add(Commands.Xor(tooMany.ToArray(), 0, tooMany.Count));
+            tooMany.Add(An3155.Xor(tooMany.ToArray(), 0, tooMany.Count));
             Erase(tooMany.ToArray()); // N = 128: not below the page count
             Assert.False(Erased(h, Flash));
         }
@@ -119,13 +119,13 @@ namespace Stm32.Protocol.Tests.Simulation
             h.Chip.Poke(Flash, new byte[] { 1 });
             h.Chip.Poke(Flash + 0x100000, new byte[] { 2 });
             h.Sync();
-            h.SendCommand(Commands.ExtendedErase);
+            h.SendCommand(An3155.ExtendedErase);
             h.ExpectAck();
             h.Send(0xFF, 0xFD, 0x02);
             h.ExpectAck();
             Assert.Equal(1, h.Chip.Peek(Flash, 1)[0]);
             Assert.Equal(0xFF, h.Chip.Peek(Flash + 0x100000, 1)[0]);
-            h.SendCommand(Commands.ExtendedErase);
+            h.SendCommand(An3155.ExtendedErase);
             h.ExpectAck();
             h.Send(0xFF, 0xFE, 0x01);
             h.ExpectAck();
@@ -141,7 +141,7 @@ namespace Stm32.Protocol.Tests.Simulation
             h.Chip.Poke(Flash + 0x1FFFC, new byte[] { 4, 4, 4, 4 }); // end of sector 4
             h.Chip.Poke(Flash + 0x20000, new byte[] { 5, 5, 5, 5 }); // sector 5
             h.Sync();
-            h.SendCommand(Commands.ExtendedErase);
+            h.SendCommand(An3155.ExtendedErase);
             h.ExpectAck();
             h.Send(0x00, 0x00, 0x00, 0x04, 0x04);
             h.ExpectAck();
@@ -156,11 +156,11 @@ namespace Stm32.Protocol.Tests.Simulation
             using var h = new ChipHarness(0x417); // L05x: F_NO_ME, 128-byte pages
             FillPages(h, 2, 128);
             h.Sync();
-            h.SendCommand(Commands.ExtendedErase);
+            h.SendCommand(An3155.ExtendedErase);
             h.ExpectAck();
             h.Send(0xFF, 0xFF, 0x00);
             h.ExpectNack();
-            h.SendCommand(Commands.ExtendedErase);
+            h.SendCommand(An3155.ExtendedErase);
             h.ExpectAck();
             h.Send(0x00, 0x00, 0x00, 0x01, 0x01);
             h.ExpectAck();
@@ -175,13 +175,13 @@ namespace Stm32.Protocol.Tests.Simulation
             h.Sync();
             var frame = new List<byte> { 0x00, 154 }; // 155 pages
             for (int p = 0; p < 155; p++) { frame.Add((byte)(p >> 8)); frame.Add((byte)p); }
-            frame.Add(Commands.Xor(frame.ToArray(), 0, frame.Count));
-            h.SendCommand(Commands.ExtendedErase);
+            frame.Add(An3155.Xor(frame.ToArray(), 0, frame.Count));
+            h.SendCommand(An3155.ExtendedErase);
             h.ExpectAck();
             h.Send(frame.ToArray());
             h.ExpectSilence();
             h.WaitForState(ChipState.Hung);
-            h.SendCommand(Commands.GetVersion);
+            h.SendCommand(An3155.GetVersion);
             h.ExpectSilence();
             h.Chip.Reset();
             h.Sync();
@@ -189,8 +189,8 @@ namespace Stm32.Protocol.Tests.Simulation
             // 154 pages are fine.
             frame = new List<byte> { 0x00, 153 };
             for (int p = 0; p < 154; p++) { frame.Add((byte)(p >> 8)); frame.Add((byte)p); }
-            frame.Add(Commands.Xor(frame.ToArray(), 0, frame.Count));
-            h.SendCommand(Commands.ExtendedErase);
+            frame.Add(An3155.Xor(frame.ToArray(), 0, frame.Count));
+            h.SendCommand(An3155.ExtendedErase);
             h.ExpectAck();
             h.Send(frame.ToArray());
             h.ExpectAck();

@@ -32,20 +32,20 @@ namespace Stm32.Protocol.Tests.Simulation
         {
             using var h = new ChipHarness(0x410, new SimulatorOptions { BootloaderVersion = 0x31 });
             h.Sync();
-            h.SendCommand(Commands.ReadMemory);
+            h.SendCommand(An3155.ReadMemory);
             h.ExpectAck();
             h.Send(0x08, 0x00, 0x00, 0x00, 0x09);
             h.ExpectNack();
 
             foreach (var bad in new uint[] { 0x30000000, 0x20000000, 0x200001FC, 0x20005000, 0x1FFFF810 })
             {
-                h.SendCommand(Commands.ReadMemory);
+                h.SendCommand(An3155.ReadMemory);
                 h.ExpectAck();
                 h.SendAddress(bad);
                 h.ExpectNack();
             }
 
-            h.SendCommand(Commands.ReadMemory);
+            h.SendCommand(An3155.ReadMemory);
             h.ExpectAck();
             h.SendAddress(Flash);
             h.ExpectAck();
@@ -54,7 +54,7 @@ namespace Stm32.Protocol.Tests.Simulation
 
             // The last 4 bytes of flash are fine, 8 bytes run past the end.
             Assert.Equal(4, h.Read(Flash + 0x1FFFC, 4).Length);
-            h.SendCommand(Commands.ReadMemory);
+            h.SendCommand(An3155.ReadMemory);
             h.ExpectAck();
             h.SendAddress(Flash + 0x1FFFC);
             h.ExpectAck();
@@ -70,7 +70,7 @@ namespace Stm32.Protocol.Tests.Simulation
         {
             using var h = new ChipHarness(0x410); // 2.2 by default: bug on
             h.Sync();
-            h.SendCommand(Commands.ReadMemory);
+            h.SendCommand(An3155.ReadMemory);
             h.ExpectAck();
             h.SendAddress(0x30000000);
             h.ExpectSilence();
@@ -124,8 +124,8 @@ namespace Stm32.Protocol.Tests.Simulation
         {
             using var h = new ChipHarness();
             h.Sync();
-            Assert.Equal(Commands.Ack, h.Write(Flash, new byte[] { 0xF0, 0x12, 0xFF, 0x00 }));
-            Assert.Equal(Commands.Ack, h.Write(Flash, new byte[] { 0x0F, 0xFF, 0x34, 0xFF }));
+            Assert.Equal(An3155.Ack, h.Write(Flash, new byte[] { 0xF0, 0x12, 0xFF, 0x00 }));
+            Assert.Equal(An3155.Ack, h.Write(Flash, new byte[] { 0x0F, 0xFF, 0x34, 0xFF }));
             Assert.Equal(new byte[] { 0x00, 0x12, 0x34, 0x00 }, h.Read(Flash, 4));
         }
 
@@ -134,19 +134,19 @@ namespace Stm32.Protocol.Tests.Simulation
         {
             using var h = new ChipHarness(0x410, new SimulatorOptions { BootloaderVersion = 0x31 });
             h.Sync();
-            h.SendCommand(Commands.WriteMemory);
+            h.SendCommand(An3155.WriteMemory);
             h.ExpectAck();
             h.SendAddress(Flash);
             h.ExpectAck();
             h.Send(0x03, 1, 2, 3, 4, 0x00);
             h.ExpectNack();
-            Assert.Equal(Commands.Nack, h.Write(Flash, new byte[] { 1, 2, 3 }));
+            Assert.Equal(An3155.Nack, h.Write(Flash, new byte[] { 1, 2, 3 }));
             Assert.Equal(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF }, h.Chip.Peek(Flash, 4));
-            Assert.Equal(Commands.Nack, h.Write(Flash + 0x1FFFC, new byte[8])); // past the end of flash
+            Assert.Equal(An3155.Nack, h.Write(Flash + 0x1FFFC, new byte[8])); // past the end of flash
 
             foreach (var bad in new uint[] { 0x20000000, 0x1FFFF000, 0x1FFFF7E0, 0x1FFFF802, 0x40000000 })
             {
-                h.SendCommand(Commands.WriteMemory);
+                h.SendCommand(An3155.WriteMemory);
                 h.ExpectAck();
                 h.SendAddress(bad);
                 h.ExpectNack();
@@ -158,7 +158,7 @@ namespace Stm32.Protocol.Tests.Simulation
         {
             using var h = new ChipHarness(0x410, new SimulatorOptions { NackUnalignedWriteLength = false });
             h.Sync();
-            Assert.Equal(Commands.Ack, h.Write(Flash, new byte[] { 1, 2, 3 }));
+            Assert.Equal(An3155.Ack, h.Write(Flash, new byte[] { 1, 2, 3 }));
             Assert.Equal(new byte[] { 1, 2, 3, 0xFF }, h.Chip.Peek(Flash, 4));
         }
 
@@ -167,12 +167,12 @@ namespace Stm32.Protocol.Tests.Simulation
         {
             using var h = new ChipHarness();
             h.Sync();
-            Assert.Equal(Commands.Ack, h.Write(0x20000200, new byte[] { 0x00, 0x20, 0x00, 0x20, 0x09, 0x02, 0x00, 0x20 }));
+            Assert.Equal(An3155.Ack, h.Write(0x20000200, new byte[] { 0x00, 0x20, 0x00, 0x20, 0x09, 0x02, 0x00, 0x20 }));
             Assert.Equal(new byte[] { 0x00, 0x20, 0x00, 0x20 }, h.Chip.Peek(0x20000200, 4));
 
             foreach (var bad in new uint[] { 0x20000000, 0x1FFFF000, 0x1FFFF800, 0x30000000 })
             {
-                h.SendCommand(Commands.Go);
+                h.SendCommand(An3155.Go);
                 h.ExpectAck();
                 h.SendAddress(bad);
                 h.ExpectNack();
@@ -182,8 +182,8 @@ namespace Stm32.Protocol.Tests.Simulation
             h.SendAddress(0x20000200);
             h.ExpectAck();
             h.WaitForState(ChipState.RunningApplication);
-            h.Send(Commands.Sync);
-            h.SendCommand(Commands.Get);
+            h.Send(An3155.Sync);
+            h.SendCommand(An3155.Get);
             h.ExpectSilence();
             h.Chip.Reset();
             Assert.Equal(ChipState.WaitingForSync, h.Chip.State);
@@ -210,13 +210,13 @@ namespace Stm32.Protocol.Tests.Simulation
             h.Send(0xFF, 0xFF, 0xFF, 0xFF, 0x00);
             h.ExpectAck();
             var reply = h.Receive(6);
-            var crc = Crc32Stm32.Compute(data);
+            var crc = An3155.Crc32(data);
             var c = new[] { (byte)(crc >> 24), (byte)(crc >> 16), (byte)(crc >> 8), (byte)crc };
             Assert.Equal(new byte[] { 0x79, c[0], c[1], c[2], c[3], (byte)(c[0] ^ c[1] ^ c[2] ^ c[3]) }, reply);
 
             // Test vector of spec 10.4 through the protocol: word 0x12345678 -> 0xDF8A8A2B.
             h.Chip.Poke(Flash, new byte[] { 0x78, 0x56, 0x34, 0x12 });
-            h.SendCommand(Commands.GetChecksum);
+            h.SendCommand(An3155.GetChecksum);
             h.ExpectAck();
             h.SendAddress(Flash);
             h.ExpectAck();
@@ -231,7 +231,7 @@ namespace Stm32.Protocol.Tests.Simulation
             // Size 0 and sizes past the region are refused.
             foreach (var words in new uint[] { 0, 0x40001 })
             {
-                h.SendCommand(Commands.GetChecksum);
+                h.SendCommand(An3155.GetChecksum);
                 h.ExpectAck();
                 h.SendAddress(Flash);
                 h.ExpectAck();
@@ -246,13 +246,13 @@ namespace Stm32.Protocol.Tests.Simulation
             using var h = new ChipHarness(0x413, new SimulatorOptions { BootloaderVersion = 0x33, ChecksumFlow = GetChecksumFlow.Stm32flash });
             h.Chip.Poke(Flash, new byte[] { 0x78, 0x56, 0x34, 0x12, 1, 2, 3, 4 });
             h.Sync();
-            h.SendCommand(Commands.GetChecksum);
+            h.SendCommand(An3155.GetChecksum);
             h.ExpectAck();
             h.SendAddress(Flash);
             h.ExpectAck();
             h.SendAddress(4); // length in bytes
             h.Expect(0x79, 0x79, 0xDF, 0x8A, 0x8A, 0x2B, 0xDF ^ 0x8A ^ 0x8A ^ 0x2B);
-            h.SendCommand(Commands.GetChecksum);
+            h.SendCommand(An3155.GetChecksum);
             h.ExpectAck();
             h.SendAddress(Flash);
             h.ExpectAck();

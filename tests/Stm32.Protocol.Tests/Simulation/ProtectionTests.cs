@@ -20,7 +20,7 @@ namespace Stm32.Protocol.Tests.Simulation
             h.ExpectAck();
             h.WaitForState(ChipState.WaitingForSync);
             Assert.Equal(1, h.Chip.ResetCount);
-            h.SendCommand(Commands.GetVersion);
+            h.SendCommand(An3155.GetVersion);
             h.ExpectSilence(); // the reset needs a new sync
             h.Sync();
 
@@ -30,12 +30,12 @@ namespace Stm32.Protocol.Tests.Simulation
             Assert.False(h.Chip.IsPageWriteProtected(8));
 
             // Writes and erases of protected pages are ACKed but do nothing.
-            Assert.Equal(Commands.Ack, h.Write(Flash, new byte[] { 1, 2, 3, 4 }));
-            Assert.Equal(Commands.Ack, h.Write(Flash + 8 * 1024, new byte[] { 1, 2, 3, 4 }));
+            Assert.Equal(An3155.Ack, h.Write(Flash, new byte[] { 1, 2, 3, 4 }));
+            Assert.Equal(An3155.Ack, h.Write(Flash + 8 * 1024, new byte[] { 1, 2, 3, 4 }));
             Assert.Equal(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF }, h.Chip.Peek(Flash, 4));
             Assert.Equal(new byte[] { 1, 2, 3, 4 }, h.Chip.Peek(Flash + 8 * 1024, 4));
             h.Chip.Poke(Flash, new byte[] { 0 });
-            h.SendCommand(Commands.Erase);
+            h.SendCommand(An3155.Erase);
             h.ExpectAck();
             h.Send(0xFF, 0x00);
             h.ExpectAck();
@@ -43,7 +43,7 @@ namespace Stm32.Protocol.Tests.Simulation
             Assert.Equal(0xFF, h.Chip.Peek(Flash + 8 * 1024, 1)[0]);
 
             // A second Write Protect replaces the set.
-            h.SendCommand(Commands.WriteProtect);
+            h.SendCommand(An3155.WriteProtect);
             h.ExpectAck();
             h.Send(0x00, 0x02, 0x02);
             h.ExpectAck();
@@ -66,7 +66,7 @@ namespace Stm32.Protocol.Tests.Simulation
         {
             using var h = new ChipHarness(0x410);
             h.Sync();
-            h.SendCommand(Commands.WriteProtect);
+            h.SendCommand(An3155.WriteProtect);
             h.ExpectAck();
             h.Send(0x00, 0x01, 0x00);
             h.ExpectNack();
@@ -95,11 +95,11 @@ namespace Stm32.Protocol.Tests.Simulation
                 h.SendCommand(code);
                 h.ExpectNack();
             }
-            h.SendCommand(Commands.GetVersion);
+            h.SendCommand(An3155.GetVersion);
             h.Expect(0x79, 0x22, 0x00, 0x00, 0x79);
-            h.SendCommand(Commands.GetId);
+            h.SendCommand(An3155.GetId);
             h.Expect(0x79, 0x01, 0x04, 0x10, 0x79);
-            h.SendCommand(Commands.Get);
+            h.SendCommand(An3155.Get);
             h.Receive(15);
 
             h.Send(0x92, 0x6D);
@@ -124,7 +124,7 @@ namespace Stm32.Protocol.Tests.Simulation
                 h.SendCommand(code);
                 h.Expect(0x1F, 0x1F);
             }
-            h.SendCommand(Commands.ExtendedErase);
+            h.SendCommand(An3155.ExtendedErase);
             h.ExpectNack();
             h.ExpectSilence(100);
         }
@@ -135,7 +135,7 @@ namespace Stm32.Protocol.Tests.Simulation
             using var h = new ChipHarness(0x413);
             h.Chip.SetReadProtection(2);
             Assert.Equal(ChipState.Halted, h.Chip.State);
-            h.Send(Commands.Sync);
+            h.Send(An3155.Sync);
             h.ExpectSilence();
             h.Chip.Reset();
             Assert.Equal(ChipState.Halted, h.Chip.State);
@@ -149,7 +149,7 @@ namespace Stm32.Protocol.Tests.Simulation
             using var h = new ChipHarness(0x410);
             h.Sync();
             var options = new byte[] { 0xA5, 0x5A, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00, 0xFE, 0x01, 0xFF, 0x00, 0xFF, 0x00, 0xFF, 0x00 };
-            h.SendCommand(Commands.WriteMemory);
+            h.SendCommand(An3155.WriteMemory);
             h.ExpectAck();
             h.SendAddress(F1Options);
             h.ExpectAck();
@@ -163,7 +163,7 @@ namespace Stm32.Protocol.Tests.Simulation
             Assert.False(h.Chip.IsPageWriteProtected(4));
 
             // Writing a short block erases the rest of the area; RDP != A5 means level 1 after the reset.
-            h.SendCommand(Commands.WriteMemory);
+            h.SendCommand(An3155.WriteMemory);
             h.ExpectAck();
             h.SendAddress(F1Options);
             h.ExpectAck();
@@ -182,7 +182,7 @@ namespace Stm32.Protocol.Tests.Simulation
             var options = Enumerable.Repeat((byte)0xFF, 16).ToArray();
             options[0] = 0xEC;
             options[1] = 0xCC;
-            Assert.Equal(Commands.Ack, h.Write(0x1FFFC000, options));
+            Assert.Equal(An3155.Ack, h.Write(0x1FFFC000, options));
             h.WaitForState(ChipState.Halted);
             Assert.Equal(2, h.Chip.ReadProtectionLevel);
         }
@@ -192,10 +192,10 @@ namespace Stm32.Protocol.Tests.Simulation
         {
             using var h = new ChipHarness(0x435);
             h.Sync();
-            h.SendCommand(Commands.WriteProtect);
+            h.SendCommand(An3155.WriteProtect);
             h.ExpectAck();
             var frame = new byte[] { 0x03, 2, 3, 4, 10, 0 };
-            frame[5] = Commands.Xor(frame, 0, 5);
+            frame[5] = An3155.Xor(frame, 0, 5);
             h.Send(frame);
             h.ExpectAck();
             h.WaitForState(ChipState.WaitingForSync);
@@ -205,12 +205,12 @@ namespace Stm32.Protocol.Tests.Simulation
 
         private static void WriteProtect(ChipHarness h, params byte[] sectors)
         {
-            h.SendCommand(Commands.WriteProtect);
+            h.SendCommand(An3155.WriteProtect);
             h.ExpectAck();
             var frame = new byte[sectors.Length + 2];
             frame[0] = (byte)(sectors.Length - 1);
             Array.Copy(sectors, 0, frame, 1, sectors.Length);
-            frame[frame.Length - 1] = Commands.Xor(frame, 0, frame.Length - 1);
+            frame[frame.Length - 1] = An3155.Xor(frame, 0, frame.Length - 1);
             h.Send(frame);
             h.ExpectAck();
             h.WaitForState(ChipState.WaitingForSync);
@@ -250,7 +250,7 @@ namespace Stm32.Protocol.Tests.Simulation
             h.Sync();
             Assert.Equal(16, h.Read(0x1FFEC000, 16).Length);
             Assert.Equal(new byte[] { 0xEC, 0xAA }, h.Read(0x1FFFC000, 2));
-            h.SendCommand(Commands.ReadMemory);
+            h.SendCommand(An3155.ReadMemory);
             h.ExpectAck();
             h.SendAddress(0x1FFEC010);
             h.ExpectNack();

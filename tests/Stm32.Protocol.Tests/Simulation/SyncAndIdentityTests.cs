@@ -23,9 +23,9 @@ namespace Stm32.Protocol.Tests.Simulation
         {
             using var h = new ChipHarness();
             h.Sync();
-            h.Send(Commands.Sync);
+            h.Send(An3155.Sync);
             h.ExpectSilence(); // half a pair: the chip waits (no inter-byte timeout)
-            h.Send(Commands.Sync); // (7F, 7F) fails the complement check
+            h.Send(An3155.Sync); // (7F, 7F) fails the complement check
             h.ExpectNack();
             h.Send(0x7F, 0x80); // a valid pair, but 0x7F is no command
             h.ExpectNack();
@@ -36,7 +36,7 @@ namespace Stm32.Protocol.Tests.Simulation
         {
             using var h = new ChipHarness();
             h.Sync();
-            h.Send(Commands.GetVersion);
+            h.Send(An3155.GetVersion);
             h.ExpectSilence(300);
             h.Send(0xFE);
             h.Expect(0x79, 0x22, 0x00, 0x00, 0x79);
@@ -49,13 +49,13 @@ namespace Stm32.Protocol.Tests.Simulation
             h.Sync();
             h.Send(0x00, 0x00);
             h.ExpectNack();
-            h.SendCommand(Commands.ExtendedErase); // a 2.2 bootloader has 0x43 only
+            h.SendCommand(An3155.ExtendedErase); // a 2.2 bootloader has 0x43 only
             h.ExpectNack();
-            h.SendCommand(Commands.GetChecksum);
+            h.SendCommand(An3155.GetChecksum);
             h.ExpectNack();
-            h.SendCommand(Commands.Special);
+            h.SendCommand(An3155.Special);
             h.ExpectNack();
-            h.SendCommand(Commands.GetVersion);
+            h.SendCommand(An3155.GetVersion);
             h.Expect(0x79, 0x22, 0x00, 0x00, 0x79);
         }
 
@@ -63,9 +63,9 @@ namespace Stm32.Protocol.Tests.Simulation
         public void Leading_zero_and_extra_ack_quirks()
         {
             using var h = new ChipHarness(0x464, new SimulatorOptions { LeadingZeroBeforeSyncAck = true, ExtraAckAfterSync = true });
-            h.Send(Commands.Sync);
+            h.Send(An3155.Sync);
             h.Expect(0x00, 0x79, 0x79);
-            h.SendCommand(Commands.GetVersion);
+            h.SendCommand(An3155.GetVersion);
             h.Expect(0x79, 0x31, 0x00, 0x00, 0x79);
         }
 
@@ -79,7 +79,7 @@ namespace Stm32.Protocol.Tests.Simulation
             using var h = new ChipHarness(0x410, new SimulatorOptions { BootloaderVersion = version });
             Assert.Equal(codes, h.Chip.SupportedCommands);
             h.Sync();
-            h.SendCommand(Commands.Get);
+            h.SendCommand(An3155.Get);
             // 79 | N = number of codes | version | codes | 79 (spec 4.1, stm32flash reads N+1 bytes)
             var expected = new List<byte> { 0x79, (byte)codes.Length, version };
             expected.AddRange(codes);
@@ -92,9 +92,9 @@ namespace Stm32.Protocol.Tests.Simulation
         {
             using var h = new ChipHarness(0x413);
             h.Sync();
-            h.SendCommand(Commands.GetVersion);
+            h.SendCommand(An3155.GetVersion);
             h.Expect(0x79, 0x31, 0x00, 0x00, 0x79);
-            h.SendCommand(Commands.GetId);
+            h.SendCommand(An3155.GetId);
             h.Expect(0x79, 0x01, 0x04, 0x13, 0x79);
         }
 
@@ -117,7 +117,7 @@ namespace Stm32.Protocol.Tests.Simulation
             var device = DeviceCatalog.Resolve(pid)!;
             using var h = new ChipHarness(device);
             h.Sync();
-            h.SendCommand(Commands.GetId);
+            h.SendCommand(An3155.GetId);
             h.Expect(0x79, 0x01, (byte)(device.ProductId >> 8), (byte)device.ProductId, 0x79);
             Assert.Equal(new byte[] { 0xFF, 0xFF, 0xFF, 0xFF }, h.Read(device.Flash.Start, 4));
             Assert.Equal(h.Chip.FlashSize, device.Flash.Length);
@@ -139,7 +139,7 @@ namespace Stm32.Protocol.Tests.Simulation
             using var h = new ChipHarness();
             h.Send(0x01);
             h.Sync();
-            h.SendCommand(Commands.GetVersion);
+            h.SendCommand(An3155.GetVersion);
             h.Receive(5);
             var trace = h.Chip.Trace;
             Assert.Equal(

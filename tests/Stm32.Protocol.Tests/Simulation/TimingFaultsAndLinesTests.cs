@@ -27,7 +27,7 @@ namespace Stm32.Protocol.Tests.Simulation
             h.Sync();
             var watch = Stopwatch.StartNew();
             // 2 + 5 + 258 bytes from the host: the final ACK cannot come before 265 * 11 / 9600 = 0.304 s.
-            Assert.Equal(Commands.Ack, h.Write(ChipHarness.FlashBase, new byte[256]));
+            Assert.Equal(An3155.Ack, h.Write(ChipHarness.FlashBase, new byte[256]));
             Assert.True(watch.Elapsed.TotalSeconds >= 0.29, $"took {watch.Elapsed.TotalSeconds:F3} s");
         }
 
@@ -37,7 +37,7 @@ namespace Stm32.Protocol.Tests.Simulation
             using var h = new ChipHarness(0x410, new SimulatorOptions { Timing = SimulatorTiming.Realistic }, baud: 1_000_000);
             h.Sync();
             var watch = Stopwatch.StartNew();
-            h.SendCommand(Commands.Erase);
+            h.SendCommand(An3155.Erase);
             h.ExpectAck();
             h.Send(0x04, 0, 1, 2, 3, 4, 0x04 ^ 1 ^ 2 ^ 3 ^ 4); // 5 pages x 20 ms
             h.ExpectAck();
@@ -47,11 +47,11 @@ namespace Stm32.Protocol.Tests.Simulation
         private static string RunWithFaults(SimulatorFaults faults)
         {
             using var h = new ChipHarness(0x410, new SimulatorOptions { Faults = faults });
-            h.Send(Commands.Sync);
+            h.Send(An3155.Sync);
             h.Receive(1); // may be corrupted too
             for (int i = 0; i < 20; i++)
             {
-                h.SendCommand(Commands.GetVersion);
+                h.SendCommand(An3155.GetVersion);
                 h.Receive(5);
             }
             return string.Join(",", h.Chip.Trace.Select(t => t.ToString()));
@@ -73,11 +73,11 @@ namespace Stm32.Protocol.Tests.Simulation
         {
             using var h = new ChipHarness(0x410, new SimulatorOptions { Faults = { NackCommandNumber = 2 } });
             h.Sync();
-            h.SendCommand(Commands.GetVersion);
+            h.SendCommand(An3155.GetVersion);
             h.Receive(5);
-            h.SendCommand(Commands.GetVersion);
+            h.SendCommand(An3155.GetVersion);
             h.ExpectNack();
-            h.SendCommand(Commands.GetVersion);
+            h.SendCommand(An3155.GetVersion);
             h.Expect(0x79, 0x22, 0x00, 0x00, 0x79);
         }
 
@@ -91,10 +91,10 @@ namespace Stm32.Protocol.Tests.Simulation
                 var replies = new List<byte>();
                 for (int i = 0; i < 16; i++)
                 {
-                    h.SendCommand(Commands.GetId);
+                    h.SendCommand(An3155.GetId);
                     var first = h.Receive(1)[0];
                     replies.Add(first);
-                    if (first == Commands.Ack) h.Receive(4);
+                    if (first == An3155.Ack) h.Receive(4);
                 }
                 return Stm32Exception.Hex(replies.ToArray());
             }
@@ -104,7 +104,7 @@ namespace Stm32.Protocol.Tests.Simulation
             Assert.Contains("79", a);
 
             using var d = new ChipHarness(0x410, new SimulatorOptions { Faults = { DropRateToDevice = 1.0 } });
-            d.Send(Commands.Sync);
+            d.Send(An3155.Sync);
             d.ExpectSilence();
             Assert.Equal(TraceFault.Dropped, d.Chip.Trace.Single().Fault);
         }
@@ -118,11 +118,11 @@ namespace Stm32.Protocol.Tests.Simulation
             });
             h.Sync();
             var watch = Stopwatch.StartNew();
-            h.SendCommand(Commands.GetVersion);
+            h.SendCommand(An3155.GetVersion);
             h.Receive(5);
             Assert.True(watch.ElapsedMilliseconds >= 190);
 
-            h.SendCommand(Commands.Get);
+            h.SendCommand(An3155.Get);
             h.ExpectAck();
             h.ExpectSilence();
             Assert.Equal(ChipState.WaitingForSync, h.Chip.State);
@@ -141,7 +141,7 @@ namespace Stm32.Protocol.Tests.Simulation
             // DTR asserted = RESET active: the chip does nothing.
             h.Host.SetModemLine(ModemLine.Dtr, true);
             Assert.Equal(ChipState.HeldInReset, h.Chip.State);
-            h.Send(Commands.Sync);
+            h.Send(An3155.Sync);
             h.ExpectSilence();
             h.Host.SetModemLine(ModemLine.Dtr, false);
             Assert.Equal(ChipState.WaitingForSync, h.Chip.State);
@@ -154,7 +154,7 @@ namespace Stm32.Protocol.Tests.Simulation
             h.Host.SetModemLine(ModemLine.Dtr, true);
             h.Host.SetModemLine(ModemLine.Dtr, false);
             Assert.Equal(ChipState.RunningApplication, h.Chip.State);
-            h.Send(Commands.Sync);
+            h.Send(An3155.Sync);
             h.ExpectSilence();
 
             // BOOT0 high again and a reset pulse: back in the bootloader.
@@ -192,7 +192,7 @@ namespace Stm32.Protocol.Tests.Simulation
             chip.Attach(pair.Device);
             Assert.Throws<InvalidOperationException>(() => chip.Attach(pair.Device));
             chip.Detach();
-            pair.Host.Write(new[] { Commands.Sync }, 0, 1);
+            pair.Host.Write(new[] { An3155.Sync }, 0, 1);
             Assert.Equal(0, pair.Host.Read(new byte[1], 0, 1, TimeSpan.FromMilliseconds(100), CancellationToken.None));
             chip.Attach(pair.Device); // serving again picks up the pending 0x7F
             Assert.Equal(1, pair.Host.Read(new byte[1], 0, 1, TimeSpan.FromSeconds(2), CancellationToken.None));

@@ -3,7 +3,9 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 
-namespace Stm32.Protocol.OptionBytes
+using Stm32.Protocol.Devices;
+
+namespace Stm32.Protocol.Programming
 {
     /// <summary>One field's value before and after a planned option write.</summary>
     public sealed class OptionFieldChange

@@ -5,9 +5,8 @@ using System.Linq;
 using System.Threading;
 using Stm32.Protocol.Bootloader;
 using Stm32.Protocol.Devices;
-using Stm32.Protocol.Programming;
 
-namespace Stm32.Protocol.OptionBytes
+namespace Stm32.Protocol.Programming
 {
     /// <summary>
     /// Read and write protection and option bytes on an identified connection: each method is

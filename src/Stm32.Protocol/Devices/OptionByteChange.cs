@@ -1,6 +1,6 @@
 using System.Collections.Generic;
 
-namespace Stm32.Protocol.OptionBytes
+namespace Stm32.Protocol.Devices
 {
     /// <summary>
     /// What to change in the option bytes: set only the fields to change (null = keep), or

@@ -1,6 +1,8 @@
 using System.Collections.Generic;
 
-namespace Stm32.Protocol.OptionBytes
+using Stm32.Protocol.Devices;
+
+namespace Stm32.Protocol.Programming
 {
     /// <summary>What Write Protect did: the plan, and the protected pages before and after where readable.</summary>
     public sealed class WriteProtectionResult

@@ -5,28 +5,8 @@ using System.Globalization;
 using Stm32.Protocol.Bootloader;
 using Stm32.Protocol.Devices;
 
-namespace Stm32.Protocol.OptionBytes
+namespace Stm32.Protocol.Programming
 {
-    /// <summary>
-    /// The part's option bytes are not memory the bootloader can read and write (H7, L5, U5, H5,
-    /// or no option range in the catalog, spec 7).
-    /// </summary>
-    public sealed class OptionBytesNotSupportedException : NotSupportedException
-    {
-        public OptionBytesNotSupportedException(DeviceInfo device)
-            : base(string.Format(CultureInfo.InvariantCulture,
-                "Changing the option bytes of {0} is not possible through this bootloader: {1}. STM32CubeProgrammer (-ob) or a debug probe can change them.",
-                device?.ToString() ?? "this device",
-                device == null || device.OptionBytes.IsEmpty
-                    ? "the catalog has no option-byte area for it"
-                    : "its option bytes are registers, not memory the bootloader writes with Write Memory"))
-        {
-            Device = device;
-        }
-
-        public DeviceInfo? Device { get; }
-    }
-
     /// <summary>The change would set RDP level 2 (permanent) and the caller did not allow it.</summary>
     public sealed class ReadProtectionLevel2RefusedException : InvalidOperationException
     {
@@ -63,7 +43,7 @@ namespace Stm32.Protocol.OptionBytes
     }
 }
 
-namespace Stm32.Protocol.OptionBytes
+namespace Stm32.Protocol.Programming
 {
     /// <summary>
     /// A write did not take because the page is write-protected (the chip ACKs such writes, spec

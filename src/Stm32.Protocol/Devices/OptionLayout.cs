@@ -2,9 +2,8 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using Stm32.Protocol.Devices;
 
-namespace Stm32.Protocol.OptionBytes
+namespace Stm32.Protocol.Devices
 {
     /// <summary>
     /// How a family lays out its option bytes in memory (spec 7): where RDP, the user bits, the

@@ -1,4 +1,4 @@
-namespace Stm32.Protocol.OptionBytes
+namespace Stm32.Protocol.Devices
 {
     /// <summary>The named option-byte fields (reference-manual names in the comments).</summary>
     public enum OptionField

@@ -2,7 +2,7 @@ using System;
 using System.Collections.Generic;
 using System.Linq;
 
-namespace Stm32.Protocol.OptionBytes
+namespace Stm32.Protocol.Devices
 {
     /// <summary>
     /// F0/F1/F3: eight option bytes each followed by its complement: RDP, USER, DATA0, DATA1,

@@ -1,7 +1,11 @@
 namespace Stm32.Protocol.Bootloader
 {
-    /// <summary>USART bootloader command codes and reply bytes (AN3155; spec sections 1 and 4).</summary>
-    public static class Commands
+    /// <summary>
+    /// What both ends of the USART bootloader protocol (ST AN3155) share: the command codes and
+    /// reply bytes (spec 1 and 4), the frame helpers (XOR checksum, address frame) and the CRC of
+    /// Get Checksum. The client's choices (how many pages per command, timeouts) live with the client.
+    /// </summary>
+    public static class An3155
     {
         public const byte Sync = 0x7F;
         public const byte Ack = 0x79;
@@ -34,9 +38,6 @@ namespace Stm32.Protocol.Bootloader
 
         /// <summary>The most bytes one Read or Write Memory carries.</summary>
         public const int MaxBlock = 256;
-
-        /// <summary>The most pages we put in one Extended Erase (spec 4.8: F103XL hangs above 154).</summary>
-        public const int MaxErasePagesPerCommand = 100;
 
         public static string Name(byte code)
         {
@@ -80,5 +81,41 @@ namespace Stm32.Protocol.Bootloader
             f[4] = (byte)(f[0] ^ f[1] ^ f[2] ^ f[3]);
             return f;
         }
+
+        private static readonly uint[] CrcTable = BuildCrcTable(CrcPolynomial);
+
+        private static uint[] BuildCrcTable(uint poly)
+        {
+            var t = new uint[256];
+            for (uint i = 0; i < 256; i++)
+            {
+                uint c = i << 24;
+                for (int k = 0; k < 8; k++) c = (c & 0x80000000) != 0 ? (c << 1) ^ poly : c << 1;
+                t[i] = c;
+            }
+            return t;
+        }
+
+        /// <summary>
+        /// The STM32 hardware CRC (spec 10.4) that Get Checksum answers with: data taken as
+        /// little-endian 32-bit words, init 0xFFFFFFFF, polynomial 0x04C11DB7, MSB first, no
+        /// reflection, no final XOR. <paramref name="count"/> is a multiple of 4; the CRC
+        /// continues from <paramref name="crc"/>.
+        /// </summary>
+        public static uint Crc32(byte[] data, int offset, int count, uint crc = CrcInitial)
+        {
+            if (count % 4 != 0) throw new System.ArgumentException("The length must be a multiple of 4.", nameof(count));
+            for (int i = offset; i < offset + count; i += 4)
+            {
+                // Word little-endian in memory; the CRC unit shifts it MSB first.
+                crc = (crc << 8) ^ CrcTable[(byte)(crc >> 24) ^ data[i + 3]];
+                crc = (crc << 8) ^ CrcTable[(byte)(crc >> 24) ^ data[i + 2]];
+                crc = (crc << 8) ^ CrcTable[(byte)(crc >> 24) ^ data[i + 1]];
+                crc = (crc << 8) ^ CrcTable[(byte)(crc >> 24) ^ data[i]];
+            }
+            return crc;
+        }
+
+        public static uint Crc32(byte[] data) => Crc32(data, 0, data.Length);
     }
 }

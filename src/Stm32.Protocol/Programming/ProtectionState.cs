@@ -2,7 +2,7 @@ using System.Collections.Generic;
 using System.Globalization;
 using Stm32.Protocol.Devices;
 
-namespace Stm32.Protocol.OptionBytes
+namespace Stm32.Protocol.Programming
 {
     /// <summary>Read and write protection of a chip as far as the bootloader shows it (Get-Stm32Info).</summary>
     public sealed class ProtectionState

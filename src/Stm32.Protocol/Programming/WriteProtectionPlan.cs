@@ -5,7 +5,7 @@ using System.Linq;
 using System.Text;
 using Stm32.Protocol.Devices;
 
-namespace Stm32.Protocol.OptionBytes
+namespace Stm32.Protocol.Programming
 {
     /// <summary>
     /// Which WRP sector codes protect the requested pages, and which other pages come along

@@ -4,7 +4,7 @@ using System.Globalization;
 using System.Linq;
 using System.Text;
 
-namespace Stm32.Protocol.OptionBytes
+namespace Stm32.Protocol.Devices
 {
     /// <summary>
     /// The option bytes of one chip, decoded per family (spec 7), with the raw bytes alongside.
