@@ -1,0 +1,585 @@
+using System;
+using Stm32.Protocol.Devices;
+using Stm32.Protocol.Simulation;
+
+namespace Stm32.Protocol.Emulation
+{
+    /// <summary>Which flash controller a family has (the programs' view of it).</summary>
+    public enum FlashControllerKind
+    {
+        /// <summary>F0, F1, F3: KEYR/SR/CR/AR, half-word programming, page erase by address (F1 XL: second bank at +0x40).</summary>
+        F1,
+
+        /// <summary>F2, F4: KEYR/SR/CR with PSIZE and SNB, sector erase, x8/x16/x32 programming.</summary>
+        F4,
+
+        /// <summary>G0: KEYR/SR/CR with PNB, 64-bit double-word programming.</summary>
+        G0,
+    }
+
+    /// <summary>
+    /// The flash memory and its controller. Programs read flash through here and write it only
+    /// through the controller's sequence: unlock with KEY1 then KEY2 (a wrong key locks it until
+    /// reset), set PG and write, or set PER/SER/MER and STRT. Programming ANDs bits; write-
+    /// protected pages refuse (WRP error) and keep their content; BSY stays set for the family's
+    /// figures from <see cref="FlashTimings"/> with realistic timing, and clears at once
+    /// otherwise. Reads during BSY return the content (the stall of a real bus is not modelled).
+    /// </summary>
+    internal abstract class FlashController : IBusDevice
+    {
+        protected const uint Key1 = 0x45670123, Key2 = 0xCDEF89AB;
+
+        protected readonly CoreContext Ctx;
+        protected readonly byte[] Flash;
+        protected readonly int FlashOffset;
+        protected readonly uint FlashBase;
+        protected readonly uint FlashLength;
+        protected readonly FlashLayout Layout;
+        protected readonly Func<uint, bool> IsProtected;
+        protected readonly FlashTimings Timings;
+        protected readonly object Gate = new object();
+
+        protected FlashController(uint registerBase, CoreContext ctx, byte[] flash, int flashOffset, MemoryRange flashRange, FlashLayout layout,
+            Func<uint, bool>? isProtected, string family)
+        {
+            Base = registerBase;
+            Ctx = ctx;
+            Flash = flash;
+            FlashOffset = flashOffset;
+            FlashBase = flashRange.Start;
+            FlashLength = flashRange.Length;
+            Layout = layout;
+            IsProtected = isProtected ?? (_ => false);
+            Timings = FlashTimings.For(family);
+        }
+
+        public uint Base { get; }
+
+        public uint Size => 0x400;
+
+        /// <summary>Flash operations done (programmed units, erased pages), for tests and figures.</summary>
+        public long Programmed { get; protected set; }
+
+        public long Erased { get; protected set; }
+
+        public abstract long NextEvent { get; }
+
+        public abstract void Reset();
+
+        public abstract uint Read(uint offset, int size);
+
+        public abstract void Write(uint offset, int size, uint value);
+
+        /// <summary>A program's write into the flash address space.</summary>
+        public abstract void WriteFlash(uint address, int size, uint value);
+
+        public uint ReadFlash(uint address, int size)
+        {
+            lock (Gate)
+            {
+                int i = FlashOffset + (int)(address - FlashBase);
+                uint v = 0;
+                for (int k = size - 1; k >= 0; k--) v = (v << 8) | Flash[i + k];
+                return v;
+            }
+        }
+
+        protected long BusyFor(TimeSpan t) => Ctx.Realistic ? CoreContext.Now + CoreContext.TicksOf(t) : 0;
+
+        protected static bool Busy(long until) => until != 0 && CoreContext.Now < until;
+
+        protected int Index(uint address) => FlashOffset + (int)(address - FlashBase);
+
+        protected bool InFlash(uint address, uint length) => address >= FlashBase && address - FlashBase + (ulong)length <= FlashLength;
+
+        /// <summary>Programs bytes (AND) unless a page is protected; false when refused.</summary>
+        protected bool ProgramBytes(uint address, int size, uint value)
+        {
+            if (!InFlash(address, (uint)size) || IsProtected(address)) return false;
+            int i = Index(address);
+            for (int k = 0; k < size; k++) Flash[i + k] &= (byte)(value >> (8 * k));
+            Programmed++;
+            return true;
+        }
+
+        protected bool EraseRange(uint start, uint length)
+        {
+            if (IsProtected(start)) return false;
+            int i = Index(start);
+            for (int k = 0; k < length; k++) Flash[i + k] = 0xFF;
+            Erased++;
+            return true;
+        }
+
+        /// <summary>Mass erase: refused (nothing erased) when any page is protected (the safe reading; UNCONFIRMED per family).</summary>
+        protected bool EraseAll()
+        {
+            foreach (var p in Layout.Pages)
+                if (IsProtected(p.Start)) return false;
+            for (int k = 0; k < FlashLength; k++) Flash[FlashOffset + k] = 0xFF;
+            Erased++;
+            return true;
+        }
+
+        /// <summary>Whole-word key register: KEY1 then KEY2 unlocks; anything else locks until reset.</summary>
+        protected sealed class KeyState
+        {
+            private int _step;
+
+            public bool Locked = true;
+            public bool LockedOut;
+
+            public void Write(uint value)
+            {
+                if (LockedOut) return;
+                if (_step == 0 && value == Key1) _step = 1;
+                else if (_step == 1 && value == Key2)
+                {
+                    _step = 0;
+                    if (Locked) Locked = false;
+                }
+                else
+                {
+                    _step = 0;
+                    LockedOut = true;
+                    Locked = true;
+                }
+            }
+
+            public void Lock()
+            {
+                Locked = true;
+                _step = 0;
+            }
+
+            public void Reset()
+            {
+                Locked = true;
+                LockedOut = false;
+                _step = 0;
+            }
+        }
+    }
+
+    /// <summary>F0/F1/F3 FPEC at 0x40022000 (bank 2 of F1 XL-density at +0x40).</summary>
+    internal sealed class F1FlashController : FlashController
+    {
+        private const uint Bsy = 1, PgErr = 1u << 2, WrpErr = 1u << 4, Eop = 1u << 5;
+        private const uint Pg = 1, Per = 2, Mer = 4, Strt = 1u << 6, Lock = 1u << 7;
+
+        private readonly uint _bank2;
+        private readonly Bank[] _banks = { new Bank(), new Bank() };
+
+        public F1FlashController(CoreContext ctx, byte[] flash, int offset, MemoryRange range, FlashLayout layout, Func<uint, bool>? isProtected,
+            string family, uint bank2Start)
+            : base(0x40022000, ctx, flash, offset, range, layout, isProtected, family)
+        {
+            _bank2 = bank2Start;
+        }
+
+        private sealed class Bank
+        {
+            public readonly KeyState Keys = new KeyState();
+            public uint Cr, Sr, Ar;
+            public long BusyUntil;
+        }
+
+        public override long NextEvent
+        {
+            get
+            {
+                lock (Gate) return Math.Max(Busy(_banks[0].BusyUntil) ? _banks[0].BusyUntil : 0, Busy(_banks[1].BusyUntil) ? _banks[1].BusyUntil : 0);
+            }
+        }
+
+        public override void Reset()
+        {
+            lock (Gate)
+                foreach (var b in _banks)
+                {
+                    b.Keys.Reset();
+                    b.Cr = b.Sr = b.Ar = 0;
+                    b.BusyUntil = 0;
+                }
+        }
+
+        private Bank BankOf(uint address) => _bank2 != 0 && address >= _bank2 ? _banks[1] : _banks[0];
+
+        public override uint Read(uint offset, int size)
+        {
+            lock (Gate)
+            {
+                var b = offset >= 0x40 && _bank2 != 0 ? _banks[1] : _banks[0];
+                switch (offset & 0x3F)
+                {
+                    case 0x0C: return b.Sr | (Busy(b.BusyUntil) ? Bsy : 0);
+                    case 0x10: return b.Cr | (b.Keys.Locked ? Lock : 0);
+                    case 0x14: return b.Ar;
+                    default: return 0;
+                }
+            }
+        }
+
+        public override void Write(uint offset, int size, uint value)
+        {
+            lock (Gate)
+            {
+                Ctx.Activity++;
+                if (offset >= 0x40 && _bank2 == 0) return;
+                var b = offset >= 0x40 ? _banks[1] : _banks[0];
+                switch (offset & 0x3F)
+                {
+                    case 0x04: b.Keys.Write(value); break;
+                    case 0x0C: b.Sr &= ~(value & (PgErr | WrpErr | Eop)); break;
+                    case 0x10: WriteCr(b, value, offset >= 0x40); break;
+                    case 0x14: if (!b.Keys.Locked) b.Ar = value; break;
+                }
+            }
+        }
+
+        private void WriteCr(Bank b, uint value, bool second)
+        {
+            if ((value & Lock) != 0) b.Keys.Lock();
+            if (b.Keys.Locked) return; // CR is write-protected while locked
+            b.Cr = value & ~(Lock | Strt);
+            if ((value & Strt) == 0 || Busy(b.BusyUntil)) return;
+            if ((value & Per) != 0)
+            {
+                var page = Layout.PageAt(b.Ar);
+                if (page == null || BankOf(page.Start) != b) return;
+                if (EraseRange(page.Start, page.Size)) Done(b, Timings.PageErase(page.Size));
+                else b.Sr |= WrpErr;
+            }
+            else if ((value & Mer) != 0)
+            {
+                // Each bank erases its own pages.
+                bool ok = true;
+                foreach (var p in Layout.Pages)
+                    if (BankOf(p.Start) == b && IsProtected(p.Start)) ok = false;
+                if (!ok)
+                {
+                    b.Sr |= WrpErr;
+                    return;
+                }
+                foreach (var p in Layout.Pages)
+                    if (BankOf(p.Start) == b) EraseRange(p.Start, p.Size);
+                Done(b, second || _bank2 != 0 ? Timings.MassErase(FlashLength / 2) : Timings.MassErase(FlashLength));
+            }
+        }
+
+        private void Done(Bank b, TimeSpan t)
+        {
+            b.BusyUntil = BusyFor(t);
+            b.Sr |= Eop;
+        }
+
+        public override void WriteFlash(uint address, int size, uint value)
+        {
+            lock (Gate)
+            {
+                Ctx.Activity++;
+                var b = BankOf(address);
+                if (b.Keys.Locked || (b.Cr & Pg) == 0 || size != 2 || (address & 1) != 0)
+                {
+                    // Only half-words under PG program (UNCONFIRMED what else a real F1 does: refused here).
+                    b.Sr |= PgErr;
+                    return;
+                }
+                if (IsProtected(address))
+                {
+                    b.Sr |= WrpErr;
+                    return;
+                }
+                int i = Index(address);
+                ushort old = (ushort)(Flash[i] | Flash[i + 1] << 8);
+                if (old != 0xFFFF && (value & 0xFFFF) != 0)
+                {
+                    b.Sr |= PgErr; // not erased: refused (writing 0x0000 is allowed)
+                    return;
+                }
+                ProgramBytes(address, 2, value);
+                Done(b, Timings.Program(2));
+            }
+        }
+    }
+
+    /// <summary>F2/F4 flash interface at 0x40023C00: sectors by SNB (bank 2 of 2 MiB parts from SNB 0x10), PSIZE.</summary>
+    internal sealed class F4FlashController : FlashController
+    {
+        private const uint Eop = 1, OpErr = 2, WrpErr = 1u << 4, PgaErr = 1u << 5, PgpErr = 1u << 6, PgsErr = 1u << 7, Bsy = 1u << 16;
+        private const uint Pg = 1, Ser = 2, Mer = 4, Mer1 = 1u << 15, Strt = 1u << 16, Lock = 1u << 31;
+
+        private readonly bool _dualBankNumbering;
+        private readonly KeyState _keys = new KeyState();
+        private uint _cr, _sr;
+        private long _busyUntil;
+
+        public F4FlashController(CoreContext ctx, byte[] flash, int offset, MemoryRange range, FlashLayout layout, Func<uint, bool>? isProtected,
+            string family, bool dualBankNumbering)
+            : base(0x40023C00, ctx, flash, offset, range, layout, isProtected, family)
+        {
+            _dualBankNumbering = dualBankNumbering;
+        }
+
+        public override long NextEvent
+        {
+            get { lock (Gate) return Busy(_busyUntil) ? _busyUntil : 0; }
+        }
+
+        public override void Reset()
+        {
+            lock (Gate)
+            {
+                _keys.Reset();
+                _cr = _sr = 0;
+                _busyUntil = 0;
+            }
+        }
+
+        public override uint Read(uint offset, int size)
+        {
+            lock (Gate)
+            {
+                switch (offset)
+                {
+                    case 0x0C: return _sr | (Busy(_busyUntil) ? Bsy : 0);
+                    case 0x10: return _cr | (_keys.Locked ? Lock : 0);
+                    default: return 0;
+                }
+            }
+        }
+
+        public override void Write(uint offset, int size, uint value)
+        {
+            lock (Gate)
+            {
+                Ctx.Activity++;
+                switch (offset)
+                {
+                    case 0x04: _keys.Write(value); break;
+                    case 0x0C: _sr &= ~(value & (Eop | OpErr | WrpErr | PgaErr | PgpErr | PgsErr)); break;
+                    case 0x10: WriteCr(value); break;
+                }
+            }
+        }
+
+        private int PsizeBytes => 1 << (int)((_cr >> 8) & 3);
+
+        private void WriteCr(uint value)
+        {
+            if ((value & Lock) != 0) _keys.Lock();
+            if (_keys.Locked) return;
+            _cr = value & ~(Lock | Strt);
+            if ((value & Strt) == 0 || Busy(_busyUntil)) return;
+            if ((value & Ser) != 0)
+            {
+                int snb = (int)((value >> 3) & 0x1F);
+                int index = _dualBankNumbering && snb >= 0x10 ? 12 + (snb - 0x10) : snb;
+                if (index >= Layout.PageCount || (!_dualBankNumbering && snb > 0x0F))
+                {
+                    _sr |= PgsErr;
+                    return;
+                }
+                var sector = Layout.Pages[index];
+                if (EraseRange(sector.Start, sector.Size)) Done(Timings.PageErase(sector.Size));
+                else _sr |= WrpErr;
+            }
+            else if ((value & (Mer | Mer1)) != 0)
+            {
+                if (EraseAll()) Done(Timings.MassErase(FlashLength));
+                else _sr |= WrpErr;
+            }
+        }
+
+        private void Done(TimeSpan t)
+        {
+            _busyUntil = BusyFor(t);
+            _sr |= Eop;
+        }
+
+        public override void WriteFlash(uint address, int size, uint value)
+        {
+            lock (Gate)
+            {
+                Ctx.Activity++;
+                if (_keys.Locked || (_cr & Pg) == 0)
+                {
+                    _sr |= PgsErr;
+                    return;
+                }
+                if (size != PsizeBytes)
+                {
+                    _sr |= PgpErr;
+                    return;
+                }
+                if ((address & (uint)(size - 1)) != 0)
+                {
+                    _sr |= PgaErr;
+                    return;
+                }
+                if (!ProgramBytes(address, size, value))
+                {
+                    _sr |= WrpErr;
+                    return;
+                }
+                Done(Timings.Program(size));
+            }
+        }
+    }
+
+    /// <summary>G0 flash interface at 0x40022000: double-word programming (two word writes), page erase by PNB.</summary>
+    internal sealed class G0FlashController : FlashController
+    {
+        private const uint Eop = 1, OpErr = 2, ProgErr = 1u << 3, WrpErr = 1u << 4, PgaErr = 1u << 5, SizErr = 1u << 6, PgsErr = 1u << 7,
+            MissErr = 1u << 8, FastErr = 1u << 9, Bsy1 = 1u << 16, CfgBsy = 1u << 18;
+        private const uint Errors = OpErr | ProgErr | WrpErr | PgaErr | SizErr | PgsErr | MissErr | FastErr;
+        private const uint Pg = 1, Per = 2, Mer1 = 4, Strt = 1u << 16, Lock = 1u << 31;
+
+        private readonly KeyState _keys = new KeyState();
+        private uint _cr, _sr;
+        private long _busyUntil;
+        private uint? _firstAddress;
+        private uint _firstWord;
+
+        public G0FlashController(CoreContext ctx, byte[] flash, int offset, MemoryRange range, FlashLayout layout, Func<uint, bool>? isProtected, string family)
+            : base(0x40022000, ctx, flash, offset, range, layout, isProtected, family)
+        {
+        }
+
+        public override long NextEvent
+        {
+            get { lock (Gate) return Busy(_busyUntil) ? _busyUntil : 0; }
+        }
+
+        public override void Reset()
+        {
+            lock (Gate)
+            {
+                _keys.Reset();
+                _cr = _sr = 0;
+                _busyUntil = 0;
+                _firstAddress = null;
+            }
+        }
+
+        public override uint Read(uint offset, int size)
+        {
+            lock (Gate)
+            {
+                switch (offset)
+                {
+                    case 0x10: return _sr | (Busy(_busyUntil) ? Bsy1 | CfgBsy : 0);
+                    case 0x14: return _cr | (_keys.Locked ? Lock : 0);
+                    default: return 0;
+                }
+            }
+        }
+
+        public override void Write(uint offset, int size, uint value)
+        {
+            lock (Gate)
+            {
+                Ctx.Activity++;
+                switch (offset)
+                {
+                    case 0x08: _keys.Write(value); break;
+                    case 0x10: _sr &= ~(value & (Eop | Errors)); break;
+                    case 0x14: WriteCr(value); break;
+                }
+            }
+        }
+
+        private void WriteCr(uint value)
+        {
+            if ((value & Lock) != 0) _keys.Lock();
+            if (_keys.Locked) return;
+            _cr = value & ~(Lock | Strt);
+            if ((value & Pg) == 0) _firstAddress = null;
+            if ((value & Strt) == 0 || Busy(_busyUntil)) return;
+            if ((_sr & Errors) != 0)
+            {
+                _sr |= PgsErr; // an operation may not start over an uncleared error
+                return;
+            }
+            if ((value & Per) != 0)
+            {
+                int pnb = (int)((value >> 3) & 0x3FF);
+                if (pnb >= Layout.PageCount)
+                {
+                    _sr |= PgsErr;
+                    return;
+                }
+                var page = Layout.Pages[pnb];
+                if (EraseRange(page.Start, page.Size)) Done(Timings.PageErase(page.Size));
+                else _sr |= WrpErr;
+            }
+            else if ((value & Mer1) != 0)
+            {
+                if (EraseAll()) Done(Timings.MassErase(FlashLength));
+                else _sr |= WrpErr;
+            }
+        }
+
+        private void Done(TimeSpan t)
+        {
+            _busyUntil = BusyFor(t);
+            _sr |= Eop;
+        }
+
+        public override void WriteFlash(uint address, int size, uint value)
+        {
+            lock (Gate)
+            {
+                Ctx.Activity++;
+                if (_keys.Locked || (_cr & Pg) == 0 || (_sr & Errors) != 0)
+                {
+                    _sr |= PgsErr;
+                    _firstAddress = null;
+                    return;
+                }
+                if (size != 4)
+                {
+                    _sr |= SizErr;
+                    _firstAddress = null;
+                    return;
+                }
+                if (_firstAddress == null)
+                {
+                    if ((address & 7) != 0)
+                    {
+                        _sr |= PgaErr;
+                        return;
+                    }
+                    _firstAddress = address;
+                    _firstWord = value;
+                    return;
+                }
+                uint first = _firstAddress.Value;
+                _firstAddress = null;
+                if (address != first + 4)
+                {
+                    _sr |= PgaErr;
+                    return;
+                }
+                if (IsProtected(first))
+                {
+                    _sr |= WrpErr;
+                    return;
+                }
+                int i = Index(first);
+                bool erased = true;
+                for (int k = 0; k < 8; k++)
+                    if (Flash[i + k] != 0xFF) erased = false;
+                if (!erased && (_firstWord != 0 || value != 0))
+                {
+                    _sr |= ProgErr; // a double word is programmed once between erases (ECC)
+                    return;
+                }
+                ProgramBytes(first, 4, _firstWord);
+                ProgramBytes(first + 4, 4, value);
+                Programmed--;
+                Done(Timings.Program(8));
+            }
+        }
+    }
+}
