@@ -160,9 +160,10 @@ namespace Stm32.Protocol.Emulation
             try
             {
                 var v = UnicornNative.uc_version(IntPtr.Zero, IntPtr.Zero);
-                if ((v >> 8) != 2)
+                // 0xMMmmppxx: major, minor, patch, extra (2.0.1 reports 0x020001FF).
+                if ((v >> 24) != 2)
                 {
-                    reason = $"{UnicornNative.Library} reports API version {v >> 8}.{v & 0xFF}; version 2 is needed.";
+                    reason = $"{UnicornNative.Library} reports version 0x{v:X8}; Unicorn 2 is needed.";
                     return false;
                 }
                 using (new UnicornEngine(UnicornNative.CpuCortexM3))
