@@ -824,9 +824,10 @@ static u8 set_baud(struct st *s, u32 p, u32 len, u32 *val)
     if (len != 8) return ST_BAD_ARG;
     u32 rate = rd32(s, p), tmo = rd16(s, p + 4);
     u32 brr = div_round(s->uclk, rate);
+    if (brr < 16) brr = 16; /* 16x oversampling: the fastest this clock allows */
     u32 actual = div_round(s->uclk, brr);
     *val = actual;
-    if (rate == 0 || brr < 16 || brr > 0xFFFF || tmo == 0) return ST_BAD_RATE;
+    if (rate == 0 || s->uclk == 0 || brr > 0xFFFF || tmo == 0) return ST_BAD_RATE;
     u32 diff = actual > rate ? actual - rate : rate - actual;
     if (diff * 50u > rate) return ST_BAD_RATE; /* more than 2 % off */
     s->old_brr = REG(s->usart + U_BRR);
@@ -925,8 +926,10 @@ static void handle(struct st *s, u32 type, u32 seq, u32 p, u32 len)
 /* ---- main loop ---------------------------------------------------------------------- */
 static void __attribute__((noreturn)) serve(struct st *s)
 {
+    u32 turn = 0;
     for (;;) {
-        service(s);
+        uart_poll(s);
+        if ((++turn & 15u) == 0 || s->head != s->tail) tick_update(s);
         if (s->baud_pending == 2 && ms_since(s, s->baud_mark) > s->baud_tmo) {
             switch_brr(s, s->old_brr); /* nobody confirmed: back to the old rate */
             s->baud_pending = 0;

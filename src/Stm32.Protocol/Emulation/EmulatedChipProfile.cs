@@ -131,19 +131,30 @@ namespace Stm32.Protocol.Emulation
 
         public long NextEvent => 0;
 
-        public bool UsartClockEnabled => (_regs.Read(Base + _profile.UsartEnableOffset, 4) & _profile.UsartEnableBit) != 0;
+        /// <summary>Cached from the enable register (read on every USART access).</summary>
+        public bool UsartClockEnabled { get; private set; }
 
         public void EnableUsartClock()
-            => _regs.Set(Base + _profile.UsartEnableOffset, _regs.Read(Base + _profile.UsartEnableOffset, 4) | _profile.UsartEnableBit);
+        {
+            _regs.Set(Base + _profile.UsartEnableOffset, _regs.Read(Base + _profile.UsartEnableOffset, 4) | _profile.UsartEnableBit);
+            Refresh();
+        }
 
         public void Reset()
         {
             _regs.Clear();
             foreach (var (offset, value) in _profile.RccAtGo) _regs.Set(Base + offset, value);
+            Refresh();
         }
 
         public uint Read(uint offset, int size) => _regs.Read(Base + offset, size);
 
-        public void Write(uint offset, int size, uint value) => _regs.Write(Base + offset, size, value);
+        public void Write(uint offset, int size, uint value)
+        {
+            _regs.Write(Base + offset, size, value);
+            Refresh();
+        }
+
+        private void Refresh() => UsartClockEnabled = (_regs.Read(Base + _profile.UsartEnableOffset, 4) & _profile.UsartEnableBit) != 0;
     }
 }

@@ -92,7 +92,7 @@ namespace Stm32.Protocol.Emulation
         public UsartAtGo UsartAtGo { get; set; } = UsartAtGo.Reset;
 
         /// <summary>Instructions per run slice between link pumps (stops are at instruction boundaries).</summary>
-        public ulong SliceInstructions { get; set; } = 40_000;
+        public ulong SliceInstructions { get; set; } = 5_000;
     }
 
     public enum CoreExitReason
@@ -202,7 +202,7 @@ namespace Stm32.Protocol.Emulation
                     _flash = new G0FlashController(_ctx, memory.FlashData, 0, device.Flash, device.Layout, _options.IsWriteProtected, device.Family);
                     break;
             }
-            _scs = new SystemControl(() => Profile.Hclk, Profile.Cpuid, RequestReset);
+            _scs = new SystemControl(_ctx, () => Profile.Hclk, Profile.Cpuid, RequestReset);
             _devices = new IBusDevice[] { _usart, _flash, _rcc };
         }
 
@@ -244,6 +244,15 @@ namespace Stm32.Protocol.Emulation
         public long FlashUnitsProgrammed => _flash.Programmed;
 
         public long FlashUnitsErased => _flash.Erased;
+
+        /// <summary>Run slices so far and how many of them ended idle (the thread then waited): diagnostics.</summary>
+        public long Slices { get; private set; }
+
+        public long IdleSlices { get; private set; }
+
+        public TimeSpan IdleTime => TimeSpan.FromTicks(_idleTicks * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
+
+        private long _idleTicks;
 
         /// <summary>
         /// Does what the bootloader's Go does: MSP from the word at <paramref name="vectorTable"/>,
@@ -360,19 +369,94 @@ namespace Stm32.Protocol.Emulation
             engine.MapArray(_memory.SystemMemory.Start, _memory.SystemMemoryData, 0, _memory.SystemMemory.Length, UnicornNative.ProtRead);
             if (fromFlash)
                 engine.MapArray(_memory.Flash.Start, _memory.FlashData, 0, _memory.Flash.Length, UnicornNative.ProtRead | UnicornNative.ProtExec);
-            else
+            else engine.MapMmio(_memory.Flash.Start, _memory.Flash.Length, FlashRead, FlashWrite);
+            engine.MapMmio(0x40000000, 0x20000000, BusRead, BusWrite);
+            engine.MapMmio(_scs.Base, _scs.Size, ScsRead, ScsWrite);
+        }
+
+        // The MMIO callbacks: no allocation, and never an exception into native code (recorded, then the core stops).
+        private ulong FlashRead(IntPtr uc, ulong offset, uint size, IntPtr user)
+        {
+            try
             {
-                uint flashStart = _memory.Flash.Start;
-                engine.MapMmio(flashStart, _memory.Flash.Length,
-                    (uc, offset, size, user) => Guard(() => _flash.ReadFlash(flashStart + (uint)offset, (int)size)),
-                    (uc, offset, size, value, user) => Guard(() => _flash.WriteFlash(flashStart + (uint)offset, (int)size, (uint)value)));
+                return _flash.ReadFlash(_memory.Flash.Start + (uint)offset, (int)size);
             }
-            engine.MapMmio(0x40000000, 0x20000000,
-                (uc, offset, size, user) => Guard(() => BusRead(0x40000000 + (uint)offset, (int)size)),
-                (uc, offset, size, value, user) => Guard(() => BusWrite(0x40000000 + (uint)offset, (int)size, (uint)value)));
-            engine.MapMmio(_scs.Base, _scs.Size,
-                (uc, offset, size, user) => Guard(() => _scs.Read((uint)offset, (int)size)),
-                (uc, offset, size, value, user) => Guard(() => _scs.Write((uint)offset, (int)size, (uint)value)));
+            catch (Exception e)
+            {
+                Fail(e);
+                return 0;
+            }
+        }
+
+        private void FlashWrite(IntPtr uc, ulong offset, uint size, ulong value, IntPtr user)
+        {
+            try
+            {
+                _flash.WriteFlash(_memory.Flash.Start + (uint)offset, (int)size, (uint)value);
+            }
+            catch (Exception e)
+            {
+                Fail(e);
+            }
+        }
+
+        private ulong BusRead(IntPtr uc, ulong offset, uint size, IntPtr user)
+        {
+            try
+            {
+                uint address = 0x40000000 + (uint)offset;
+                var d = DeviceAt(address);
+                return d != null ? d.Read(address - d.Base, (int)size) : _otherRegisters.Read(address, (int)size);
+            }
+            catch (Exception e)
+            {
+                Fail(e);
+                return 0;
+            }
+        }
+
+        private void BusWrite(IntPtr uc, ulong offset, uint size, ulong value, IntPtr user)
+        {
+            try
+            {
+                uint address = 0x40000000 + (uint)offset;
+                var d = DeviceAt(address);
+                if (d != null) d.Write(address - d.Base, (int)size, (uint)value);
+                else
+                {
+                    _otherRegisters.Write(address, (int)size, (uint)value);
+                    _ctx.Activity++;
+                }
+            }
+            catch (Exception e)
+            {
+                Fail(e);
+            }
+        }
+
+        private ulong ScsRead(IntPtr uc, ulong offset, uint size, IntPtr user)
+        {
+            try
+            {
+                return _scs.Read((uint)offset, (int)size);
+            }
+            catch (Exception e)
+            {
+                Fail(e);
+                return 0;
+            }
+        }
+
+        private void ScsWrite(IntPtr uc, ulong offset, uint size, ulong value, IntPtr user)
+        {
+            try
+            {
+                _scs.Write((uint)offset, (int)size, (uint)value);
+            }
+            catch (Exception e)
+            {
+                Fail(e);
+            }
         }
 
         private static void CheckPages(uint start, uint length, string what)
@@ -386,49 +470,6 @@ namespace Stm32.Protocol.Emulation
             foreach (var d in _devices)
                 if (address - d.Base < d.Size) return d;
             return null;
-        }
-
-        private uint BusRead(uint address, int size)
-        {
-            var d = DeviceAt(address);
-            return d != null ? d.Read(address - d.Base, size) : _otherRegisters.Read(address, size);
-        }
-
-        private void BusWrite(uint address, int size, uint value)
-        {
-            var d = DeviceAt(address);
-            if (d != null) d.Write(address - d.Base, size, value);
-            else
-            {
-                _otherRegisters.Write(address, size, value);
-                Interlocked.Increment(ref _ctx.Activity);
-            }
-        }
-
-        // Callbacks must never let an exception reach native code: record it and stop.
-        private ulong Guard(Func<uint> f)
-        {
-            try
-            {
-                return f();
-            }
-            catch (Exception e)
-            {
-                Fail(e);
-                return 0;
-            }
-        }
-
-        private void Guard(Action a)
-        {
-            try
-            {
-                a();
-            }
-            catch (Exception e)
-            {
-                Fail(e);
-            }
         }
 
         private void Fail(Exception e)
@@ -447,7 +488,7 @@ namespace Stm32.Protocol.Emulation
             {
                 while (true)
                 {
-                    long before = Interlocked.Read(ref _ctx.Activity);
+                    long before = _ctx.Activity, polls = _ctx.EmptyPolls;
                     int err = engine.Run(pc, _options.SliceInstructions);
                     pc = engine.ReadRegister(UnicornNative.RegPc);
                     if (_callbackError != null)
@@ -473,8 +514,13 @@ namespace Stm32.Protocol.Emulation
                             exit = new CoreExit(CoreExitReason.Fault, pc, $"Emulation stopped: {UnicornNative.ErrorText(err)}.");
                         break;
                     }
-                    bool idle = Interlocked.Read(ref _ctx.Activity) == before;
+                    // Waiting, not computing: nothing changed, and the slice was mostly status polls.
+                    bool idle = _ctx.Activity == before && _ctx.EmptyPolls - polls >= (long)(_options.SliceInstructions / 100);
+                    Slices++;
+                    if (idle) IdleSlices++;
+                    long t0 = Stopwatch.GetTimestamp();
                     Pump(buffer, outgoing, idle);
+                    if (idle) _idleTicks += Stopwatch.GetTimestamp() - t0;
                 }
             }
             catch (ObjectDisposedException)

@@ -26,6 +26,8 @@ namespace Stm32.Protocol.Emulation
     /// real line. Reception is buffered without limit (no overrun is modelled: the flasher's
     /// polling interval is not checked here). Bytes received while UE or RE is clear are lost.
     /// Fault knobs (drop/corrupt per direction) are those of <see cref="SimulatorFaults"/>.
+    /// Registers and queues belong to the core's thread (callbacks and pumping); only the
+    /// counters and <see cref="Rate"/> are read from elsewhere.
     /// </summary>
     internal sealed class EmulatedUsart : IBusDevice
     {
@@ -86,13 +88,7 @@ namespace Stm32.Protocol.Emulation
         private bool TxOn => Enabled && (_cr1 & (1u << 3)) != 0;
 
         /// <summary>The USART's own rate from its kernel clock and BRR (0 when it cannot talk).</summary>
-        public int Rate
-        {
-            get
-            {
-                lock (_gate) return RateLocked();
-            }
-        }
+        public int Rate => RateLocked();
 
         private int RateLocked()
         {
@@ -188,10 +184,9 @@ namespace Stm32.Protocol.Emulation
 
         public uint Read(uint offset, int size)
         {
-            lock (_gate)
             {
                 if (!_clockEnabled()) return 0;
-                long now = CoreContext.Now;
+                long now = _ctx.Realistic ? CoreContext.Now : long.MaxValue;
                 if (_layout == UsartLayout.Old)
                 {
                     switch (offset)
@@ -222,7 +217,6 @@ namespace Stm32.Protocol.Emulation
 
         public void Write(uint offset, int size, uint value)
         {
-            lock (_gate)
             {
                 if (!_clockEnabled()) return;
                 _ctx.Activity++;
@@ -255,6 +249,7 @@ namespace Stm32.Protocol.Emulation
         {
             uint sr = 0;
             if (RxOn && _rx.Count > 0 && _rx.Peek().Arrival <= now) sr |= Rxne;
+            else _ctx.EmptyPolls++;
             if (!_ctx.Realistic || _txLastStart <= now) sr |= Txe;
             if (!_ctx.Realistic || _txLastDue <= now) sr |= Tc;
             return sr;

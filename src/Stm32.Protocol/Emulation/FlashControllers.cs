@@ -75,18 +75,23 @@ namespace Stm32.Protocol.Emulation
 
         public uint ReadFlash(uint address, int size)
         {
-            lock (Gate)
-            {
-                int i = FlashOffset + (int)(address - FlashBase);
-                uint v = 0;
-                for (int k = size - 1; k >= 0; k--) v = (v << 8) | Flash[i + k];
-                return v;
-            }
+            int i = FlashOffset + (int)(address - FlashBase);
+            if (size == 4) return (uint)(Flash[i] | Flash[i + 1] << 8 | Flash[i + 2] << 16 | Flash[i + 3] << 24);
+            uint v = 0;
+            for (int k = size - 1; k >= 0; k--) v = (v << 8) | Flash[i + k];
+            return v;
         }
 
         protected long BusyFor(TimeSpan t) => Ctx.Realistic ? CoreContext.Now + CoreContext.TicksOf(t) : 0;
 
         protected static bool Busy(long until) => until != 0 && CoreContext.Now < until;
+
+        /// <summary>Counts a status read that found the flash still busy (waiting, for the run loop).</summary>
+        protected bool Polled(bool busy)
+        {
+            if (busy) Ctx.EmptyPolls++;
+            return busy;
+        }
 
         protected int Index(uint address) => FlashOffset + (int)(address - FlashBase);
 
@@ -212,7 +217,7 @@ namespace Stm32.Protocol.Emulation
                 var b = offset >= 0x40 && _bank2 != 0 ? _banks[1] : _banks[0];
                 switch (offset & 0x3F)
                 {
-                    case 0x0C: return b.Sr | (Busy(b.BusyUntil) ? Bsy : 0);
+                    case 0x0C: return b.Sr | (Polled(Busy(b.BusyUntil)) ? Bsy : 0);
                     case 0x10: return b.Cr | (b.Keys.Locked ? Lock : 0);
                     case 0x14: return b.Ar;
                     default: return 0;
@@ -342,7 +347,7 @@ namespace Stm32.Protocol.Emulation
             {
                 switch (offset)
                 {
-                    case 0x0C: return _sr | (Busy(_busyUntil) ? Bsy : 0);
+                    case 0x0C: return _sr | (Polled(Busy(_busyUntil)) ? Bsy : 0);
                     case 0x10: return _cr | (_keys.Locked ? Lock : 0);
                     default: return 0;
                 }
@@ -468,7 +473,7 @@ namespace Stm32.Protocol.Emulation
             {
                 switch (offset)
                 {
-                    case 0x10: return _sr | (Busy(_busyUntil) ? Bsy1 | CfgBsy : 0);
+                    case 0x10: return _sr | (Polled(Busy(_busyUntil)) ? Bsy1 | CfgBsy : 0);
                     case 0x14: return _cr | (_keys.Locked ? Lock : 0);
                     default: return 0;
                 }

@@ -36,6 +36,9 @@ namespace Stm32.Protocol.Emulation
         /// <summary>Raised by anything that changes state (a byte moved, a flash operation): not idle.</summary>
         public long Activity;
 
+        /// <summary>Status polls that found nothing new (no byte, still busy, a timer read): many of them and no activity = waiting.</summary>
+        public long EmptyPolls;
+
         public static long Now => Stopwatch.GetTimestamp();
 
         public static long TicksOf(TimeSpan t) => (long)(t.TotalSeconds * Stopwatch.Frequency);
@@ -147,8 +150,11 @@ namespace Stm32.Protocol.Emulation
         private uint _csr, _rvr;
         private long _origin;
 
-        public SystemControl(Func<uint> hclk, uint cpuid, Action resetRequest)
+        private readonly CoreContext _ctx;
+
+        public SystemControl(CoreContext ctx, Func<uint> hclk, uint cpuid, Action resetRequest)
         {
+            _ctx = ctx;
             _hclk = hclk;
             _cpuid = cpuid;
             _resetRequest = resetRequest;
@@ -174,7 +180,9 @@ namespace Stm32.Protocol.Emulation
             {
                 case 0x010: return _csr;
                 case 0x014: return _rvr;
-                case 0x018: return CurrentValue();
+                case 0x018:
+                    _ctx.EmptyPolls++;
+                    return CurrentValue();
                 case 0xD00: return _cpuid;
                 default: return _other.Read(Base + offset, size);
             }

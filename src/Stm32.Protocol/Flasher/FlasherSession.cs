@@ -538,6 +538,8 @@ namespace Stm32.Protocol.Flasher
             int first = 0, next = 0;
             int window = Window;
             long deadline = 0;
+            int backoff = 0;          // timeouts in a row without progress: each doubles the wait
+            long nakHoldUntil = 0;    // after a rewind, NAKs about the frames still on the way are stale
             while (first < requests.Count)
             {
                 _ct.ThrowIfCancellationRequested();
@@ -548,14 +550,17 @@ namespace Stm32.Protocol.Flasher
                         throw new FlasherException($"The flasher did not answer {Name(r.Type)} (seq {r.Seq}) after {_options.MaxRetries} resends.");
                     if (r.Sends > 1) Stats.Retransmits++;
                     Write(r.Frame!);
-                    if (deadline == 0) deadline = Deadline(requests, first, next);
+                    if (deadline == 0) deadline = Deadline(requests, first, next, backoff);
                 }
-                var wait = TimeSpan.FromTicks((deadline - Stopwatch.GetTimestamp()) * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
+                long now = Stopwatch.GetTimestamp();
+                var wait = TimeSpan.FromTicks((deadline - now) * TimeSpan.TicksPerSecond / Stopwatch.Frequency);
                 if (wait <= TimeSpan.Zero)
                 {
                     Stats.Timeouts++;
                     next = first; // nothing heard in time: resend from the oldest
                     deadline = 0;
+                    backoff = Math.Min(backoff + 1, 3);
+                    nakHoldUntil = Stopwatch.GetTimestamp() + Ticks(InFlightWire(requests, first, Math.Min(requests.Count, first + window)));
                     continue;
                 }
                 if (!ReadSome(wait < TimeSpan.FromMilliseconds(50) ? wait : TimeSpan.FromMilliseconds(50))) continue;
@@ -566,10 +571,11 @@ namespace Stm32.Protocol.Flasher
                     {
                         Stats.NaksReceived++;
                         int at = IndexOf(requests, first, next, f.Seq);
-                        if (at >= 0)
+                        if (at >= 0 && Stopwatch.GetTimestamp() >= nakHoldUntil)
                         {
                             next = at;
                             deadline = 0;
+                            nakHoldUntil = Stopwatch.GetTimestamp() + Ticks(InFlightWire(requests, at, Math.Min(requests.Count, first + window)));
                         }
                         continue;
                     }
@@ -585,11 +591,22 @@ namespace Stm32.Protocol.Flasher
                     {
                         requests[first].OnAnswer?.Invoke(requests[first]);
                         first++;
+                        backoff = 0;
                     }
-                    deadline = first < next ? Deadline(requests, first, next) : 0;
+                    deadline = first < next ? Deadline(requests, first, next, backoff) : 0;
                 }
             }
         }
+
+        /// <summary>Wire time of requests [from, to) with their answers, plus half the margin: when a resend of the first can have arrived.</summary>
+        private TimeSpan InFlightWire(IReadOnlyList<Request> requests, int from, int to)
+        {
+            var t = TimeSpan.FromTicks(_options.Margin.Ticks / 2);
+            for (int i = from; i < to; i++) t += WireTime(requests[i].Frame!.Length + 16);
+            return t;
+        }
+
+        private static long Ticks(TimeSpan t) => (long)(t.TotalSeconds * Stopwatch.Frequency);
 
         private static int IndexOf(IReadOnlyList<Request> requests, int first, int next, byte seq)
         {
@@ -598,13 +615,13 @@ namespace Stm32.Protocol.Flasher
             return -1;
         }
 
-        /// <summary>When the oldest in-flight request must have been answered: every in-flight frame's wire and work time, doubled, plus the margin.</summary>
-        private long Deadline(IReadOnlyList<Request> requests, int first, int next)
+        /// <summary>When the oldest in-flight request must have been answered: every in-flight frame's wire and work time, doubled, plus the margin; doubled again per timeout in a row.</summary>
+        private long Deadline(IReadOnlyList<Request> requests, int first, int next, int backoff)
         {
             var total = TimeSpan.Zero;
             for (int i = first; i < next; i++) total += WireTime(requests[i].Frame!.Length + 16) + requests[i].Processing;
-            var t = TimeSpan.FromTicks(total.Ticks * 2) + _options.Margin;
-            return Stopwatch.GetTimestamp() + (long)(t.TotalSeconds * Stopwatch.Frequency);
+            var t = TimeSpan.FromTicks((total.Ticks * 2 + _options.Margin.Ticks) << backoff);
+            return Stopwatch.GetTimestamp() + Ticks(t);
         }
 
         private TimeSpan WireTime(int bytes)
