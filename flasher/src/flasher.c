@@ -191,6 +191,7 @@ struct st {
     /* receive ring (power of two) and decode buffer */
     u8 *ring, *buf;
     u32 rsize, rmask, head, tail, last_rx, dropped, errors;
+    u8 rx_seen; /* a byte came since the last tick_update */
     u32 max_raw, window;
     u32 crct[16];
     /* flash map from CONFIG */
@@ -244,20 +245,28 @@ static void tick_update(struct st *s)
     u32 cvr = REG(SYST_CVR) & 0xFFFFFFu;
     s->ticks += (s->last_cvr - cvr) & 0xFFFFFFu;
     s->last_cvr = cvr;
+    if (s->rx_seen) {
+        /* Stamped with the time just read: a byte found after a long operation is not "old". */
+        s->last_rx = s->ticks;
+        s->rx_seen = 0;
+    }
 }
 
-static u32 ms_since(struct st *s, u32 mark) { return udiv(s->ticks - mark, s->tpms); }
+/* True once more than ms milliseconds have passed since mark (no division: tpms is precomputed). */
+static int elapsed(const struct st *s, u32 mark, u32 ms) { return s->ticks - mark > ms * s->tpms; }
 
 /* Moves a received byte, if any, into the ring. Bytes that do not fit are dropped (counted):
  * the frame they belonged to fails its CRC and is sent again. */
-static void uart_poll(struct st *s)
+static int uart_poll(struct st *s)
 {
     u32 sr = REG(s->usart + U_SR);
+    int got = 0;
     if (sr & U_RXNE) {
+        got = 1;
         u8 b = (u8)REG(s->usart + U_RD);
         if (s->head - s->tail < s->rsize) s->ring[s->head++ & s->rmask] = b;
         else s->dropped++;
-        s->last_rx = s->ticks;
+        s->rx_seen = 1;
     }
     if (sr & U_ERR) {
         s->errors++;
@@ -267,6 +276,7 @@ static void uart_poll(struct st *s)
         REG(s->usart + U_ICR) = U_ERR;
 #endif
     }
+    return got;
 }
 
 static void service(struct st *s)
@@ -352,7 +362,7 @@ static void respond(struct st *s, u8 cmd, u8 seq, u8 status, u32 val)
 
 static void nak(struct st *s, u8 reason)
 {
-    if (s->nak_sent && ms_since(s, s->nak_tick) < 100) return; /* one per episode */
+    if (s->nak_sent && !elapsed(s, s->nak_tick, 100)) return; /* one per episode */
     s->nak_sent = 1;
     s->nak_tick = s->ticks;
     send_frame(s, RSP_NAK, s->expected, &reason, 1);
@@ -506,7 +516,7 @@ static u32 flash_wait(struct st *s, u32 b)
     u32 mark = s->ticks;
     while (REG(b + F_SR) & SR_BSY) {
         service(s);
-        if (ms_since(s, mark) > 5000) return 0xFFFFFFFFu;
+        if (elapsed(s, mark, 5000)) return 0xFFFFFFFFu;
     }
     u32 sr = REG(b + F_SR);
     REG(b + F_SR) = sr & SR_CLEAR;
@@ -928,9 +938,10 @@ static void __attribute__((noreturn)) serve(struct st *s)
 {
     u32 turn = 0;
     for (;;) {
-        uart_poll(s);
+        /* Take what has arrived (up to a frame's worth) before looking at the ring again. */
+        for (u32 k = 0; k < 256 && uart_poll(s); k++) continue;
         if ((++turn & 15u) == 0 || s->head != s->tail) tick_update(s);
-        if (s->baud_pending == 2 && ms_since(s, s->baud_mark) > s->baud_tmo) {
+        if (s->baud_pending == 2 && elapsed(s, s->baud_mark, s->baud_tmo)) {
             switch_brr(s, s->old_brr); /* nobody confirmed: back to the old rate */
             s->baud_pending = 0;
         }
@@ -963,7 +974,8 @@ static void __attribute__((noreturn)) serve(struct st *s)
                 continue;
             }
         }
-        if (ms_since(s, s->last_rx) > 50) {
+        tick_update(s);
+        if (elapsed(s, s->last_rx, 50)) {
             /* A frame that stopped arriving (a byte was lost): give up on it. */
             s->tail++;
             nak(s, NAK_TIMEOUT);

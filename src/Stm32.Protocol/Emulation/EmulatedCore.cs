@@ -269,6 +269,7 @@ namespace Stm32.Protocol.Emulation
                 _exited.Reset();
                 _stopRequested = _resetRequested = false;
                 _callbackError = null;
+                _ctx.Now = CoreContext.Clock;
                 foreach (var d in _devices) d.Reset();
                 _scs.Reset();
                 _otherRegisters.Clear();
@@ -565,17 +566,24 @@ namespace Stm32.Protocol.Emulation
         /// <summary>Moves bytes between the link and the USART; when the slice was idle, waits for the next thing to happen (at most 2 ms).</summary>
         private void Pump(byte[] buffer, List<byte> outgoing, bool idle)
         {
-            long now = CoreContext.Now;
+            long now = CoreContext.Clock;
             outgoing.Clear();
             if (_usart.TakeDue(outgoing, now) > 0) _link.Write(outgoing.ToArray(), 0, outgoing.Count);
 
-            int n = _link.Read(buffer, 0, buffer.Length, TimeSpan.Zero, CancellationToken.None);
-            if (n > 0)
+            // Everything the host has written so far is on its way before the program sees time move.
+            bool received = false;
+            for (int i = 0; i < 16; i++)
             {
-                _usart.Receive(buffer, n, CoreContext.Now);
+                int n = _link.Read(buffer, 0, buffer.Length, TimeSpan.Zero, CancellationToken.None);
+                if (n <= 0) break;
+                _usart.Receive(buffer, n, CoreContext.Clock);
+                received = true;
+            }
+            if (received || !idle)
+            {
+                _ctx.Now = CoreContext.Clock;
                 return;
             }
-            if (!idle) return;
 
             long next = 0;
             foreach (var d in _devices)
@@ -585,16 +593,21 @@ namespace Stm32.Protocol.Emulation
             }
             long limit = now + CoreContext.TicksOf(TimeSpan.FromMilliseconds(2));
             long until = next == 0 ? limit : Math.Min(next, limit);
-            long left = until - CoreContext.Now;
-            if (left <= 0) return;
-            if (left < Stopwatch.Frequency / 2000)
+            long left = until - CoreContext.Clock;
+            if (left > 0)
             {
-                // Under half a millisecond: a blocking wait would oversleep, so spin politely.
-                while (CoreContext.Now < until) Thread.Yield();
-                return;
+                if (left < Stopwatch.Frequency / 2000)
+                {
+                    // Under half a millisecond: a blocking wait would oversleep, so spin politely.
+                    while (CoreContext.Clock < until) Thread.Yield();
+                }
+                else
+                {
+                    int n = _link.Read(buffer, 0, buffer.Length, TimeSpan.FromTicks(left * TimeSpan.TicksPerSecond / Stopwatch.Frequency), CancellationToken.None);
+                    if (n > 0) _usart.Receive(buffer, n, CoreContext.Clock);
+                }
             }
-            n = _link.Read(buffer, 0, buffer.Length, TimeSpan.FromTicks(left * TimeSpan.TicksPerSecond / Stopwatch.Frequency), CancellationToken.None);
-            if (n > 0) _usart.Receive(buffer, n, CoreContext.Now);
+            _ctx.Now = CoreContext.Clock;
         }
     }
 }

@@ -39,7 +39,15 @@ namespace Stm32.Protocol.Emulation
         /// <summary>Status polls that found nothing new (no byte, still busy, a timer read): many of them and no activity = waiting.</summary>
         public long EmptyPolls;
 
-        public static long Now => Stopwatch.GetTimestamp();
+        /// <summary>
+        /// The core's time (Stopwatch ticks): the wall clock read when the current run slice
+        /// started. Time stands still inside a slice and moves between slices, after the link was
+        /// pumped, so a program never sees time pass without the bytes that arrived meanwhile
+        /// (a descheduled emulator thread must not look like a silent line).
+        /// </summary>
+        public long Now = Stopwatch.GetTimestamp();
+
+        public static long Clock => Stopwatch.GetTimestamp();
 
         public static long TicksOf(TimeSpan t) => (long)(t.TotalSeconds * Stopwatch.Frequency);
 
@@ -75,7 +83,7 @@ namespace Stm32.Protocol.Emulation
                 var at = address & ~3u;
                 _words.TryGetValue(at, out var w);
                 _words[at] = Merge(w, address, size, value);
-                if (_log.Count < LogCapacity) _log.Add(new PeripheralWrite(address, size, value, CoreContext.Now));
+                if (_log.Count < LogCapacity) _log.Add(new PeripheralWrite(address, size, value, CoreContext.Clock));
             }
         }
 
@@ -170,7 +178,7 @@ namespace Stm32.Protocol.Emulation
         {
             _csr = 0;
             _rvr = 0;
-            _origin = CoreContext.Now;
+            _origin = _ctx.Now;
             _other.Clear();
         }
 
@@ -193,14 +201,14 @@ namespace Stm32.Protocol.Emulation
             switch (offset & ~3u)
             {
                 case 0x010:
-                    if ((value & 1) != 0 && (_csr & 1) == 0) _origin = CoreContext.Now;
+                    if ((value & 1) != 0 && (_csr & 1) == 0) _origin = _ctx.Now;
                     _csr = value & 7u;
                     break;
                 case 0x014:
                     _rvr = value & 0xFFFFFFu;
                     break;
                 case 0x018:
-                    _origin = CoreContext.Now; // any write clears the counter
+                    _origin = _ctx.Now; // any write clears the counter
                     break;
                 case 0xD0C:
                     if ((value >> 16) == 0x05FA && (value & 4u) != 0) _resetRequest();
@@ -214,7 +222,7 @@ namespace Stm32.Protocol.Emulation
         private uint CurrentValue()
         {
             if ((_csr & 1) == 0) return 0;
-            double elapsed = (CoreContext.Now - _origin) / (double)Stopwatch.Frequency;
+            double elapsed = (_ctx.Now - _origin) / (double)Stopwatch.Frequency;
             ulong cycles = (ulong)(elapsed * _hclk());
             ulong period = (ulong)_rvr + 1;
             return (uint)(_rvr - (cycles % period));

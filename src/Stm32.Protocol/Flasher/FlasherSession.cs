@@ -252,6 +252,8 @@ namespace Stm32.Protocol.Flasher
         private readonly CancellationToken _ct;
         private byte _nextSeq;
         private byte _nextPing;
+        private long _lastAnswer;
+        private double _secondsPerAnswer;
 
         public FlasherSession(IByteLink link, FlasherSessionOptions? options = null, CancellationToken cancellationToken = default)
         {
@@ -286,6 +288,19 @@ namespace Stm32.Protocol.Flasher
             Hello = new FlasherHello(frame.Value.Payload);
             if (Hello.ProtocolVersion != 1) throw new FlasherException($"The flasher speaks protocol {Hello.ProtocolVersion}; this host speaks 1.");
             return Hello;
+        }
+
+        /// <summary>Asks HELLO again (e.g. for <see cref="FlasherHello.LineErrors"/> after a transfer).</summary>
+        public FlasherHello QueryHello()
+        {
+            for (int i = 0; i <= _options.MaxRetries; i++)
+            {
+                byte seq = _nextPing++;
+                Send(FlasherProtocol.Hello, seq, Array.Empty<byte>());
+                var f = WaitFor(x => x.Type == (FlasherProtocol.Hello | FlasherProtocol.ResponseBit) && x.Seq == seq, WireTime(64) + _options.Margin);
+                if (f != null) return Hello = new FlasherHello(f.Value.Payload);
+            }
+            throw new FlasherException("The flasher did not answer HELLO.");
         }
 
         /// <summary>Gives the flasher the flash map it must enforce.</summary>
@@ -537,6 +552,7 @@ namespace Stm32.Protocol.Flasher
             }
             int first = 0, next = 0;
             int window = Window;
+            _lastAnswer = 0;
             long deadline = 0;
             int backoff = 0;          // timeouts in a row without progress: each doubles the wait
             long nakHoldUntil = 0;    // after a rewind, NAKs about the frames still on the way are stale
@@ -559,6 +575,7 @@ namespace Stm32.Protocol.Flasher
                     Stats.Timeouts++;
                     next = first; // nothing heard in time: resend from the oldest
                     deadline = 0;
+                    _lastAnswer = 0; // a stall is not a sample of the answer rate
                     backoff = Math.Min(backoff + 1, 3);
                     nakHoldUntil = Stopwatch.GetTimestamp() + Ticks(InFlightWire(requests, first, Math.Min(requests.Count, first + window)));
                     continue;
@@ -575,6 +592,7 @@ namespace Stm32.Protocol.Flasher
                         {
                             next = at;
                             deadline = 0;
+                            _lastAnswer = 0;
                             nakHoldUntil = Stopwatch.GetTimestamp() + Ticks(InFlightWire(requests, at, Math.Min(requests.Count, first + window)));
                         }
                         continue;
@@ -592,6 +610,14 @@ namespace Stm32.Protocol.Flasher
                         requests[first].OnAnswer?.Invoke(requests[first]);
                         first++;
                         backoff = 0;
+                        // How fast answers really come (a slow host or an emulated chip may be slower than the wire).
+                        long t = Stopwatch.GetTimestamp();
+                        if (_lastAnswer != 0)
+                        {
+                            double dt = (t - _lastAnswer) / (double)Stopwatch.Frequency;
+                            _secondsPerAnswer = _secondsPerAnswer == 0 ? dt : 0.75 * _secondsPerAnswer + 0.25 * dt;
+                        }
+                        _lastAnswer = t;
                     }
                     deadline = first < next ? Deadline(requests, first, next, backoff) : 0;
                 }
@@ -620,6 +646,9 @@ namespace Stm32.Protocol.Flasher
         {
             var total = TimeSpan.Zero;
             for (int i = first; i < next; i++) total += WireTime(requests[i].Frame!.Length + 16) + requests[i].Processing;
+            // At most a second per frame from the observed rate: a slow spell must not stretch recovery for ever.
+            var observed = TimeSpan.FromSeconds(Math.Min(_secondsPerAnswer, 1.0) * 4 * (next - first));
+            if (observed > total) total = observed;
             var t = TimeSpan.FromTicks((total.Ticks * 2 + _options.Margin.Ticks) << backoff);
             return Stopwatch.GetTimestamp() + Ticks(t);
         }
