@@ -49,7 +49,7 @@ public class FlasherFaultTests
             CorruptRateToHost = 0.002,
         };
         using var rig = new FlasherRig(pid, faults: faults);
-        var data = FlasherProgrammingTests.Random(24 * 1024, seed);
+        var data = FlasherProgrammingTests.Random(12 * 1024, seed);
         uint at = rig.Device.Flash.Start;
         Array.Copy(FlasherProgrammingTests.Random(8192, seed + 50), rig.Memory.FlashData, 8192); // pages to erase
         var req = new FlasherRunRequest(rig.Device, new[] { new ImageSegment(at, data) });
