@@ -124,7 +124,7 @@ namespace Stm32.Protocol.Emulation
                     long next = 0;
                     if (_rx.Count > 0) next = _rx.Peek().Arrival;
                     if (_tx.Count > 0) next = next == 0 ? _tx.Peek().Due : Math.Min(next, _tx.Peek().Due);
-                    long now = _ctx.Now;
+                    long now = CoreContext.Clock;
                     if (_txLastStart > now) next = next == 0 ? _txLastStart : Math.Min(next, _txLastStart);
                     if (_txLastDue > now) next = next == 0 ? _txLastDue : Math.Min(next, _txLastDue);
                     return next;
@@ -186,7 +186,7 @@ namespace Stm32.Protocol.Emulation
         {
             {
                 if (!_clockEnabled()) return 0;
-                long now = _ctx.Realistic ? _ctx.Now : long.MaxValue;
+                long now = _ctx.Realistic ? CoreContext.Clock : long.MaxValue;
                 if (_layout == UsartLayout.Old)
                 {
                     switch (offset)
@@ -266,7 +266,7 @@ namespace Stm32.Protocol.Emulation
         private void Send(byte b)
         {
             if (!TxOn) return;
-            long now = _ctx.Now;
+            long now = CoreContext.Clock;
             long due = now;
             if (_ctx.Realistic)
             {

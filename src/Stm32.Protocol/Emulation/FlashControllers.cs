@@ -82,9 +82,9 @@ namespace Stm32.Protocol.Emulation
             return v;
         }
 
-        protected long BusyFor(TimeSpan t) => Ctx.Realistic ? Ctx.Now + CoreContext.TicksOf(t) : 0;
+        protected long BusyFor(TimeSpan t) => Ctx.Realistic ? CoreContext.Clock + CoreContext.TicksOf(t) : 0;
 
-        protected bool Busy(long until) => until != 0 && Ctx.Now < until;
+        protected static bool Busy(long until) => until != 0 && CoreContext.Clock < until;
 
         /// <summary>Counts a status read that found the flash still busy (waiting, for the run loop).</summary>
         protected bool Polled(bool busy)

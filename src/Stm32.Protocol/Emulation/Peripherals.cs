@@ -40,10 +40,12 @@ namespace Stm32.Protocol.Emulation
         public long EmptyPolls;
 
         /// <summary>
-        /// The core's time (Stopwatch ticks): the wall clock read when the current run slice
-        /// started. Time stands still inside a slice and moves between slices, after the link was
-        /// pumped, so a program never sees time pass without the bytes that arrived meanwhile
-        /// (a descheduled emulator thread must not look like a silent line).
+        /// The program's timer base (Stopwatch ticks): the wall clock read when the current run
+        /// slice started. SysTick stands still inside a slice and moves between slices, after the
+        /// link was pumped, so a program never sees time pass without the bytes that arrived
+        /// meanwhile (a descheduled emulator thread must not look like a silent line). Flash busy
+        /// times and the wire use the wall clock (<see cref="Clock"/>), so a 52 us program ends
+        /// when it should, not at the end of a slice.
         /// </summary>
         public long Now = Stopwatch.GetTimestamp();
 

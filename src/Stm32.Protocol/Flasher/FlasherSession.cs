@@ -206,8 +206,11 @@ namespace Stm32.Protocol.Flasher
         /// <summary>How long the flasher listens at a new rate before going back (SET_BAUD's timeout).</summary>
         public TimeSpan BaudConfirmTimeout { get; set; } = TimeSpan.FromMilliseconds(400);
 
-        /// <summary>Frames in flight at most (the flasher's own window also bounds it).</summary>
-        public int MaxWindow { get; set; } = 8;
+        /// <summary>
+        /// Frames in flight at most. The flasher's ring bounds the bytes in flight, and its
+        /// history of 16 answers bounds the count (15), whatever is set here.
+        /// </summary>
+        public int MaxWindow { get; set; } = 15;
 
         /// <summary>Compress blocks with LZ4 (sent raw when that would not be smaller).</summary>
         public bool Compress { get; set; } = true;
@@ -267,7 +270,11 @@ namespace Stm32.Protocol.Flasher
         /// <summary>From <see cref="Connect"/> (null before).</summary>
         public FlasherHello? Hello { get; private set; }
 
-        private int Window => Math.Max(1, Math.Min(_options.MaxWindow, Hello?.Window ?? 1));
+        /// <summary>Frames in flight at most: below the flasher's answer history (16).</summary>
+        private int Window => Math.Max(1, Math.Min(Math.Min(_options.MaxWindow, 15), Hello == null ? 1 : 15));
+
+        /// <summary>Bytes in flight at most: what the flasher's ring holds, less a little for stray bytes.</summary>
+        private long WindowBytes => Hello == null ? long.MaxValue : Math.Max(Hello.RingSize - 64, 1);
 
         /// <summary>Waits for the flasher's READY after Go (or asks with HELLO) and returns what it says.</summary>
         public FlasherHello Connect()
@@ -559,7 +566,8 @@ namespace Stm32.Protocol.Flasher
             while (first < requests.Count)
             {
                 _ct.ThrowIfCancellationRequested();
-                while (next < requests.Count && next - first < window)
+                while (next < requests.Count && next - first < window
+                       && (next == first || BytesInFlight(requests, first, next) + requests[next].Frame!.Length <= WindowBytes))
                 {
                     var r = requests[next++];
                     if (++r.Sends > _options.MaxRetries + 1)
@@ -573,11 +581,12 @@ namespace Stm32.Protocol.Flasher
                 if (wait <= TimeSpan.Zero)
                 {
                     Stats.Timeouts++;
+                    int upTo = next;
                     next = first; // nothing heard in time: resend from the oldest
                     deadline = 0;
                     _lastAnswer = 0; // a stall is not a sample of the answer rate
                     backoff = Math.Min(backoff + 1, 3);
-                    nakHoldUntil = Stopwatch.GetTimestamp() + Ticks(InFlightWire(requests, first, Math.Min(requests.Count, first + window)));
+                    nakHoldUntil = Stopwatch.GetTimestamp() + Ticks(InFlightWire(requests, first, upTo));
                     continue;
                 }
                 if (!ReadSome(wait < TimeSpan.FromMilliseconds(50) ? wait : TimeSpan.FromMilliseconds(50))) continue;
@@ -590,10 +599,11 @@ namespace Stm32.Protocol.Flasher
                         int at = IndexOf(requests, first, next, f.Seq);
                         if (at >= 0 && Stopwatch.GetTimestamp() >= nakHoldUntil)
                         {
+                            int upTo = next;
                             next = at;
                             deadline = 0;
                             _lastAnswer = 0;
-                            nakHoldUntil = Stopwatch.GetTimestamp() + Ticks(InFlightWire(requests, at, Math.Min(requests.Count, first + window)));
+                            nakHoldUntil = Stopwatch.GetTimestamp() + Ticks(InFlightWire(requests, at, upTo));
                         }
                         continue;
                     }
@@ -633,6 +643,13 @@ namespace Stm32.Protocol.Flasher
         }
 
         private static long Ticks(TimeSpan t) => (long)(t.TotalSeconds * Stopwatch.Frequency);
+
+        private static long BytesInFlight(IReadOnlyList<Request> requests, int first, int next)
+        {
+            long n = 0;
+            for (int i = first; i < next; i++) n += requests[i].Frame!.Length;
+            return n;
+        }
 
         private static int IndexOf(IReadOnlyList<Request> requests, int first, int next, byte seq)
         {
