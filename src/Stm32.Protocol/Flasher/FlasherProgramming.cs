@@ -149,7 +149,7 @@ namespace Stm32.Protocol.Flasher
                         foreach (var u in units.Where(u => u.Start < at + (uint)n && u.Start + u.Size > at))
                         {
                             if (!erased.Add(u.Start)) continue;
-                            var er = new Request(FlasherProtocol.Erase, ErasePayload(u.Start, 1, options.SkipBlankPages, mass: false), _options.EraseTime(u.Size));
+                            var er = new Request(FlasherProtocol.Erase, ErasePayload(u.Start, 1, options.SkipBlankPages, mass: false), EraseTime(u.Size));
                             er.OnAnswer = r =>
                             {
                                 result.UnitsErased += (int)(r.Answer & 0xFFFF);
@@ -161,7 +161,7 @@ namespace Stm32.Protocol.Flasher
                     var payload = WritePayload(at, data, off, n, _options.Compress, out int dataBytes);
                     result.PayloadBytes += dataBytes;
                     int count = n;
-                    requests.Add(new Request(FlasherProtocol.Write, payload, _options.ProgramTime(n))
+                    requests.Add(new Request(FlasherProtocol.Write, payload, ProgramTime(n))
                     {
                         OnAnswer = r =>
                         {
@@ -201,6 +201,10 @@ namespace Stm32.Protocol.Flasher
             }
             return result;
         }
+
+        private TimeSpan ProgramTime(int n) => _options.ProgramTime?.Invoke(n) ?? FlashTimings.For("F1").Program(n);
+
+        private TimeSpan EraseTime(uint size) => _options.EraseTime?.Invoke(size) ?? FlashTimings.For("F1").PageErase(size);
 
         /// <summary>The WRITE payload for data[off, off+n) at address: LZ4 block when smaller, raw otherwise.</summary>
         internal static byte[] WritePayload(uint address, byte[] data, int off, int n, bool compress, out int dataBytes)
@@ -252,12 +256,13 @@ namespace Stm32.Protocol.Flasher
         }
 
         /// <summary>The family's typical flash times (<see cref="FlashTimings"/>) as the session's timeout hints.</summary>
+        /// <summary>Fills the timing hints the caller left null with the family's figures.</summary>
         public static void UseFamilyTimings(FlasherSessionOptions options, string family)
         {
             if (options == null) throw new ArgumentNullException(nameof(options));
             var t = FlashTimings.For(family);
-            options.ProgramTime = n => t.Program(n);
-            options.EraseTime = size => t.PageErase(size);
+            options.ProgramTime ??= n => t.Program(n);
+            options.EraseTime ??= size => t.PageErase(size);
         }
     }
 

@@ -216,9 +216,10 @@ namespace Stm32.Protocol.Flasher
         public bool Compress { get; set; } = true;
 
         /// <summary>Typical time to program n bytes / erase one unit of the family (timeouts are twice that, plus the margin).</summary>
-        public Func<int, TimeSpan> ProgramTime { get; set; } = n => TimeSpan.FromMilliseconds(6.7 * n / 256.0);
+        /// <remarks>null: the family's figures (<see cref="FlasherSession.UseFamilyTimings"/>), or F1's when the family is not known.</remarks>
+        public Func<int, TimeSpan>? ProgramTime { get; set; }
 
-        public Func<uint, TimeSpan> EraseTime { get; set; } = size => TimeSpan.FromMilliseconds(150 + 6.6 * size / 1024.0);
+        public Func<uint, TimeSpan>? EraseTime { get; set; }
     }
 
     /// <summary>Wire counters of a session.</summary>
@@ -563,6 +564,7 @@ namespace Stm32.Protocol.Flasher
             long deadline = 0;
             int backoff = 0;          // timeouts in a row without progress: each doubles the wait
             long nakHoldUntil = 0;    // after a rewind, NAKs about the frames still on the way are stale
+            int askedAgain = -1;      // the oldest request whose lost answer was asked for again
             while (first < requests.Count)
             {
                 _ct.ThrowIfCancellationRequested();
@@ -615,6 +617,17 @@ namespace Stm32.Protocol.Flasher
                     req.Status = f.Status;
                     req.Answer = f.Value;
                     if (f.Status != 0 && !req.AcceptAnyStatus) throw new FlasherCommandException(req.Type, (FlasherStatus)f.Status, f.Value);
+                    if (i > first && !requests[first].Done && askedAgain != first)
+                    {
+                        // Answers come in order: a later one means the oldest's answer was lost.
+                        // Ask for it again (the flasher answers from its history, never twice).
+                        askedAgain = first;
+                        var lost = requests[first];
+                        if (++lost.Sends > _options.MaxRetries + 1)
+                            throw new FlasherException($"The flasher did not answer {Name(lost.Type)} (seq {lost.Seq}) after {_options.MaxRetries} resends.");
+                        Stats.Retransmits++;
+                        Write(lost.Frame!);
+                    }
                     while (first < next && requests[first].Done)
                     {
                         requests[first].OnAnswer?.Invoke(requests[first]);

@@ -55,6 +55,9 @@ public class FlasherFaultTests
         var req = new FlasherRunRequest(rig.Device, new[] { new ImageSegment(at, data) });
         req.Session.Margin = TimeSpan.FromMilliseconds(60);
         req.Session.MaxRetries = 20;
+        // Instant flash in the emulation: do not wait for F1/F4 program times before resending.
+        req.Session.ProgramTime = _ => TimeSpan.Zero;
+        req.Session.EraseTime = _ => TimeSpan.Zero;
         FlasherResult? result = null;
         AssertVerifiedOrFallback(rig, data, at, () => result = FlasherProgrammingTests.Program(rig, req.Segments, req), mustSucceed: true);
         Assert.True(result!.Retransmits > 0, "no fault hit a frame; the test proves nothing");
