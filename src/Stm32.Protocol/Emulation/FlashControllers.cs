@@ -308,16 +308,72 @@ namespace Stm32.Protocol.Emulation
         }
     }
 
-    /// <summary>F2/F4 flash interface at 0x40023C00: sectors by SNB (bank 2 of 2 MiB parts from SNB 0x10), PSIZE.</summary>
-    internal sealed class F4FlashController : FlashController
+    /// <summary>The F4 and G0 controllers: one key/lock, CR, SR with EOP at bit 0 and WRPERR at bit 4, one busy time.</summary>
+    internal abstract class SingleBankFlashController : FlashController
     {
-        private const uint Eop = 1, OpErr = 2, WrpErr = 1u << 4, PgaErr = 1u << 5, PgpErr = 1u << 6, PgsErr = 1u << 7, Bsy = 1u << 16;
+        protected const uint EopBit = 1, WrpErrBit = 1u << 4;
+
+        protected readonly KeyState Keys = new KeyState();
+        protected uint Cr, Sr;
+        private long _busyUntil;
+
+        protected SingleBankFlashController(uint registerBase, CoreContext ctx, byte[] flash, int offset, MemoryRange range, FlashLayout layout,
+            Func<uint, bool>? isProtected, string family)
+            : base(registerBase, ctx, flash, offset, range, layout, isProtected, family)
+        {
+        }
+
+        public override long NextEvent
+        {
+            get { lock (Gate) return Busy(_busyUntil) ? _busyUntil : 0; }
+        }
+
+        protected bool IsBusy => Polled(Busy(_busyUntil));
+
+        protected bool IsBusyNow => Busy(_busyUntil);
+
+        public override void Reset()
+        {
+            lock (Gate)
+            {
+                Keys.Reset();
+                Cr = Sr = 0;
+                _busyUntil = 0;
+                OnReset();
+            }
+        }
+
+        protected virtual void OnReset()
+        {
+        }
+
+        protected void Done(TimeSpan t)
+        {
+            _busyUntil = BusyFor(t);
+            Sr |= EopBit;
+        }
+
+        /// <summary>Erases one page or sector, or flags WRPERR when it is protected.</summary>
+        protected void EraseUnit(FlashPage unit)
+        {
+            if (EraseRange(unit.Start, unit.Size)) Done(Timings.PageErase(unit.Size));
+            else Sr |= WrpErrBit;
+        }
+
+        protected void EraseEverything()
+        {
+            if (EraseAll()) Done(Timings.MassErase(FlashLength));
+            else Sr |= WrpErrBit;
+        }
+    }
+
+    /// <summary>F2/F4 flash interface at 0x40023C00: sectors by SNB (bank 2 of 2 MiB parts from SNB 0x10), PSIZE.</summary>
+    internal sealed class F4FlashController : SingleBankFlashController
+    {
+        private const uint Eop = EopBit, OpErr = 2, WrpErr = WrpErrBit, PgaErr = 1u << 5, PgpErr = 1u << 6, PgsErr = 1u << 7, Bsy = 1u << 16;
         private const uint Pg = 1, Ser = 2, Mer = 4, Mer1 = 1u << 15, Strt = 1u << 16, Lock = 1u << 31;
 
         private readonly bool _dualBankNumbering;
-        private readonly KeyState _keys = new KeyState();
-        private uint _cr, _sr;
-        private long _busyUntil;
 
         public F4FlashController(CoreContext ctx, byte[] flash, int offset, MemoryRange range, FlashLayout layout, Func<uint, bool>? isProtected,
             string family, bool dualBankNumbering)
@@ -326,29 +382,14 @@ namespace Stm32.Protocol.Emulation
             _dualBankNumbering = dualBankNumbering;
         }
 
-        public override long NextEvent
-        {
-            get { lock (Gate) return Busy(_busyUntil) ? _busyUntil : 0; }
-        }
-
-        public override void Reset()
-        {
-            lock (Gate)
-            {
-                _keys.Reset();
-                _cr = _sr = 0;
-                _busyUntil = 0;
-            }
-        }
-
         public override uint Read(uint offset, int size)
         {
             lock (Gate)
             {
                 switch (offset)
                 {
-                    case 0x0C: return _sr | (Polled(Busy(_busyUntil)) ? Bsy : 0);
-                    case 0x10: return _cr | (_keys.Locked ? Lock : 0);
+                    case 0x0C: return Sr | (IsBusy ? Bsy : 0);
+                    case 0x10: return Cr | (Keys.Locked ? Lock : 0);
                     default: return 0;
                 }
             }
@@ -361,45 +402,33 @@ namespace Stm32.Protocol.Emulation
                 Ctx.Activity++;
                 switch (offset)
                 {
-                    case 0x04: _keys.Write(value); break;
-                    case 0x0C: _sr &= ~(value & (Eop | OpErr | WrpErr | PgaErr | PgpErr | PgsErr)); break;
+                    case 0x04: Keys.Write(value); break;
+                    case 0x0C: Sr &= ~(value & (Eop | OpErr | WrpErr | PgaErr | PgpErr | PgsErr)); break;
                     case 0x10: WriteCr(value); break;
                 }
             }
         }
 
-        private int PsizeBytes => 1 << (int)((_cr >> 8) & 3);
+        private int PsizeBytes => 1 << (int)((Cr >> 8) & 3);
 
         private void WriteCr(uint value)
         {
-            if ((value & Lock) != 0) _keys.Lock();
-            if (_keys.Locked) return;
-            _cr = value & ~(Lock | Strt);
-            if ((value & Strt) == 0 || Busy(_busyUntil)) return;
+            if ((value & Lock) != 0) Keys.Lock();
+            if (Keys.Locked) return;
+            Cr = value & ~(Lock | Strt);
+            if ((value & Strt) == 0 || IsBusyNow) return;
             if ((value & Ser) != 0)
             {
                 int snb = (int)((value >> 3) & 0x1F);
                 int index = _dualBankNumbering && snb >= 0x10 ? 12 + (snb - 0x10) : snb;
                 if (index >= Layout.PageCount || (!_dualBankNumbering && snb > 0x0F))
                 {
-                    _sr |= PgsErr;
+                    Sr |= PgsErr;
                     return;
                 }
-                var sector = Layout.Pages[index];
-                if (EraseRange(sector.Start, sector.Size)) Done(Timings.PageErase(sector.Size));
-                else _sr |= WrpErr;
+                EraseUnit(Layout.Pages[index]);
             }
-            else if ((value & (Mer | Mer1)) != 0)
-            {
-                if (EraseAll()) Done(Timings.MassErase(FlashLength));
-                else _sr |= WrpErr;
-            }
-        }
-
-        private void Done(TimeSpan t)
-        {
-            _busyUntil = BusyFor(t);
-            _sr |= Eop;
+            else if ((value & (Mer | Mer1)) != 0) EraseEverything();
         }
 
         public override void WriteFlash(uint address, int size, uint value)
@@ -407,24 +436,24 @@ namespace Stm32.Protocol.Emulation
             lock (Gate)
             {
                 Ctx.Activity++;
-                if (_keys.Locked || (_cr & Pg) == 0)
+                if (Keys.Locked || (Cr & Pg) == 0)
                 {
-                    _sr |= PgsErr;
+                    Sr |= PgsErr;
                     return;
                 }
                 if (size != PsizeBytes)
                 {
-                    _sr |= PgpErr;
+                    Sr |= PgpErr;
                     return;
                 }
                 if ((address & (uint)(size - 1)) != 0)
                 {
-                    _sr |= PgaErr;
+                    Sr |= PgaErr;
                     return;
                 }
                 if (!ProgramBytes(address, size, value))
                 {
-                    _sr |= WrpErr;
+                    Sr |= WrpErr;
                     return;
                 }
                 Done(Timings.Program(size));
@@ -433,16 +462,13 @@ namespace Stm32.Protocol.Emulation
     }
 
     /// <summary>G0 flash interface at 0x40022000: double-word programming (two word writes), page erase by PNB.</summary>
-    internal sealed class G0FlashController : FlashController
+    internal sealed class G0FlashController : SingleBankFlashController
     {
-        private const uint Eop = 1, OpErr = 2, ProgErr = 1u << 3, WrpErr = 1u << 4, PgaErr = 1u << 5, SizErr = 1u << 6, PgsErr = 1u << 7,
+        private const uint Eop = EopBit, OpErr = 2, ProgErr = 1u << 3, WrpErr = WrpErrBit, PgaErr = 1u << 5, SizErr = 1u << 6, PgsErr = 1u << 7,
             MissErr = 1u << 8, FastErr = 1u << 9, Bsy1 = 1u << 16, CfgBsy = 1u << 18;
         private const uint Errors = OpErr | ProgErr | WrpErr | PgaErr | SizErr | PgsErr | MissErr | FastErr;
         private const uint Pg = 1, Per = 2, Mer1 = 4, Strt = 1u << 16, Lock = 1u << 31;
 
-        private readonly KeyState _keys = new KeyState();
-        private uint _cr, _sr;
-        private long _busyUntil;
         private uint? _firstAddress;
         private uint _firstWord;
 
@@ -451,21 +477,7 @@ namespace Stm32.Protocol.Emulation
         {
         }
 
-        public override long NextEvent
-        {
-            get { lock (Gate) return Busy(_busyUntil) ? _busyUntil : 0; }
-        }
-
-        public override void Reset()
-        {
-            lock (Gate)
-            {
-                _keys.Reset();
-                _cr = _sr = 0;
-                _busyUntil = 0;
-                _firstAddress = null;
-            }
-        }
+        protected override void OnReset() => _firstAddress = null;
 
         public override uint Read(uint offset, int size)
         {
@@ -473,8 +485,8 @@ namespace Stm32.Protocol.Emulation
             {
                 switch (offset)
                 {
-                    case 0x10: return _sr | (Polled(Busy(_busyUntil)) ? Bsy1 | CfgBsy : 0);
-                    case 0x14: return _cr | (_keys.Locked ? Lock : 0);
+                    case 0x10: return Sr | (IsBusy ? Bsy1 | CfgBsy : 0);
+                    case 0x14: return Cr | (Keys.Locked ? Lock : 0);
                     default: return 0;
                 }
             }
@@ -487,8 +499,8 @@ namespace Stm32.Protocol.Emulation
                 Ctx.Activity++;
                 switch (offset)
                 {
-                    case 0x08: _keys.Write(value); break;
-                    case 0x10: _sr &= ~(value & (Eop | Errors)); break;
+                    case 0x08: Keys.Write(value); break;
+                    case 0x10: Sr &= ~(value & (Eop | Errors)); break;
                     case 0x14: WriteCr(value); break;
                 }
             }
@@ -496,14 +508,14 @@ namespace Stm32.Protocol.Emulation
 
         private void WriteCr(uint value)
         {
-            if ((value & Lock) != 0) _keys.Lock();
-            if (_keys.Locked) return;
-            _cr = value & ~(Lock | Strt);
+            if ((value & Lock) != 0) Keys.Lock();
+            if (Keys.Locked) return;
+            Cr = value & ~(Lock | Strt);
             if ((value & Pg) == 0) _firstAddress = null;
-            if ((value & Strt) == 0 || Busy(_busyUntil)) return;
-            if ((_sr & Errors) != 0)
+            if ((value & Strt) == 0 || IsBusyNow) return;
+            if ((Sr & Errors) != 0)
             {
-                _sr |= PgsErr; // an operation may not start over an uncleared error
+                Sr |= PgsErr; // an operation may not start over an uncleared error
                 return;
             }
             if ((value & Per) != 0)
@@ -511,24 +523,12 @@ namespace Stm32.Protocol.Emulation
                 int pnb = (int)((value >> 3) & 0x3FF);
                 if (pnb >= Layout.PageCount)
                 {
-                    _sr |= PgsErr;
+                    Sr |= PgsErr;
                     return;
                 }
-                var page = Layout.Pages[pnb];
-                if (EraseRange(page.Start, page.Size)) Done(Timings.PageErase(page.Size));
-                else _sr |= WrpErr;
+                EraseUnit(Layout.Pages[pnb]);
             }
-            else if ((value & Mer1) != 0)
-            {
-                if (EraseAll()) Done(Timings.MassErase(FlashLength));
-                else _sr |= WrpErr;
-            }
-        }
-
-        private void Done(TimeSpan t)
-        {
-            _busyUntil = BusyFor(t);
-            _sr |= Eop;
+            else if ((value & Mer1) != 0) EraseEverything();
         }
 
         public override void WriteFlash(uint address, int size, uint value)
@@ -536,15 +536,15 @@ namespace Stm32.Protocol.Emulation
             lock (Gate)
             {
                 Ctx.Activity++;
-                if (_keys.Locked || (_cr & Pg) == 0 || (_sr & Errors) != 0)
+                if (Keys.Locked || (Cr & Pg) == 0 || (Sr & Errors) != 0)
                 {
-                    _sr |= PgsErr;
+                    Sr |= PgsErr;
                     _firstAddress = null;
                     return;
                 }
                 if (size != 4)
                 {
-                    _sr |= SizErr;
+                    Sr |= SizErr;
                     _firstAddress = null;
                     return;
                 }
@@ -552,7 +552,7 @@ namespace Stm32.Protocol.Emulation
                 {
                     if ((address & 7) != 0)
                     {
-                        _sr |= PgaErr;
+                        Sr |= PgaErr;
                         return;
                     }
                     _firstAddress = address;
@@ -563,12 +563,12 @@ namespace Stm32.Protocol.Emulation
                 _firstAddress = null;
                 if (address != first + 4)
                 {
-                    _sr |= PgaErr;
+                    Sr |= PgaErr;
                     return;
                 }
                 if (IsProtected(first))
                 {
-                    _sr |= WrpErr;
+                    Sr |= WrpErr;
                     return;
                 }
                 int i = Index(first);
@@ -577,7 +577,7 @@ namespace Stm32.Protocol.Emulation
                     if (Flash[i + k] != 0xFF) erased = false;
                 if (!erased && (_firstWord != 0 || value != 0))
                 {
-                    _sr |= ProgErr; // a double word is programmed once between erases (ECC)
+                    Sr |= ProgErr; // a double word is programmed once between erases (ECC)
                     return;
                 }
                 ProgramBytes(first, 4, _firstWord);
