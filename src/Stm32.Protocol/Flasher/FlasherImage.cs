@@ -142,7 +142,7 @@ namespace Stm32.Protocol.Flasher
                 reason = $"The catalog does not know {device}'s flash layout.";
                 return false;
             }
-            if (device.Family == "G0" && device.BankCount > 1 || device.ProductId == 0x467)
+            if ((device.Family == "G0" && device.BankCount > 1) || device.ProductId == 0x467)
             {
                 reason = $"{device} has two flash banks; the G0 flasher drives single-bank parts only.";
                 return false;
