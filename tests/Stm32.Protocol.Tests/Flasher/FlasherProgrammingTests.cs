@@ -94,6 +94,21 @@ public class FlasherProgrammingTests
     }
 
     [EmulatorFact]
+    public void F1_xl_density_programs_across_into_the_second_bank()
+    {
+        // 0x430: the upper 512 KiB has its own key, status and control registers (+0x40).
+        using var rig = new FlasherRig("0x430");
+        uint at = rig.Device.Flash.Start + 0x80000 - 0x1000;
+        Array.Copy(Random(0x2000, 20), 0, rig.Memory.FlashData, 0x80000 - 0x1000, 0x2000); // both sides need erasing
+        var data = Random(0x2000, 21);
+        var result = Program(rig, new[] { new ImageSegment(at, data) });
+
+        Assert.True(result.Verified);
+        Assert.Equal(data, rig.Flash(at, data.Length));
+        Assert.Equal(4, result.UnitsErased);
+    }
+
+    [EmulatorFact]
     public void Blank_pages_are_not_erased_and_compressible_data_is_sent_compressed()
     {
         using var rig = new FlasherRig("0x410");
