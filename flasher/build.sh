@@ -38,6 +38,7 @@ for v in $variants; do
     exit 1
   fi
   cp "$work/$name-0x20000000.bin" "$out/flasher-$name.bin"
+  chmod 644 "$out/flasher-$name.bin"
   echo "flasher-$name.bin: $(stat -c %s "$out/flasher-$name.bin") bytes"
 done
 
