@@ -585,12 +585,7 @@ namespace Stm32.Protocol.Simulation
         }
 
         /// <summary>4 bytes MSB first plus their XOR (addresses, sizes, CRC parameters); false on a bad XOR.</summary>
-        private bool ReadWord(out uint value)
-        {
-            var b = ReadBytes(5);
-            value = (uint)(b[0] << 24 | b[1] << 16 | b[2] << 8 | b[3]);
-            return An3155.Xor(b, 0, 4) == b[4];
-        }
+        private bool ReadWord(out uint value) => An3155.TryReadAddressFrame(ReadBytes(5), 0, out value);
 
         private void Send(params byte[] bytes)
         {
@@ -1184,22 +1179,11 @@ namespace Stm32.Protocol.Simulation
             }
             var data = new byte[bytes];
             lock (_gate) Array.Copy(region.Data, region.IndexOf(address), data, 0, data.Length);
-            uint crc = polynomial == An3155.CrcPolynomial
-                ? An3155.Crc32(data, 0, data.Length, initial)
-                : CrcWithPolynomial(data, polynomial, initial);
-            var c = new[] { (byte)(crc >> 24), (byte)(crc >> 16), (byte)(crc >> 8), (byte)crc };
-            Send(An3155.Ack, c[0], c[1], c[2], c[3], An3155.Xor(c, 0, 4));
-        }
-
-        /// <summary>The STM32 CRC shape with another polynomial (bitwise; rare).</summary>
-        private static uint CrcWithPolynomial(byte[] data, uint polynomial, uint crc)
-        {
-            for (int i = 0; i < data.Length; i += 4)
-            {
-                crc ^= (uint)(data[i] | data[i + 1] << 8 | data[i + 2] << 16 | data[i + 3] << 24);
-                for (int k = 0; k < 32; k++) crc = (crc & 0x80000000) != 0 ? (crc << 1) ^ polynomial : crc << 1;
-            }
-            return crc;
+            uint crc = An3155.Crc32(data, 0, data.Length, initial, polynomial);
+            var reply = new byte[6];
+            reply[0] = An3155.Ack;
+            An3155.AddressFrame(crc).CopyTo(reply, 1);
+            Send(reply);
         }
 
         #endregion
