@@ -77,6 +77,7 @@ namespace Stm32.Protocol.Simulation
         private bool _heldInReset;
         private Thread? _thread;
         private CancellationTokenSource? _cts;
+        private CancellationTokenSource? _programStop;
         private ModemLineState? _lines;
         private ModemWiring? _wiring;
 
@@ -153,6 +154,9 @@ namespace Stm32.Protocol.Simulation
         {
             lock (_gate) return _flash.IsPageProtected(pageIndex);
         }
+
+        /// <summary>What runs after Go (null: nothing; the chip ignores the line until a reset). Read at each Go.</summary>
+        internal IProgramRunner? ProgramRunner { get; set; }
 
         #region Back door (not the protocol)
 
@@ -329,6 +333,7 @@ namespace Stm32.Protocol.Simulation
                 {
                     _heldInReset = true;
                     _epoch.Advance();
+                    _programStop?.Cancel();
                     _state = ChipState.HeldInReset;
                     changed = true;
                 }
@@ -353,6 +358,7 @@ namespace Stm32.Protocol.Simulation
         private void ApplyResetLocked()
         {
             _epoch.Advance();
+            _programStop?.Cancel();
             _resetCount++;
             _optionBytes.Load();
             if (_heldInReset) _state = ChipState.HeldInReset;
@@ -393,8 +399,41 @@ namespace Stm32.Protocol.Simulation
             RaiseStateChanged();
         }
 
-        /// <summary>Go: the program runs; the chip ignores the line until a reset.</summary>
-        void IChipControl.StartProgram(uint address) => Enter(ChipState.RunningApplication);
+        /// <summary>
+        /// Go: the chip runs the program (<see cref="ProgramRunner"/>) on the serving thread until
+        /// it gives the chip back or a reset stops it; without a runner it ignores the line.
+        /// </summary>
+        void IChipControl.StartProgram(uint address)
+        {
+            Enter(ChipState.RunningApplication);
+            var runner = ProgramRunner;
+            var link = _wire.Link;
+            if (runner == null || link == null) return;
+            ProgramExit exit;
+            using (var stop = CancellationTokenSource.CreateLinkedTokenSource(_ct))
+            {
+                lock (_gate)
+                {
+                    _epoch.Check();
+                    _programStop = stop;
+                }
+                try
+                {
+                    exit = runner.Run(new ProgramStart(address, Device, link, _memory, _flash, _gate, stop.Token));
+                }
+                catch (OperationCanceledException) when (_epoch.HasMoved)
+                {
+                    throw new ChipResetException();
+                }
+                finally
+                {
+                    lock (_gate) _programStop = null;
+                }
+            }
+            _epoch.Check(); // a reset stopped the program: the state is the reset's
+            if (exit == ProgramExit.ResetRequested) ResetFromChip();
+            else if (exit == ProgramExit.EnteredBootloader) Enter(ChipState.WaitingForSync);
+        }
 
         private void Serve()
         {
