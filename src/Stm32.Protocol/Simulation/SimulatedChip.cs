@@ -8,57 +8,15 @@ using Stm32.Protocol.Transport;
 namespace Stm32.Protocol.Simulation
 {
     /// <summary>
-    /// A simulated STM32 running its USART system-memory bootloader (AN3155), served as bytes over
-    /// an <see cref="IByteLink"/>: what tests talk to, what users without a board use, and what
-    /// stm32flash can program over a pseudo-terminal. Spec references are to
-    /// /work/shared/spec/bootloader-protocol.md; section 15 is the checklist.
-    /// <para><b>Modelled behaviour</b></para>
-    /// <list type="bullet">
-    /// <item>States: WaitingForSync (only 0x7F is answered, with 0x79; optional 0x00 before it and
-    /// an optional extra ACK after it), CommandLoop (after sync a 0x7F is an ordinary first byte of
-    /// a pair), RunningApplication (after Go, or reset with BOOT0 low: every byte ignored), Halted
-    /// (RDP level 2: never answers), Hung (Extended Erase over the configured page limit),
-    /// HeldInReset (RESET held through the wired modem lines).</item>
-    /// <item>Pairs: code,~code; a bad complement or a code the version does not offer gets one
-    /// NACK. There is no inter-byte timeout: a half-sent command waits forever (spec 3).</item>
-    /// <item>Get lists, per version: 2.2 <c>00 01 02 11 21 31 43 63 73 82 92</c>; 3.0/3.1 the same
-    /// with 44 for 43; 3.3 adds A1; 4.0 is given the 3.3 list (the real list varies per product).
-    /// Get answers <c>79 N ver codes 79</c> with N = number of codes, as stm32flash reads it
-    /// (N+1 bytes follow). Get Version <c>79 ver 00 00 79</c>; Get ID <c>79 01 PIDhi PIDlo 79</c>.</item>
-    /// <item>Memory: flash (0xFF when erased, programming ANDs), RAM from 0x20000000 with the
-    /// bootloader's reserved start (Read/Write/Go there are NACKed), system memory (0xFF with the
-    /// bootloader ID byte), option area, flash-size register and 96-bit UID. A Read must lie
-    /// wholly inside one region: the address is checked when it arrives, the end when N arrives.</item>
-    /// <item>Write Memory: (N+1)%4 must be 0 (configurable), XOR checked; write-protected flash is
-    /// ACKed but not written; the option area may only be written at its base: all option bytes
-    /// are erased, the block written, ACK, then the chip resets and loads them (RDP and WRP take
-    /// effect). RAM writes work. The option bytes follow the host's family layouts
-    /// (<see cref="Devices.OptionLayout"/>): one model for both ends.</item>
-    /// <item>Erase 0x43 (2.x): <c>FF 00</c> mass erase, <c>FF xx</c> ACK without erasing, page lists.
-    /// Extended Erase 0x44 (3.x): FFFF mass, FFFE/FFFD bank (NACK on single-bank rows), FFF0-FFFC
-    /// NACK, page lists with N below the page count; on F2/F4/F7 a page is a sector. Protected
-    /// pages are skipped silently; NoMassErase rows (and <see cref="SimulatorOptions.RefuseMassErase"/>) NACK a mass erase.</item>
-    /// <item>Write Protect / Write Unprotect / Readout Protect / Readout Unprotect: two ACKs, then a
-    /// reset. They change the option bytes and the option bytes are the truth (loaded at reset).
-    /// Readout Unprotect erases all flash (WRP ignored), zeroes all RAM and sets level 0; WRP stays.
-    /// Under RDP level 1 only 00/01/02/92 are accepted (optionally two NACKs for 11/21/31).</item>
-    /// <item>Go: flash or usable RAM only; ACK, then RunningApplication until a reset.</item>
-    /// <item>Get Checksum (0xA1, versions 0x33 and 0x40): the AN3155r18 flow of spec 4.13. Polynomial
-    /// and initial value are honoured (the STM32 CRC shape: LE words, MSB first, no reflection).
-    /// Real V3.3 behaviour is UNCONFIRMED; <see cref="GetChecksumFlow.Stm32flash"/> speaks the flow
-    /// stm32flash's -C uses instead (length in bytes, no polynomial/initial value).</item>
-    /// <item>Reset keeps RAM (SRAM survives a system reset) and re-samples BOOT0; the bootloader then
-    /// waits for a new sync. <see cref="WireModemLines"/> drives RESET/BOOT0 from DTR/RTS.</item>
-    /// <item>Realistic timing: 11 bit times per byte at the link's baud rate each way, kept on a
-    /// running Stopwatch deadline (no drift), plus the flash durations of <see cref="FlashTimings"/>:
-    /// F0/F1/F3 page 20 ms, mass 40 ms, 256 B 6.7 ms; F2/F4/F7 sector 150 ms + 6.6 ms/KiB (128K ~1 s),
-    /// mass 8 s/MiB, 256 B 1 ms; L0/L1 page 3.2 ms, 256 B 12.8/6.4 ms; L4/G0/G4/WB/WL page 22 ms,
-    /// 256 B 2.6 ms; H7 128K sector 1 s; option writes 6-500 ms.</item>
-    /// <item>Not modelled: the empty-check boot of F_OBLL/F_PEMPTY parts, baud changes after sync,
-    /// Special/Extended Special, per-family programming granularity, dual-bank page numbering.</item>
-    /// </list>
-    /// The serving thread owns the protocol state; Peek/Poke/SetReadProtection lock. No statics hold
-    /// mutable state, so chips in different runspaces never meet.
+    /// A simulated STM32 in its USART system-memory bootloader (AN3155), served as bytes over an
+    /// <see cref="IByteLink"/>: what sim:// ports, Start-Stm32Simulator and the tests talk to.
+    /// What it models, its knobs and what it leaves out: docs/SIMULATOR.md.
+    /// <para>This class holds the chip's state (reset, BOOT0, the modem-line wiring), its serving
+    /// thread and the back door (Peek, Poke, SetReadProtection). The line is
+    /// <see cref="ChipWire"/>'s, the commands are <see cref="BootloaderCommands"/>', the flash
+    /// rules <see cref="FlashModel"/>'s and the option bytes <see cref="OptionArea"/>'s; Go hands
+    /// the chip to <see cref="ProgramRunner"/>. No statics hold mutable state, so chips in
+    /// different runspaces never meet.</para>
     /// </summary>
     public sealed class SimulatedChip : IDisposable, IChipControl
     {
