@@ -177,7 +177,7 @@ Protect-Stm32Flash -Session `$s -Page 0 -Confirm:`$false -WarningAction Silently
 # The chip behind sim://0x410 refuses FF 00 after 43 BC, as one built from ST's reference flash code does.
 `$t = (Get-Command Connect-Stm32).ImplementingType.Assembly.GetType('Stm32.PowerShell.Infrastructure.ModuleState')
 `$chip = `$t.GetProperty('Simulators').GetValue(`$t.GetProperty('Current').GetValue(`$null)).Find('0x410')
-`$chip.GetType().GetField('_options', [Reflection.BindingFlags]'NonPublic,Instance').GetValue(`$chip).RefuseMassErase = `$true
+`$chip.Options.RefuseMassErase = `$true
 `$s | Clear-Stm32Flash -All -Verify -Confirm:`$false -PassThru -WarningVariable w
 `$w
 "@).Invoke()

@@ -70,7 +70,7 @@ namespace Stm32.Protocol.Bootloader
             return x;
         }
 
-        /// <summary>An address frame: 4 bytes MSB first plus their XOR.</summary>
+        /// <summary>An address frame: 4 bytes MSB first plus their XOR (also sizes, CRC parameters and the CRC itself).</summary>
         public static byte[] AddressFrame(uint address)
         {
             var f = new byte[5];
@@ -80,6 +80,13 @@ namespace Stm32.Protocol.Bootloader
             f[3] = (byte)address;
             f[4] = (byte)(f[0] ^ f[1] ^ f[2] ^ f[3]);
             return f;
+        }
+
+        /// <summary>Reads an address frame at <paramref name="offset"/>; false when its XOR does not match.</summary>
+        public static bool TryReadAddressFrame(byte[] frame, int offset, out uint value)
+        {
+            value = (uint)(frame[offset] << 24 | frame[offset + 1] << 16 | frame[offset + 2] << 8 | frame[offset + 3]);
+            return Xor(frame, offset, 4) == frame[offset + 4];
         }
 
         private static readonly uint[] CrcTable = BuildCrcTable(CrcPolynomial);
@@ -103,15 +110,24 @@ namespace Stm32.Protocol.Bootloader
         /// continues from <paramref name="crc"/>.
         /// </summary>
         public static uint Crc32(byte[] data, int offset, int count, uint crc = CrcInitial)
+            => Crc32(CrcTable, data, offset, count, crc);
+
+        /// <summary>
+        /// The same CRC with another polynomial: Get Checksum lets the host choose one (spec 4.13).
+        /// </summary>
+        public static uint Crc32(byte[] data, int offset, int count, uint crc, uint polynomial)
+            => Crc32(polynomial == CrcPolynomial ? CrcTable : BuildCrcTable(polynomial), data, offset, count, crc);
+
+        private static uint Crc32(uint[] table, byte[] data, int offset, int count, uint crc)
         {
             if (count % 4 != 0) throw new System.ArgumentException("The length must be a multiple of 4.", nameof(count));
             for (int i = offset; i < offset + count; i += 4)
             {
                 // Word little-endian in memory; the CRC unit shifts it MSB first.
-                crc = (crc << 8) ^ CrcTable[(byte)(crc >> 24) ^ data[i + 3]];
-                crc = (crc << 8) ^ CrcTable[(byte)(crc >> 24) ^ data[i + 2]];
-                crc = (crc << 8) ^ CrcTable[(byte)(crc >> 24) ^ data[i + 1]];
-                crc = (crc << 8) ^ CrcTable[(byte)(crc >> 24) ^ data[i]];
+                crc = (crc << 8) ^ table[(byte)(crc >> 24) ^ data[i + 3]];
+                crc = (crc << 8) ^ table[(byte)(crc >> 24) ^ data[i + 2]];
+                crc = (crc << 8) ^ table[(byte)(crc >> 24) ^ data[i + 1]];
+                crc = (crc << 8) ^ table[(byte)(crc >> 24) ^ data[i]];
             }
             return crc;
         }

@@ -241,6 +241,33 @@ namespace Stm32.Protocol.Tests.Simulation
         }
 
         [Fact]
+        public void Get_checksum_honours_the_hosts_polynomial_and_initial_value()
+        {
+            using var h = new ChipHarness(0x413, new SimulatorOptions { BootloaderVersion = 0x33 });
+            h.Chip.Poke(Flash, new byte[] { 0x78, 0x56, 0x34, 0x12, 0, 0, 0, 0 });
+            h.Sync();
+            // (polynomial, initial, words) -> CRC, worked out bit by bit outside this code base.
+            foreach (var (polynomial, initial, words, crc) in new[]
+            {
+                (0x1EDC6F41u, 0xFFFFFFFFu, 1u, 0x57E25AD4u), // CRC-32C's polynomial, STM32 shape
+                (0x1EDC6F41u, 0x00000000u, 2u, 0xE351AF26u),
+            })
+            {
+                h.SendCommand(An3155.GetChecksum);
+                h.ExpectAck();
+                h.SendAddress(Flash);
+                h.ExpectAck();
+                h.SendAddress(words);
+                h.ExpectAck();
+                h.SendAddress(polynomial);
+                h.ExpectAck();
+                h.SendAddress(initial);
+                h.ExpectAck();
+                h.Expect(new byte[] { 0x79 }.Concat(An3155.AddressFrame(crc)).ToArray());
+            }
+        }
+
+        [Fact]
         public void Get_checksum_in_the_stm32flash_flow()
         {
             using var h = new ChipHarness(0x413, new SimulatorOptions { BootloaderVersion = 0x33, ChecksumFlow = GetChecksumFlow.Stm32flash });
