@@ -6,6 +6,9 @@ namespace Stm32.Protocol.Programming
     /// <summary>What an erase did.</summary>
     public sealed class EraseOutcome
     {
+        /// <summary>The plan that was carried out.</summary>
+        public ErasePlan? Plan { get; internal set; }
+
         /// <summary>The pages (sectors) erased, by number.</summary>
         public IReadOnlyList<int> PagesErased { get; internal set; } = Array.Empty<int>();
 

@@ -23,14 +23,46 @@ namespace Stm32.Protocol.Programming
         ReadBack,
     }
 
+    /// <summary>
+    /// How a write plan finds out whether the flash its erase clears beyond the image (the
+    /// collateral) holds data. Every way only reads; none changes the chip.
+    /// </summary>
+    public enum CollateralCheck
+    {
+        /// <summary>Not looked at: every collateral range is <see cref="CollateralState.Unknown"/>.</summary>
+        None,
+
+        /// <summary>
+        /// What costs little: the chip's Get Checksum of a range against the CRC of erased flash,
+        /// where the chip lists 0xA1 and its checksum passes the connection's trust check; a read
+        /// of ranges of up to 256 bytes; without a believable Get Checksum, reads of at most
+        /// <see cref="FlashProgrammer.CollateralReadBudget"/> bytes in all (small ranges whole
+        /// first, then the start of the larger ones).
+        /// </summary>
+        Cheap,
+
+        /// <summary>Every byte read, however long that takes (exact counts of the bytes that are not 0xFF).</summary>
+        Read,
+    }
+
     public sealed class WriteOptions
     {
         public EraseMode Erase { get; set; } = EraseMode.Touched;
 
         /// <summary>Verify the whole image after writing, mending wrong blocks (see <see cref="RecoveryOptions.PageRewrites"/>).</summary>
         public bool Verify { get; set; }
+
         /// <summary>Read back even where the chip offers Get Checksum.</summary>
         public bool ForceReadBack { get; set; }
+
+        /// <summary>
+        /// Whether the plan looks at the flash the erase clears beyond the image (see
+        /// <see cref="CollateralCheck"/>). With <see cref="EraseMode.All"/>, whose whole point is
+        /// to clear it, <see cref="CollateralCheck.Cheap"/> reads nothing and asks Get Checksum only.
+        /// </summary>
+        public CollateralCheck CheckCollateral { get; set; } = CollateralCheck.None;
+
+        internal WriteOptions Clone() => (WriteOptions)MemberwiseClone();
     }
 
     /// <summary>What to check after an erase.</summary>
@@ -41,5 +73,7 @@ namespace Stm32.Protocol.Programming
 
         /// <summary>Read back even where the chip offers a believable Get Checksum.</summary>
         public bool ForceReadBack { get; set; }
+
+        internal EraseOptions Clone() => (EraseOptions)MemberwiseClone();
     }
 }

@@ -53,56 +53,108 @@ namespace Stm32.Protocol.Programming
         }
 
         /// <summary>
-        /// Writes the image: refuses pages the option bytes say are write-protected (before
-        /// anything is sent), erases per <see cref="WriteOptions.Erase"/>, writes, and with
-        /// <see cref="WriteOptions.Verify"/> verifies the image and checks that what was erased and
-        /// not written reads blank. Runs within a deadline (<see cref="Stm32Connection.WithinDeadline"/>).
-        /// Stopped by <paramref name="ct"/> after the flash was touched, it throws
-        /// <see cref="Stm32WriteStoppedException"/> saying what the flash holds.
+        /// Without a believable Get Checksum, how many bytes of collateral a
+        /// <see cref="CollateralCheck.Cheap"/> plan reads at most: 16 Read Memory commands, about
+        /// 0.4 s at 115200 baud.
         /// </summary>
-        public static WriteOutcome Write(Stm32Connection connection, FirmwareImage image, WriteOptions options,
+        public const int CollateralReadBudget = 4096;
+
+        /// <summary>
+        /// Works out a write before anything on the chip changes: checks that the image fits
+        /// (<see cref="CheckFits"/>), decides the pages (sectors) to erase and whether the whole
+        /// flash goes in one erase (the image touches every page), refuses pages the option bytes
+        /// say are write-protected (<see cref="Stm32WriteProtectedException"/>), builds the blocks,
+        /// picks the verify method (Get Checksum where the chip has a believable one), and finds out
+        /// per <see cref="WriteOptions.CheckCollateral"/> whether what the erase clears beyond the
+        /// image holds data. It only reads from the chip (the option bytes, the checksum trust
+        /// check, the collateral), so it is what -WhatIf shows.
+        /// </summary>
+        public static WritePlan Plan(Stm32Connection connection, FirmwareImage image, WriteOptions options,
             IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
         {
+            if (options == null) throw new ArgumentNullException(nameof(options));
+            options = options.Clone();
             // The chip's real flash size (and whether it is read-protected) before the check.
             connection.EnsureProbed(ct);
             CheckFits(connection, image);
             var segments = image.Segments;
-            var sw = Stopwatch.StartNew();
-            var sent0 = connection.Client.BytesSent;
-            var recv0 = connection.Client.BytesReceived;
-            var counters0 = connection.Counters.Snapshot();
-            var outcome = new WriteOutcome { DataBytes = image.DataBytes };
             var flash = connection.Flash;
             var layout = connection.Device.Layout!;
-
             var flashBlocks = FlashBlock.Build(segments, flash, flash.Start);
             var ramBlocks = FlashBlock.Build(segments, connection.Device.Ram, connection.Device.Ram.Start);
-            var toWrite = flashBlocks.Where(b => !b.AllErased).Concat(ramBlocks).ToList();
 
-            // What will be erased, decided once, and refused here when write protection covers it.
             IReadOnlyList<FlashPage> pages = Array.Empty<FlashPage>();
+            var all = layout.PagesTouching(flash.Start, flash.Length);
             bool whole = false;
             if (options.Erase == EraseMode.All)
             {
-                pages = layout.PagesTouching(flash.Start, flash.Length);
+                pages = all;
                 whole = true;
             }
             else if (options.Erase == EraseMode.Touched && flashBlocks.Count > 0)
             {
                 var ranges = segments.Where(s => flash.Contains(s.Address)).Select(s => new MemoryRange(s.Address, Math.Min(s.End, flash.End)));
                 pages = layout.PagesTouching(ranges).Where(p => flash.Contains(p.Start)).ToList();
-                outcome.CollateralErased = AddressRanges.Uncovered(AddressRanges.Merge(pages), AddressRanges.Of(segments));
-                whole = pages.Count == layout.PagesTouching(flash.Start, flash.Length).Count;
+                whole = pages.Count == all.Count;
             }
-            var written = layout.PagesTouching(flashBlocks.Select(b => new MemoryRange(b.Address, b.Address + (uint)b.Data.Length)));
+            var written = layout.PagesTouching(flashBlocks.Select(b => new MemoryRange(b.Address, b.End)));
             RefuseWriteProtected(connection, pages.Union(written).OrderBy(p => p.Index).ToList(),
                 options.Erase == EraseMode.All ? "erase the whole flash of" : options.Erase == EraseMode.Touched ? "erase and write" : "write", ct, segments);
-            bool erased = options.Erase != EraseMode.None;
-            var blank = options.Verify && erased ? ErasedNotWritten(pages, flashBlocks) : new List<MemoryRange>();
 
-            var needs = (erased ? (whole ? connection.NeedsToEraseAll() : connection.NeedsToErase(pages.Select(p => p.Index).ToList())) : TimeSpan.Zero)
-                + connection.NeedsToWrite(toWrite.Sum(b => (long)b.Data.Length))
-                + (options.Verify ? connection.NeedsToRead(flashBlocks.Concat(ramBlocks).Sum(b => (long)b.Data.Length) + blank.Sum(r => (long)r.Length)) : TimeSpan.Zero);
+            bool erases = options.Erase != EraseMode.None;
+            var blank = options.Verify && erases ? ErasedNotWritten(pages, flashBlocks) : new List<MemoryRange>();
+            var verify = !options.Verify ? VerifyMethod.None
+                : erases && !options.ForceReadBack && connection.ChecksumIsBelieved(ct) ? VerifyMethod.Checksum : VerifyMethod.ReadBack;
+            var collateral = erases
+                ? CollateralChecker.Check(connection, AddressRanges.Uncovered(AddressRanges.Merge(pages), AddressRanges.Of(segments)),
+                    options.CheckCollateral, options.Erase == EraseMode.All ? 0 : CollateralReadBudget,
+                    options.Erase == EraseMode.All ? "the whole flash is erased on purpose, so only a believable Get Checksum would be asked" : null, progress, ct)
+                : new List<CollateralRange>();
+            return new WritePlan(connection, image, options, layout, flash, pages, whole, flashBlocks, ramBlocks, blank, verify, collateral);
+        }
+
+        /// <summary>
+        /// Plans the write (<see cref="Plan"/>) and carries it out
+        /// (<see cref="Write(WritePlan, IProgress{OperationProgress}, CancellationToken)"/>).
+        /// </summary>
+        public static WriteOutcome Write(Stm32Connection connection, FirmwareImage image, WriteOptions options,
+            IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
+            => Write(Plan(connection, image, options, progress, ct), progress, ct);
+
+        /// <summary>
+        /// Carries out a plan: erases what it names (a whole-flash erase falls back to page by page
+        /// where the bootloader refuses the mass-erase code), writes its blocks, and with Verify
+        /// verifies the image the way the plan says and checks that what was erased and not written
+        /// reads blank. Runs within a deadline (<see cref="Stm32Connection.WithinDeadline"/>).
+        /// Stopped by <paramref name="ct"/> after the flash was touched, it throws
+        /// <see cref="Stm32WriteStoppedException"/> saying what the flash holds.
+        /// </summary>
+        public static WriteOutcome Write(WritePlan plan, IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
+        {
+            if (plan == null) throw new ArgumentNullException(nameof(plan));
+            var connection = plan.Connection;
+            var image = plan.Image;
+            var options = plan.Options;
+            var layout = plan.Layout;
+            var pages = plan.PagesToErase;
+            var toWrite = plan.ToWrite;
+            var blank = plan.BlankCheck;
+            var sw = Stopwatch.StartNew();
+            var sent0 = connection.Client.BytesSent;
+            var recv0 = connection.Client.BytesReceived;
+            var counters0 = connection.Counters.Snapshot();
+            var outcome = new WriteOutcome
+            {
+                Plan = plan,
+                DataBytes = image.DataBytes,
+                Collateral = plan.Collateral,
+                CollateralErased = plan.Collateral.Select(c => c.Range).ToList(),
+            };
+            bool erases = options.Erase != EraseMode.None;
+
+            var needs = (erases ? (plan.WholeFlash ? connection.NeedsToEraseAll() : connection.NeedsToErase(pages.Select(p => p.Index).ToList())) : TimeSpan.Zero)
+                + connection.NeedsToWrite(plan.BytesToWrite)
+                + (options.Verify ? connection.NeedsToRead(plan.FlashBlocks.Concat(plan.RamBlocks).Sum(b => (long)b.Data.Length) + blank.Sum(r => (long)r.Length)) : TimeSpan.Zero);
             var phase = WritePhase.Erasing;
             uint? firstNotWritten = toWrite.Count > 0 ? toWrite[0].Address : (uint?)null;
             try
@@ -110,7 +162,7 @@ namespace Stm32.Protocol.Programming
                 using (connection.WithinDeadline(string.Format(CultureInfo.InvariantCulture, "Writing {0} bytes", image.DataBytes), needs))
                 {
                     // Erase.
-                    if (whole)
+                    if (plan.WholeFlash)
                     {
                         outcome.WholeFlashErase = connection.MassErase(progress, ct);
                         outcome.MassErased = outcome.WholeFlashErase != WholeFlashErase.PageByPage;
@@ -123,9 +175,9 @@ namespace Stm32.Protocol.Programming
                     // programmed wrongly (a byte dropped on the way shifts the rest): it is suspect
                     // and is read back later even without Verify.
                     phase = WritePhase.Writing;
-                    outcome.BlocksSkipped = flashBlocks.Count(b => b.AllErased);
+                    outcome.BlocksSkipped = plan.BlocksSkipped;
                     var suspect = new List<FlashBlock>();
-                    long total = toWrite.Sum(b => (long)b.Data.Length), done = 0;
+                    long total = plan.BytesToWrite, done = 0;
                     for (int i = 0; i < toWrite.Count; i++)
                     {
                         var b = toWrite[i];
@@ -144,14 +196,15 @@ namespace Stm32.Protocol.Programming
 
                     // Verify the whole image after the whole write (spec 4.6: H7 read-back caveat).
                     phase = WritePhase.Verifying;
-                    var planned = flashBlocks.Concat(ramBlocks).ToList();
+                    var planned = plan.FlashBlocks.Concat(plan.RamBlocks).ToList();
                     bool resetDuringRun = connection.Counters.Resets > counters0.Resets;
-                    var repair = new PageRepairer(connection, layout, planned, flash, erased, progress, ct);
+                    var repair = new PageRepairer(connection, layout, planned, plan.Flash, erases, progress, ct);
                     if (options.Verify || resetDuringRun)
                     {
                         if (!options.Verify)
                             connection.Say("The chip reset during the write: verifying the whole image although Verify is off.");
-                        bool byChecksum = erased && !options.ForceReadBack && connection.ChecksumIsBelieved(ct);
+                        bool byChecksum = options.Verify ? plan.VerifyMethod == VerifyMethod.Checksum
+                            : erases && !options.ForceReadBack && connection.ChecksumIsBelieved(ct);
                         outcome.VerifyMethod = byChecksum ? VerifyMethod.Checksum : VerifyMethod.ReadBack;
                         repair.VerifyAndRepair(planned, byChecksum);
                         // What was erased and not written must read blank (the chip may have ACKed an erase it did not do).
@@ -221,19 +274,17 @@ namespace Stm32.Protocol.Programming
         // ================================================================== erase
 
         /// <summary>
-        /// Erases pages (sectors on F2/F4/F7) by number, or with <paramref name="pages"/> null the
-        /// whole flash (a mass erase; page by page where the part has none or the bootloader
-        /// refuses it, with a warning). Pages the option bytes say are write-protected are refused
-        /// before anything is sent (<see cref="Stm32WriteProtectedException"/>): the bootloader would
-        /// acknowledge the erase and leave them as they are. With <see cref="EraseOptions.Verify"/>,
-        /// checks afterwards that every erased byte reads 0xFF (Get Checksum where the chip has a
-        /// believable one, else read back) and throws <see cref="Stm32NotErasedException"/> naming
-        /// the first byte that does not.
+        /// Works out an erase of pages (sectors on F2/F4/F7) by number, or with
+        /// <paramref name="pages"/> null of the whole flash (a mass erase where the part has one),
+        /// before anything is sent. Pages the option bytes say are write-protected are refused here
+        /// (<see cref="Stm32WriteProtectedException"/>): the bootloader would acknowledge the erase
+        /// and leave them as they are. With <see cref="EraseOptions.Verify"/> it picks the blank
+        /// check: Get Checksum where the chip has a believable one, else reading back. Only reads.
         /// </summary>
-        public static EraseOutcome Erase(Stm32Connection connection, IReadOnlyList<int>? pages, EraseOptions options,
-            IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
+        public static ErasePlan PlanErase(Stm32Connection connection, IReadOnlyList<int>? pages, EraseOptions options, CancellationToken ct = default)
         {
             if (options == null) throw new ArgumentNullException(nameof(options));
+            options = options.Clone();
             connection.EnsureProbed(ct);
             var layout = connection.Device.Layout;
             if (layout == null || !connection.Device.CanProgram)
@@ -245,25 +296,43 @@ namespace Stm32.Protocol.Programming
                 ? real[p] : throw new ArgumentOutOfRangeException(nameof(pages), string.Format(CultureInfo.InvariantCulture,
                     "{0} has {1}s 0 to {2}; there is no {1} {3}.", connection.Device.Name, layout.UnitName, real.Count - 1, p))).ToList();
             RefuseWriteProtected(connection, targets, whole ? "erase the whole flash of" : "erase", ct);
+            var blankCheck = !options.Verify ? VerifyMethod.None
+                : !options.ForceReadBack && connection.ChecksumIsBelieved(ct) ? VerifyMethod.Checksum : VerifyMethod.ReadBack;
+            return new ErasePlan(connection, layout, flash, targets, whole, options, blankCheck);
+        }
 
+        /// <summary>Plans the erase (<see cref="PlanErase"/>) and carries it out (<see cref="Erase(ErasePlan, IProgress{OperationProgress}, CancellationToken)"/>).</summary>
+        public static EraseOutcome Erase(Stm32Connection connection, IReadOnlyList<int>? pages, EraseOptions options,
+            IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
+            => Erase(PlanErase(connection, pages, options, ct), progress, ct);
+
+        /// <summary>
+        /// Carries out an erase plan: the pages by number, or the whole flash (a mass erase; bank
+        /// by bank, or page by page with a warning, where the bootloader refuses the mass-erase
+        /// code). With a blank check, checks afterwards that every erased byte reads 0xFF and
+        /// throws <see cref="Stm32NotErasedException"/> naming the first byte that does not.
+        /// </summary>
+        public static EraseOutcome Erase(ErasePlan plan, IProgress<OperationProgress>? progress = null, CancellationToken ct = default)
+        {
+            if (plan == null) throw new ArgumentNullException(nameof(plan));
+            var connection = plan.Connection;
+            bool whole = plan.WholeFlash;
             var sw = Stopwatch.StartNew();
             var counters0 = connection.Counters.Snapshot();
-            var outcome = new EraseOutcome { PagesErased = targets.Select(p => p.Index).ToList(), WholeFlash = whole };
-            var ranges = AddressRanges.Merge(targets);
+            var outcome = new EraseOutcome { Plan = plan, PagesErased = plan.Pages.Select(p => p.Index).ToList(), WholeFlash = whole };
             var needs = (whole ? connection.NeedsToEraseAll() : connection.NeedsToErase(outcome.PagesErased))
-                + (options.Verify ? connection.NeedsToRead(ranges.Sum(r => (long)r.Length)) : TimeSpan.Zero);
+                + (plan.BlankCheck != VerifyMethod.None ? connection.NeedsToRead(plan.Ranges.Sum(r => (long)r.Length)) : TimeSpan.Zero);
             try
             {
-                using (connection.WithinDeadline(whole ? "Erasing the whole flash" : string.Format(CultureInfo.InvariantCulture, "Erasing {0} {1}(s)", targets.Count, layout.UnitName), needs))
+                using (connection.WithinDeadline(whole ? "Erasing the whole flash" : string.Format(CultureInfo.InvariantCulture, "Erasing {0} {1}(s)", plan.Pages.Count, plan.UnitName), needs))
                 {
                     if (whole) outcome.How = connection.MassErase(progress, ct);
                     else connection.ErasePages(outcome.PagesErased, progress, ct);
-                    if (options.Verify)
+                    if (plan.BlankCheck != VerifyMethod.None)
                     {
-                        bool byChecksum = !options.ForceReadBack && connection.ChecksumIsBelieved(ct);
-                        FlashReads.CheckBlank(connection, ranges, byChecksum, progress, ct);
+                        FlashReads.CheckBlank(connection, plan.Ranges, plan.BlankCheck == VerifyMethod.Checksum, progress, ct);
                         outcome.Verified = true;
-                        outcome.VerifyMethod = byChecksum ? VerifyMethod.Checksum : VerifyMethod.ReadBack;
+                        outcome.VerifyMethod = plan.BlankCheck;
                     }
                 }
             }

@@ -7,6 +7,9 @@ namespace Stm32.Protocol.Programming
     /// <summary>What a write did, for the result object and production logs.</summary>
     public sealed class WriteOutcome
     {
+        /// <summary>The plan that was carried out.</summary>
+        public WritePlan? Plan { get; internal set; }
+
         public long DataBytes { get; internal set; }
         public long BytesWritten { get; internal set; }
         public int BlocksWritten { get; internal set; }
@@ -23,8 +26,11 @@ namespace Stm32.Protocol.Programming
         public long BytesSent { get; internal set; }
         public long BytesReceived { get; internal set; }
         public TimeSpan Duration { get; internal set; }
-        /// <summary>Data in erased pages that the image does not cover (lost by the erase).</summary>
+        /// <summary>The parts of erased pages that the image does not cover (what they held is lost).</summary>
         public IReadOnlyList<MemoryRange> CollateralErased { get; internal set; } = Array.Empty<MemoryRange>();
+
+        /// <summary>The same ranges with what the plan found in them before the erase.</summary>
+        public IReadOnlyList<CollateralRange> Collateral { get; internal set; } = Array.Empty<CollateralRange>();
 
         /// <summary>The recovery work this write took: retries, resyncs, rewrites, resets.</summary>
         public RecoveryCounters Recovery { get; internal set; } = new RecoveryCounters();
