@@ -88,7 +88,7 @@ namespace Stm32.PowerShell.Commands
             using (var progress = StartProgress("Erasing"))
                 outcome = FlashProgrammer.Erase(plan, progress.Progress, CancelToken);
             WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Erased {0}{1}{2} in {3:0.00} s.",
-                plan.WholeFlash ? "the whole flash" : DescribePages(outcome.PagesErased, unit: plan.UnitName),
+                plan.WholeFlash ? "the whole flash" : DescribePages(outcome.PagesErased, plan.UnitName),
                 outcome.How == WholeFlashErase.PageByPage ? " page by page" : outcome.How == WholeFlashErase.BankErase ? " bank by bank" : "",
                 outcome.Verified ? ", checked blank by " + (outcome.VerifyMethod == VerifyMethod.Checksum ? "Get Checksum" : "reading it back") : "",
                 outcome.Duration.TotalSeconds));
