@@ -34,12 +34,23 @@ namespace Stm32.PowerShell
         public override string ToString() => string.Join("; ", this);
     }
 
+    /// <summary>Collateral ranges: a list to scripts, joined with "; " as text (Export-Csv).</summary>
+    public sealed class Stm32CollateralList : ReadOnlyCollection<CollateralRange>
+    {
+        internal Stm32CollateralList(IEnumerable<CollateralRange> items) : base(items.ToList())
+        {
+        }
+
+        public override string ToString() => string.Join("; ", this);
+    }
+
     /// <summary>What Write-Stm32Firmware did: for the console and for production logs. Carries its Session.</summary>
     public sealed class Stm32WriteResult
     {
         internal Stm32WriteResult(Stm32Session session, FirmwareImage image, WriteOutcome outcome, string eraseUnit, bool started)
         {
             Session = session;
+            Plan = outcome.Plan!;
             Path = image.SourcePath;
             Sha256 = image.Sha256;
             DataBytes = image.DataBytes;
@@ -53,6 +64,7 @@ namespace Stm32.PowerShell
             EraseUnit = eraseUnit;
             MassErased = outcome.MassErased;
             CollateralErased = new Stm32TextList(outcome.CollateralErased.Select(r => r.ToString()));
+            Collateral = new Stm32CollateralList(outcome.Collateral);
             Verified = outcome.Verified;
             VerifyMethod = outcome.VerifyMethod;
             BlankChecked = outcome.BlankChecked;
@@ -69,6 +81,9 @@ namespace Stm32.PowerShell
         }
 
         public Stm32Session Session { get; }
+
+        /// <summary>The write plan that was carried out; its Describe() is the text -WhatIf shows for the same image and chip.</summary>
+        public WritePlan Plan { get; }
 
         /// <summary>The file the image came from (null for an image built in memory).</summary>
         public string? Path { get; }
@@ -113,8 +128,15 @@ namespace Stm32.PowerShell
         /// </summary>
         public bool MassErased { get; }
 
-        /// <summary>Parts of erased pages that the image does not cover.</summary>
+        /// <summary>Parts of erased pages that the image does not cover ("0x08000110-0x080003FF"): what they held is gone.</summary>
         public Stm32TextList CollateralErased { get; }
+
+        /// <summary>
+        /// The same ranges with what the plan found in them before the erase: State (Blank,
+        /// HoldsData, Unknown), CheckedBy (Checksum, ReadBack, None), DataBytes where read. As
+        /// text, "0x08000110-0x08003FFF: holds data; ...".
+        /// </summary>
+        public Stm32CollateralList Collateral { get; }
 
         public bool Verified { get; }
 
@@ -264,12 +286,14 @@ namespace Stm32.PowerShell
     /// <summary>What Clear-Stm32Flash -PassThru reports. Carries its Session.</summary>
     public sealed class Stm32EraseResult
     {
-        internal Stm32EraseResult(Stm32Session session, IReadOnlyList<FlashPage> pages, string unit, bool all, EraseOutcome outcome)
+        internal Stm32EraseResult(Stm32Session session, ErasePlan plan, EraseOutcome outcome)
         {
+            var pages = plan.Pages;
             Session = session;
-            EraseUnit = unit;
+            Plan = plan;
+            EraseUnit = plan.UnitName;
             Pages = new Stm32PageList(pages.Select(p => p.Index));
-            All = all;
+            All = plan.WholeFlash;
             Duration = outcome.Duration;
             Method = outcome.How switch
             {
@@ -287,6 +311,9 @@ namespace Stm32.PowerShell
         }
 
         public Stm32Session Session { get; }
+
+        /// <summary>The erase plan that was carried out; its Describe() is the text -WhatIf shows.</summary>
+        public ErasePlan Plan { get; }
 
         /// <summary>True for the whole flash (-All).</summary>
         public bool All { get; }

@@ -140,7 +140,7 @@ Describe 'Clear-Stm32Flash' {
         Test-Erased $s $r.Address $r.Length | Should -BeTrue
     }
 
-    It 'refuses to erase write-protected pages before sending anything (the chip would ACK and not erase); -All too' {
+    It 'refuses to erase write-protected pages before sending anything (the chip would ACK and not erase); -All and -WhatIf too' {
         # A runspace of its own: its simulated chip (and the protection) goes with it.
         $ps = New-TestPowerShell
         try {
@@ -150,10 +150,12 @@ Describe 'Clear-Stm32Flash' {
 Protect-Stm32Flash -Session `$s -Page 0 -Confirm:`$false -WarningAction SilentlyContinue
 `$s | Clear-Stm32Flash -Page 0 -Confirm:`$false
 `$s | Clear-Stm32Flash -All -Confirm:`$false
+`$s | Clear-Stm32Flash -Page 0 -WhatIf
 [Convert]::ToHexString((`$s | Read-Stm32Memory 0x08000000 64).Bytes)
 (`$s | Clear-Stm32Flash -Page 4 -Verify -Confirm:`$false -PassThru).Verified
 "@).Invoke()
-            $ps.Streams.Error.Count | Should -Be 2
+            # -WhatIf shows the plan, and the plan is refused: it says what the run would say.
+            $ps.Streams.Error.Count | Should -Be 3
             foreach ($e in $ps.Streams.Error) {
                 $e.FullyQualifiedErrorId | Should -BeExactly 'WriteProtected,Stm32.PowerShell.Commands.ClearStm32FlashCommand'
                 $e.Exception.Message | Should -Match 'Nothing was sent'

@@ -20,6 +20,9 @@ Describe 'Output for the person at the keyboard' {
             ($cells | Where-Object Name -eq 'PagesErased').Value | Should -Be '0, 127'
             ($cells | Where-Object Name -eq 'LowestAddressHex').Value | Should -Be '0x08000000'
             ($cells | Where-Object Name -eq 'HighestAddressHex').Value | Should -Be '0x0801FC13'
+            # What the erase cleared beyond the image, and the plan carried out, as text.
+            ($cells | Where-Object Name -eq 'Collateral').Value | Should -Be '0x0800010C-0x080003FF: blank; 0x0801FC14-0x0801FFFF: blank'
+            ($cells | Where-Object Name -eq 'Plan').Value | Should -BeLike 'Write sparse-f103.hex (288 bytes at 0x08000000-0x0801FC13): erase pages 0, 127 *'
             # Scripts still get numbers.
             $r.PagesErased | Should -Be @(0, 127)
             $r.PagesErased.Count | Should -Be 2

@@ -54,10 +54,97 @@ Describe 'Write-Stm32Firmware' {
         ($s | Test-Stm32Firmware -Path (Join-Path $Data 'sparse-f103.hex')).Matches | Should -BeTrue
     }
 
-    It 'warns before erasing data the image does not cover' {
+    It 'warns before erasing data the image does not cover, and says it holds data' {
         $s = New-Erased
-        $null = $s | Write-Stm32Firmware -Path (Join-Path $Data 'sparse-f103.hex') -WarningVariable w -WarningAction SilentlyContinue
-        ($w -join ' ') | Should -Match '0x0800010C-0x080003FF'
+        # Old data in pages 0 and 127, where the sparse image leaves gaps.
+        $null = [Stm32.Protocol.Firmware.FirmwareImage]::FromBytes(0x08000000, [byte[]]::new(0x400)) | Write-Stm32Firmware -Session $s
+        $null = [Stm32.Protocol.Firmware.FirmwareImage]::FromBytes(0x0801FC00, [byte[]]::new(0x400)) | Write-Stm32Firmware -Session $s
+        $r = $s | Write-Stm32Firmware -Path (Join-Path $Data 'sparse-f103.hex') -WarningVariable w -WarningAction SilentlyContinue
+        $w | Should -HaveCount 1
+        "$w" | Should -Match '0x0800010C-0x080003FF \(756 bytes\): holds data \(756 of its 756 bytes are not 0xFF\)'
+        "$w" | Should -Match '0x0801FC14-0x0801FFFF \(1004 bytes\): holds data'
+        $r.Collateral.State | Should -Be @('HoldsData', 'HoldsData')
+        $r.Collateral.CheckedBy | Should -Be @('ReadBack', 'ReadBack')   # bootloader 2.2: small ranges are read
+        $r.CollateralErased | Should -Be @('0x0800010C-0x080003FF', '0x0801FC14-0x0801FFFF')
+    }
+
+    It 'does not warn about erasing blank flash; the plan (-Verbose) says it is blank' {
+        $s = New-Erased
+        $r = $s | Write-Stm32Firmware -Path (Join-Path $Data 'sparse-f103.hex') -WarningVariable w -Verbose 4>&1 | Where-Object { $_ -is [Stm32.PowerShell.Stm32WriteResult] -or $_ -is [System.Management.Automation.VerboseRecord] }
+        $w | Should -BeNullOrEmpty
+        $result = $r | Where-Object { $_ -is [Stm32.PowerShell.Stm32WriteResult] }
+        $verbose = ($r | Where-Object { $_ -is [System.Management.Automation.VerboseRecord] }) -join "`n"
+        $verbose | Should -Match '0x0800010C-0x080003FF \(756 bytes\): blank \(read: every byte is 0xFF\)'
+        $result.Collateral.State | Should -Be @('Blank', 'Blank')
+    }
+
+    It 'on an F4 holding a 64 KiB image, a small image warns that the rest of sector 0 holds data (<Why>)' -ForEach @(
+        @{ Why = 'bootloader 3.1: read'; Port = 'sim://0x413?timing=instant'; Says = 'holds data \(\d+ of the \d+ bytes read are not 0xFF, the first at 0x08000110'; By = 'ReadBack' }
+        @{ Why = 'bootloader 3.3: Get Checksum'; Port = 'sim://0x413?timing=instant&protocol=3.3'; Says = 'holds data \(its Get Checksum differs from that of erased flash\)'; By = 'Checksum' }
+    ) {
+        $s = Connect-Stm32 $Port
+        $old = [byte[]]::new(64KB); (New-Object Random 1).NextBytes($old)
+        $null = [Stm32.Protocol.Firmware.FirmwareImage]::FromBytes(0x08000000, $old) | Write-Stm32Firmware -Session $s
+        $r = $s | Write-Stm32Firmware -Path $Blinky -WarningVariable w -WarningAction SilentlyContinue
+        "$w" | Should -Match ('Erasing sector 0 also clears this range beyond the image: 0x08000110-0x08003FFF \(16112 bytes\): ' + $Says)
+        $r.Collateral | Should -HaveCount 1
+        $r.Collateral[0].State | Should -Be 'HoldsData'
+        $r.Collateral[0].CheckedBy | Should -Be $By
+        # It said so before anything changed: -WhatIf and the run carry the same words.
+        $r.Plan.Describe() | Should -Match $Says
+    }
+
+    It 'on a blank F4 writing big-f407.hex never claims the erased sectors hold data (<Why>)' -ForEach @(
+        @{ Why = 'Get Checksum'; Port = 'sim://0x413?timing=instant&protocol=3.3'; Switch = @{} }
+        @{ Why = 'no Get Checksum, -CheckCollateral reads it all'; Port = 'sim://0x413?timing=instant'; Switch = @{ CheckCollateral = $true } }
+        @{ Why = 'no Get Checksum, not all read'; Port = 'sim://0x413?timing=instant'; Switch = @{} }
+    ) {
+        $s = Connect-Stm32 $Port
+        $r = $s | Write-Stm32Firmware -Path (Join-Path $Data 'big-f407.hex') @Switch -WarningVariable w -WarningAction SilentlyContinue
+        "$w" | Should -Not -Match 'holds data'
+        $r.Plan.Describe() | Should -Not -Match 'holds data'
+        $r.Collateral.State | Should -Not -Contain 'HoldsData'
+        if ($Why -eq 'no Get Checksum, not all read') {
+            # Too large to read cheaply: it says it does not know, and how to find out.
+            "$w" | Should -Match 'may hold data'
+            "$w" | Should -Match '-CheckCollateral reads all of it first to find out'
+        }
+        else {
+            $w | Should -BeNullOrEmpty
+            $r.Collateral.State | Should -Be @('Blank', 'Blank')
+        }
+    }
+
+    It '-WhatIf shows the plan the run carries out (the mass-erase choice included), for Write-Stm32Firmware and Clear-Stm32Flash' {
+        # "What if:" goes to the host, not to a stream: a child pwsh prints it, then runs the same
+        # commands for real and prints the plan each run carried out.
+        $script = @"
+Import-Module '$ModulePath'
+`$s = Connect-Stm32 -Port 'sim://0x413?timing=instant'
+`$old = [byte[]]::new(64KB); (New-Object Random 1).NextBytes(`$old)
+`$null = [Stm32.Protocol.Firmware.FirmwareImage]::FromBytes(0x08000000, `$old) | Write-Stm32Firmware -Session `$s
+Write-Stm32Firmware -Session `$s -Path '$Blinky' -Verify -WhatIf -WarningAction SilentlyContinue
+`$r = Write-Stm32Firmware -Session `$s -Path '$Blinky' -Verify -WarningAction SilentlyContinue
+'RUN: ' + `$r.Plan.Describe()
+`$f = Connect-Stm32 -Port '$F103'
+Write-Stm32Firmware -Session `$f -Path '$(Join-Path $Data 'sparse-f103.bin')' -WhatIf
+`$r = Write-Stm32Firmware -Session `$f -Path '$(Join-Path $Data 'sparse-f103.bin')'
+'RUN: ' + `$r.Plan.Describe()
+'MASS: ' + `$r.MassErased
+Clear-Stm32Flash -Session `$f -Page 3, 4 -Verify -WhatIf
+`$r = Clear-Stm32Flash -Session `$f -Page 3, 4 -Verify -Confirm:`$false -PassThru
+'RUN: ' + `$r.Plan.Describe()
+"@
+        $lines = & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command $script 2>&1 | ForEach-Object { "$_" }
+        $whatIf = @($lines | ForEach-Object { if ($_ -match '^What if: Performing the operation "(.*)" on target "') { $Matches[1] } })
+        $run = @($lines | Where-Object { $_ -like 'RUN: *' } | ForEach-Object { $_.Substring(5) })
+        $whatIf | Should -HaveCount 3 -Because ($lines -join "`n")
+        $run | Should -HaveCount 3
+        for ($i = 0; $i -lt 3; $i++) { $whatIf[$i] | Should -BeExactly $run[$i] }
+        $whatIf[0] | Should -Match 'erase sector 0 \(0x08000000-0x08003FFF\); write 2 blocks of 256 bytes; verify by reading back.*0x08000110-0x08003FFF \(16112 bytes\): holds data'
+        $whatIf[1] | Should -Match 'erase the whole flash \(the image touches all 128 pages\) by mass erase, or page by page should the bootloader refuse the mass-erase code'
+        $lines | Should -Contain 'MASS: True'
+        $whatIf[2] | Should -BeExactly 'Erase pages 3-4 (0x08000C00-0x080013FF), then check that it reads blank by reading it back.'
     }
 
     It 'takes an image from the pipeline by value, and a memory block by property name' {

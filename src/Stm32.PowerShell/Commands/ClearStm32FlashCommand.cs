@@ -12,7 +12,9 @@ namespace Stm32.PowerShell.Commands
     /// <summary>
     /// Erases flash: all of it (-All: mass erase, per bank or page by page as the part needs), pages
     /// (-Page) or sectors (-Sector) by number, or the pages an address range touches (-Address
-    /// -Length, rounded out to whole pages with a warning). Destroys data: ConfirmImpact High.
+    /// -Length, rounded out to whole pages with a warning). One erase plan
+    /// (<see cref="FlashProgrammer.PlanErase"/>) is shown by -WhatIf and carried out by the run.
+    /// Destroys data: ConfirmImpact High.
     /// </summary>
     [Cmdlet(VerbsCommon.Clear, "Stm32Flash", DefaultParameterSetName = PageSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
     [OutputType(typeof(Stm32EraseResult))]
@@ -65,41 +67,32 @@ namespace Stm32.PowerShell.Commands
         {
             var layout = LayoutOf(session);
             var flash = session.Connection.Flash;
-            var unit = layout.UnitName;
             var real = layout.PagesTouching(flash.Start, flash.Length);
-            IReadOnlyList<FlashPage> pages;
-            string what;
-            switch (ParameterSetName)
+            IReadOnlyList<FlashPage>? pages = ParameterSetName switch
             {
-                case AllSet:
-                    pages = real;
-                    what = string.Format(CultureInfo.InvariantCulture, "the whole flash ({0} KiB, {1} {2}s)", flash.Length / 1024, real.Count, unit);
-                    break;
-                case PageSet:
-                case SectorSet:
-                    pages = ByNumber(session, layout, real, ParameterSetName == PageSet ? Page! : Sector!, ParameterSetName == PageSet ? "page" : "sector");
-                    what = DescribePages(pages.Select(p => p.Index).ToList(), unit) + " (" + DescribeRanges(Merge(pages)) + ")";
-                    break;
-                default:
-                    pages = ByRange(session, layout, flash);
-                    what = DescribePages(pages.Select(p => p.Index).ToList(), unit) + " (" + DescribeRanges(Merge(pages)) + ")";
-                    break;
-            }
+                AllSet => null,
+                PageSet => ByNumber(session, layout, real, Page!, "page"),
+                SectorSet => ByNumber(session, layout, real, Sector!, "sector"),
+                _ => ByRange(session, layout, flash),
+            };
 
-            if (!ShouldProcess($"{session.DeviceName} (session {session.Id}, {session.Port})", "Erase " + what + (Verify ? ", then check it reads blank" : ""))) return;
+            // One plan (it only reads: write protection, the checksum trust check): -WhatIf shows
+            // it, the run carries it out. Write-protected pages are refused here, before anything is sent.
+            var plan = FlashProgrammer.PlanErase(session.Connection, pages?.Select(p => p.Index).ToList(), new EraseOptions { Verify = Verify }, CancelToken);
+            var text = plan.Describe();
+            // ShouldProcess writes the text as verbose itself, except under -WhatIf (host only).
+            if (MyInvocation.BoundParameters.ContainsKey("WhatIf")) WriteVerbose(text);
+            if (!ShouldProcess($"{session.DeviceName} (session {session.Id}, {session.Port})", text)) return;
 
-            // Write-protected pages are refused before anything is sent; -Verify checks the rest.
             EraseOutcome outcome;
             using (var progress = StartProgress("Erasing"))
-            {
-                outcome = FlashProgrammer.Erase(session.Connection, All ? null : pages.Select(p => p.Index).ToList(),
-                    new EraseOptions { Verify = Verify }, progress.Progress, CancelToken);
-            }
-            WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Erased {0}{1}{2} in {3:0.00} s.", what,
-                outcome.How == WholeFlashErase.PageByPage ? " page by page" : "",
+                outcome = FlashProgrammer.Erase(plan, progress.Progress, CancelToken);
+            WriteVerbose(string.Format(CultureInfo.InvariantCulture, "Erased {0}{1}{2} in {3:0.00} s.",
+                plan.WholeFlash ? "the whole flash" : DescribePages(outcome.PagesErased, plan.UnitName),
+                outcome.How == WholeFlashErase.PageByPage ? " page by page" : outcome.How == WholeFlashErase.BankErase ? " bank by bank" : "",
                 outcome.Verified ? ", checked blank by " + (outcome.VerifyMethod == VerifyMethod.Checksum ? "Get Checksum" : "reading it back") : "",
                 outcome.Duration.TotalSeconds));
-            if (PassThru) WriteObject(new Stm32EraseResult(session, pages, unit, All, outcome));
+            if (PassThru) WriteObject(new Stm32EraseResult(session, plan, outcome));
         }
 
         private static IReadOnlyList<FlashPage> ByNumber(Stm32Session session, FlashLayout layout, IReadOnlyList<FlashPage> real, int[] numbers, string word)
@@ -132,18 +125,6 @@ namespace Stm32.PowerShell.Commands
                     layout.UnitName, Hex(Address), Hex(Address + Length - 1), DescribePages(pages.Select(p => p.Index).ToList(), layout.UnitName),
                     Hex(first.Start), Hex(last.End - 1), DescribeRanges(extra)));
             return pages;
-        }
-
-        private static IEnumerable<MemoryRange> Merge(IReadOnlyList<FlashPage> pages)
-        {
-            var result = new List<MemoryRange>();
-            foreach (var p in pages.OrderBy(p => p.Start))
-            {
-                if (result.Count > 0 && result[result.Count - 1].End == p.Start)
-                    result[result.Count - 1] = new MemoryRange(result[result.Count - 1].Start, p.End);
-                else result.Add(new MemoryRange(p.Start, p.End));
-            }
-            return result;
         }
     }
 }

@@ -12,10 +12,12 @@ using Stm32.Protocol.Programming;
 namespace Stm32.PowerShell.Commands
 {
     /// <summary>
-    /// Writes a firmware image to the chip: reads and checks the whole image first, erases the
-    /// pages it touches (or all with -EraseAll, none with -NoErase), writes 256-byte blocks,
-    /// verifies with -Verify and starts it with -Go. ConfirmImpact Medium: writing firmware is what
-    /// the user asked for and erases only what the image needs; -WhatIf and -Confirm work.
+    /// Writes a firmware image to the chip: reads and checks the whole image first, makes one plan
+    /// (<see cref="FlashProgrammer.Plan"/>: the pages it touches, or all with -EraseAll, none with
+    /// -NoErase; what that erase clears beyond the image and whether it holds data; the blocks; the
+    /// verify), shows it for -WhatIf and -Confirm, warns from it, and carries it out: erases,
+    /// writes 256-byte blocks, verifies with -Verify and starts it with -Go. ConfirmImpact Medium:
+    /// writing firmware is what the user asked for and erases only what the image needs.
     /// </summary>
     [Cmdlet(VerbsCommunications.Write, "Stm32Firmware", DefaultParameterSetName = PathSet, SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium)]
     [OutputType(typeof(Stm32WriteResult))]
@@ -34,6 +36,14 @@ namespace Stm32.PowerShell.Commands
 
         [Parameter]
         public SwitchParameter Go { get; set; }
+
+        /// <summary>
+        /// Reads every byte the erase would clear beyond the image, however many, to say whether it
+        /// holds data. Without it the plan checks what is cheap: Get Checksum where the chip has a
+        /// believable one, small ranges by reading, and at most 4 KiB read in all.
+        /// </summary>
+        [Parameter]
+        public SwitchParameter CheckCollateral { get; set; }
 
         #endregion
 
@@ -56,26 +66,27 @@ namespace Stm32.PowerShell.Commands
             if (image.IsEmpty)
                 throw new ModuleException(ErrorIds.EmptyImage, ErrorCategory.InvalidData,
                     $"The image{(image.SourcePath != null ? " " + image.SourcePath : "")} holds no data; nothing to write.");
-            FlashProgrammer.CheckFits(session.Connection, image);
 
-            // 2. What will be erased, said before it happens (also under -WhatIf).
-            var mode = EraseAll ? EraseMode.All : NoErase ? EraseMode.None : EraseMode.Touched;
-            var inFlash = image.Segments.Where(s => flash.Overlaps(s.Address, (uint)s.Length))
-                .Select(s => new MemoryRange(Math.Max(s.Address, flash.Start), Math.Min(s.End, flash.End))).ToList();
-            var pages = layout.PagesTouching(inFlash);
-            string eraseText;
-            if (mode == EraseMode.All) eraseText = "erasing the whole flash first";
-            else if (mode == EraseMode.None) eraseText = "without erasing";
-            else
+            // 2. The plan, made once (it only reads from the chip): -WhatIf shows it, the warnings
+            //    come from it, and the write carries it out.
+            var options = new WriteOptions
             {
-                eraseText = "erasing " + DescribePages(pages.Select(p => p.Index).ToList(), layout.UnitName);
-                WarnCollateral(pages, image, layout.UnitName);
+                Erase = EraseAll ? EraseMode.All : NoErase ? EraseMode.None : EraseMode.Touched,
+                Verify = Verify,
+                CheckCollateral = CheckCollateral ? CollateralCheck.Read : CollateralCheck.Cheap,
+            };
+            WritePlan plan;
+            if (CheckCollateral)
+            {
+                using (var progress = StartProgress("Checking what the erase clears"))
+                    plan = FlashProgrammer.Plan(session.Connection, image, options, progress.Progress, CancelToken);
             }
-            var source = image.SourcePath != null ? System.IO.Path.GetFileName(image.SourcePath) : "the image";
-            var action = string.Format(CultureInfo.InvariantCulture, "Write {0} ({1} bytes at {2}-{3}), {4}{5}{6}",
-                source, image.DataBytes, Hex(image.LowestAddress), Hex(image.HighestAddress - 1), eraseText,
-                Verify ? ", then verify" : "", Go ? ", then start it" : "");
-            if (!ShouldProcess($"{session.DeviceName} (session {session.Id}, {session.Port})", action)) return;
+            else plan = FlashProgrammer.Plan(session.Connection, image, options, null, CancelToken);
+            var text = plan.Describe() + (Go ? " Then start the program." : "");
+            // ShouldProcess writes the text as verbose itself, except under -WhatIf (host only).
+            if (MyInvocation.BoundParameters.ContainsKey("WhatIf")) WriteVerbose(text);
+            WarnCollateral(plan);
+            if (!ShouldProcess($"{session.DeviceName} (session {session.Id}, {session.Port})", text)) return;
 
             // 3. Erase, write, verify.
             WriteOutcome outcome;
@@ -83,7 +94,7 @@ namespace Stm32.PowerShell.Commands
             {
                 try
                 {
-                    outcome = FlashProgrammer.Write(session.Connection, image, new WriteOptions { Erase = mode, Verify = Verify }, progress.Progress, CancelToken);
+                    outcome = FlashProgrammer.Write(plan, progress.Progress, CancelToken);
                 }
                 catch (Stm32VerifyException e)
                 {
@@ -109,32 +120,23 @@ namespace Stm32.PowerShell.Commands
         }
 
         /// <summary>
-        /// Warns about the parts of the pages to erase that the image does not cover (data there is
-        /// lost). The unused tail of the page holding the image's last byte is erased by every
-        /// flashing tool and only goes to the verbose stream.
+        /// Warns, before anything happens, when the erase clears flash beyond the image that holds
+        /// data or was not checked: the write does not put it back. Blank collateral (the unused
+        /// rest of a page, erased flash) is only in the plan (-WhatIf, -Verbose): warning about
+        /// it would cry wolf. -EraseAll asks for the whole flash to go, so it does not warn.
         /// </summary>
-        private void WarnCollateral(IReadOnlyList<FlashPage> pages, FirmwareImage image, string unit)
+        private void WarnCollateral(WritePlan plan)
         {
-            var gaps = new List<MemoryRange>();
-            foreach (var p in pages)
-            {
-                uint a = p.Start;
-                foreach (var s in image.Segments)
-                {
-                    if (s.End <= a || s.Address >= p.End) continue;
-                    if (s.Address > a) gaps.Add(new MemoryRange(a, s.Address));
-                    a = Math.Max(a, Math.Min(s.End, p.End));
-                }
-                if (a < p.End) gaps.Add(new MemoryRange(a, p.End));
-            }
-            var end = image.HighestAddress;
-            var tail = gaps.Where(g => g.Start == end).ToList();
-            var others = gaps.Where(g => g.Start != end).ToList();
-            if (tail.Count > 0)
-                WriteVerbose($"Erasing also clears {DescribeRanges(tail)} after the image's last byte, in the same {unit}.");
-            if (others.Count > 0)
-                WriteWarning($"The {unit}s to erase hold more than the image: {DescribeRanges(others)} will be erased too and not rewritten. "
-                    + "Back that data up first (Read-Stm32Memory -OutFile) if it matters.");
+            if (plan.Erase != EraseMode.Touched) return;
+            var atRisk = plan.CollateralAtRisk;
+            if (atRisk.Count == 0) return;
+            var erased = plan.WholeFlash ? "the whole flash" : DescribePages(plan.PagesToErase.Select(p => p.Index).ToList(), plan.UnitName);
+            var sb = new System.Text.StringBuilder();
+            sb.AppendFormat(CultureInfo.InvariantCulture, "Erasing {0} also clears {1} beyond the image: {2}. The write does not put {3} back; back {3} up first (Read-Stm32Memory -OutFile) if it matters.",
+                erased, atRisk.Count == 1 ? "this range" : "these ranges", string.Join("; ", atRisk.Select(c => c.Describe())), atRisk.Count == 1 ? "it" : "them");
+            if (atRisk.Any(c => c.State == CollateralState.Unknown))
+                sb.Append(" -CheckCollateral reads all of it first to find out.");
+            WriteWarning(sb.ToString());
         }
     }
 }

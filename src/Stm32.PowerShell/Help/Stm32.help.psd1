@@ -668,7 +668,9 @@ Clear-Stm32Flash erases the flash of the chip behind a session. Erased flash rea
 
 -Address and -Length erase the pages or sectors the range touches. Flash can only be erased in whole units, so when the range does not start and end on unit boundaries a warning names the addresses outside the range that get erased too.
 
-ST's bootloader acknowledges an erase whatever the flash did: a write-protected page is left as it was and the erase still "succeeds". So pages the option bytes say are write-protected are refused before anything is sent, with the error WriteProtected naming them (Unprotect-Stm32Flash -Write lifts the protection; the flash contents stay); -All is refused the same way when any page is protected. Where the option bytes cannot tell (a read-protected chip, STM32H7/L5/U5/H5, L4-style protection areas), -Verify is the way to know: it checks afterwards that every erased byte reads 0xFF, by the chip's Get Checksum where it has one that agrees with a sample it also reads, otherwise by reading the pages back, and a byte that does not gives VerifyMismatch naming its address and page.
+The erase is planned before anything is sent: the pages or sectors, whether the whole flash goes in one mass erase (and that it may go page by page should the bootloader refuse it), and how -Verify will check it. -WhatIf and -Confirm show that plan, -Verbose repeats it, and the run carries it out; with -PassThru the result keeps it (Plan).
+
+ST's bootloader acknowledges an erase whatever the flash did: a write-protected page is left as it was and the erase still "succeeds". So pages the option bytes say are write-protected are refused while planning, before anything is sent (and under -WhatIf too), with the error WriteProtected naming them (Unprotect-Stm32Flash -Write lifts the protection; the flash contents stay); -All is refused the same way when any page is protected. Where the option bytes cannot tell (a read-protected chip, STM32H7/L5/U5/H5, L4-style protection areas), -Verify is the way to know: it checks afterwards that every erased byte reads 0xFF, by the chip's Get Checksum where it has one that agrees with a sample it also reads, otherwise by reading the pages back, and a byte that does not gives VerifyMismatch naming its address and page.
 
 The session comes from the pipeline, from -SessionId, or is the single open session. Progress is shown while erasing; a mass erase is one long wait for the chip (up to half a minute on 2 MiB parts), so its bar shows the seconds waited against the part's usual time. Each erase command waits 4 times the part's typical erase time for its answer (pages are sent in commands of about 2.5 s of work each); a chip that stops answering ends in an error naming the step within about 30 s at 115200 baud, and a whole-flash mass erase first waits up to 4 times the part's typical time for it (at most 60 s). The whole erase also has a deadline of 30 s plus 4 times what the chip needs for it (see about_Stm32).
 '@
@@ -688,9 +690,9 @@ The session comes from the pipeline, from -SessionId, or is the single open sess
         )
         Outputs     = @(
             @{ Type = 'None'; Description = 'Nothing, unless -PassThru is given.' }
-            @{ Type = 'Stm32.PowerShell.Stm32EraseResult'; Description = 'With -PassThru: Session, All, EraseUnit, Pages (numbers to scripts, ranges such as "0-63" as text and in Export-Csv), Address, AddressHex, Length, Method (MassErase, BankErase or Pages), Verified and VerifyMethod (with -Verify), Duration.' }
+            @{ Type = 'Stm32.PowerShell.Stm32EraseResult'; Description = 'With -PassThru: Session, All, EraseUnit, Pages (numbers to scripts, ranges such as "0-63" as text and in Export-Csv), Address, AddressHex, Length, Method (MassErase, BankErase or Pages), Verified and VerifyMethod (with -Verify), Duration, Plan (the erase plan that was carried out; Plan.Describe() is the -WhatIf text).' }
         )
-        Notes       = 'ConfirmImpact is High, so it asks before erasing. In scripts and under -NonInteractive pass -Confirm:$false; -WhatIf shows what would be erased and erases nothing. A read-protected chip refuses to erase (ReadProtected); lifting read protection erases the whole flash. Write-protected pages are refused before anything is sent (WriteProtected). Only -Verify proves the erase happened: the bootloader''s acknowledgement does not.'
+        Notes       = 'ConfirmImpact is High, so it asks before erasing. In scripts and under -NonInteractive pass -Confirm:$false; -WhatIf shows the erase plan and erases nothing (it reads the write protection, and refuses protected pages as the run would). A read-protected chip refuses to erase (ReadProtected); lifting read protection erases the whole flash. Write-protected pages are refused before anything is sent (WriteProtected). Only -Verify proves the erase happened: the bootloader''s acknowledgement does not.'
         Examples    = @(
             @{
                 Title   = 'Erase pages and check that they read blank'
@@ -729,9 +731,13 @@ Write-Stm32Firmware programs the chip behind a session with a firmware file (-Pa
 
 The whole file is read and checked before anything is sent: a bad file gives FileInvalid (with the file and line), an image with bytes outside the device's flash and RAM gives ImageOutOfRange (naming the first such address), and bytes in the option area are refused (use the option-byte cmdlets). The chip is then untouched. So is a chip the session already knows to be read-protected (it would refuse the erase): ReadProtected says that Unprotect-Stm32Flash -ReadOut, which erases the whole flash, is the way out.
 
-By default only the pages or sectors the image touches are erased; when that is the whole flash, one mass erase is used. -EraseAll erases the whole flash first; -NoErase erases nothing (the flash must already be erased there). When the pages to erase hold more than the image covers, a warning names those addresses before anything happens (the unused end of the image's last page is only mentioned with -Verbose).
+Before anything changes, the write is planned once: the pages or sectors to erase, the blocks to write, how the result is verified, and what the erase clears beyond the image. -WhatIf and -Confirm show that plan, -Verbose repeats it, the run carries out exactly that plan, and the result keeps it (the Plan property; Plan.Describe() is the text -WhatIf shows).
 
-Pages the option bytes say are write-protected are refused before anything is sent (WriteProtected, naming them and the image's first address there): ST's bootloader acknowledges erases and writes of such pages without doing them. A bootloader that refuses the mass-erase code (a NACK after the command's ACK) gets a warning, and its pages are erased one by one instead.
+By default only the pages or sectors the image touches are erased; when that is every page, the plan says so and one mass erase is used (should the bootloader refuse the mass-erase code, a NACK after the command's ACK, it gets a warning and the pages are erased one by one instead: that is decided while running, and the plan says it may happen). -EraseAll erases the whole flash first; -NoErase erases nothing (the flash must already be erased there).
+
+Flash is erased in whole pages, so the erase also clears the bytes of those pages that the image does not cover (the collateral): the write does not put them back. The plan says, for each such range, whether it holds data: by the chip's Get Checksum compared with that of erased flash where the chip has one that agrees with a sample it also reads; otherwise by reading ranges of up to 256 bytes, and at most 4 KiB in all from the start of larger ones (about 0.4 s at 115200 baud). Each range is "blank", "holds data" (with how many bytes are not 0xFF where it was read), or not known (too large to read cheaply, or only partly read and blank so far); it never says data is there when it did not see it. This check only reads, so -WhatIf does it too. A warning comes before anything happens for every range that holds data or is not known; blank ranges (the unused end of the image's last page on erased flash) are only in the plan. -CheckCollateral reads all of the collateral first, however large. -EraseAll clears the whole flash on purpose, so it does not warn and reads none of it (the plan still asks Get Checksum where believable).
+
+Pages the option bytes say are write-protected are refused while planning, before anything is sent, and under -WhatIf too (WriteProtected, naming them and the image's first address there): ST's bootloader acknowledges erases and writes of such pages without doing them.
 
 The image is written in 256-byte blocks aligned to 256 and padded with 0xFF (never one write per HEX line); blocks that are all 0xFF are skipped after an erase. -Verify checks the whole image afterwards: with the chip's Get Checksum command where it has one that agrees with a sample it also reads (a chip whose checksums are wrong, or that refuses the command it lists, gets a warning and is read back instead), by reading back otherwise; a difference gives VerifyMismatch with the first differing address. With -Verify what was erased and not written (the rest of the touched pages; with -EraseAll the rest of the flash, which on a chip without Get Checksum means reading all of it back) must read 0xFF too: the chip acknowledges erases it did not do. -Go starts the program at the flash start afterwards.
 
@@ -753,6 +759,7 @@ Ctrl+C stops it between frames or while it waits for the chip, normally well und
             NoErase     = 'Erases nothing; use when the flash was just erased (Clear-Stm32Flash).'
             Verify      = 'Checks the whole image after writing, and that what was erased and not written reads 0xFF: by the chip''s Get Checksum where offered and believable, by reading back otherwise.'
             Go          = 'Starts the program at the flash start after writing (and verifying). The session then leaves the bootloader.'
+            CheckCollateral = 'Reads every byte the erase would clear beyond the image (the rest of the pages it touches) before anything changes, however many, to say whether it holds data and how many bytes are not 0xFF. Without it the plan checks only what is cheap: Get Checksum where the chip has a believable one, ranges of up to 256 bytes, and at most 4 KiB read in all. Only reads; works with -WhatIf.'
             Session     = 'The session whose chip to program: from Connect-Stm32, Get-Stm32Session or any object with a Session property.'
             SessionId   = 'The Id of the session (Get-Stm32Session lists them).'
         }
@@ -762,9 +769,9 @@ Ctrl+C stops it between frames or while it waits for the chip, normally well und
             @{ Type = 'Stm32.Protocol.Firmware.FirmwareImage'; Description = 'An image, by value or from an Image property.' }
         )
         Outputs     = @(
-            @{ Type = 'Stm32.PowerShell.Stm32WriteResult'; Description = 'Session, Path, Sha256, DataBytes, LowestAddress, HighestAddress, LowestAddressHex, HighestAddressHex, BytesWritten, BlocksWritten, BlocksSkipped, BytesSent, PagesErased, EraseUnit, MassErased, CollateralErased, Verified, VerifyMethod, BlankChecked, Duration, BytesPerSecond, Started, Retries, Resyncs, Rewrites, Resets, Time. PagesErased is a list of numbers to scripts and ranges ("0-3, 8") as text, so Export-Csv writes data, not type names.' }
+            @{ Type = 'Stm32.PowerShell.Stm32WriteResult'; Description = 'Session, Path, Sha256, DataBytes, LowestAddress, HighestAddress, LowestAddressHex, HighestAddressHex, BytesWritten, BlocksWritten, BlocksSkipped, BytesSent, PagesErased, EraseUnit, MassErased, CollateralErased, Collateral, Verified, VerifyMethod, BlankChecked, Duration, BytesPerSecond, Started, Retries, Resyncs, Rewrites, Resets, Time, Plan. PagesErased is a list of numbers to scripts and ranges ("0-3, 8") as text, so Export-Csv writes data, not type names. Collateral lists what the erase cleared beyond the image, each with State (Blank, HoldsData, Unknown), CheckedBy (Checksum, ReadBack, None) and DataBytes where read. Plan is the write plan that was carried out (Plan.Describe() is the -WhatIf text).' }
         )
-        Notes       = 'ConfirmImpact is Medium: writing the firmware you name is the point of the cmdlet and it erases only what the image needs, so it does not prompt by default. -WhatIf says what would be erased and written and sends nothing that changes the chip; -Confirm asks first. Scripts can pass -Confirm:$false to be sure it never prompts. A read-protected chip refuses to be written (ReadProtected).'
+        Notes       = 'ConfirmImpact is Medium: writing the firmware you name is the point of the cmdlet and it erases only what the image needs, so it does not prompt by default. -WhatIf shows the plan (what would be erased, including whether the rest of those pages holds data, and what would be written) and sends nothing that changes the chip: it reads write protection and the collateral, which is cheap; -Confirm asks first. Scripts can pass -Confirm:$false to be sure it never prompts. A read-protected chip refuses to be written (ReadProtected).'
         Examples    = @(
             @{
                 Title   = 'Flash, verify and run'
@@ -784,7 +791,15 @@ $image = Import-Stm32Firmware ./app.elf
 $image | Write-Stm32Firmware -Session $session -WhatIf
 $image | Write-Stm32Firmware -Session $session -Verify -Go
 '@
-                Remarks = '-WhatIf says which pages would be erased and what would be written, and changes nothing.'
+                Remarks = '-WhatIf shows the plan: which pages would be erased (and whether the rest of them holds data), what would be written and how it would be verified. It changes nothing; the second command carries out the same plan.'
+            }
+            @{
+                Title   = 'Find out whether the erase would lose data beyond the image'
+                Code    = @'
+$session = Connect-Stm32 -Port /dev/ttyUSB0
+Write-Stm32Firmware -Session $session -Path ./app.hex -CheckCollateral -WhatIf
+'@
+                Remarks = 'Reads the rest of the pages app.hex touches and says, for each range, whether it is blank or holds data; nothing is erased. A warning names any range that holds data; Read-Stm32Memory -OutFile backs it up.'
             }
             @{
                 Title   = 'Keep a production log'
